@@ -1,0 +1,95 @@
+"""Events of the identity service.
+
+Other systems subscribe to these, so they carry no secret in clear: the recipient's address
+and any code travel only in ``sealed``, a part sealed for the notifier (see
+``portal_shared.sealing``) holding ``{"user_id", "email", "code"?}``.
+
+``account_version`` grows by one with every change of an account, so consumers can order
+events of one account that arrive out of order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from portal_shared.events.base import Event
+
+Language = Literal["en", "fr"]
+CodePurpose = Literal["verify_email", "reset_password"]
+
+
+class _IdentityEvent(Event):
+    producer: ClassVar[str] = "identity"
+    user_id: str
+    account_version: int
+
+
+class UserRegistered(_IdentityEvent):
+    language: Language
+    newsletter: bool
+    registered_at: datetime
+    code_expires_at: datetime
+    sealed: str
+
+
+class VerificationCodeReissued(_IdentityEvent):
+    """"Send new code": a fresh code replaces the previous one for the same purpose."""
+
+    language: Language
+    purpose: CodePurpose
+    code_expires_at: datetime
+    sealed: str
+
+
+class RegistrationAttemptedOnExistingAccount(_IdentityEvent):
+    """Someone tried to register with an address that already has an account."""
+
+    language: Language
+    attempted_at: datetime
+    sealed: str
+
+
+class UserVerified(_IdentityEvent):
+    verified_at: datetime
+    roles: list[str]
+
+
+class ResetRequested(_IdentityEvent):
+    language: Language
+    code_expires_at: datetime
+    sealed: str
+
+
+class PasswordChanged(_IdentityEvent):
+    language: Language
+    changed_at: datetime
+    reason: Literal["reset", "change"]
+    sealed: str
+
+
+class NewsletterSubscribed(_IdentityEvent):
+    language: Language
+    sealed: str
+
+
+class NewsletterUnsubscribed(_IdentityEvent):
+    language: Language
+    sealed: str
+
+
+class UserDeleted(_IdentityEvent):
+    deleted_at: datetime
+
+
+ALL = (
+    UserRegistered,
+    VerificationCodeReissued,
+    RegistrationAttemptedOnExistingAccount,
+    UserVerified,
+    ResetRequested,
+    PasswordChanged,
+    NewsletterSubscribed,
+    NewsletterUnsubscribed,
+    UserDeleted,
+)

@@ -1,0 +1,58 @@
+"""Events of the transcript service.
+
+A transcript revision is published as ``total`` TranscriptSegmentPublished events (``sequence``
+0..total-1, so a subscriber can reassemble and detect gaps) and one TranscriptPublished with
+the speaker list. ``supersedes_revision`` names the revision a new one replaces.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from portal_shared.events.base import Event
+
+
+class _TranscriptEvent(Event):
+    producer: ClassVar[str] = "transcript"
+
+
+class Speaker(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str
+    role: str | None
+    affiliation: str | None
+    is_moderator: bool
+    speaks: bool
+
+
+class TranscriptSegmentPublished(_TranscriptEvent):
+    transcript_id: str
+    video_id: str
+    revision: int
+    supersedes_revision: int | None
+    sequence: int
+    total: int
+    speaker_id: str
+    speaker_name: str
+    text: str
+    start: float | None
+    end: float | None
+
+
+class TranscriptPublished(_TranscriptEvent):
+    transcript_id: str
+    video_id: str
+    revision: int
+    supersedes_revision: int | None
+    language: str
+    segment_count: int
+    speakers: list[Speaker]
+    published_at: datetime
+
+
+ALL = (TranscriptSegmentPublished, TranscriptPublished)
