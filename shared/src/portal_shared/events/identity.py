@@ -34,7 +34,7 @@ class UserRegistered(_IdentityEvent):
 
 
 class VerificationCodeReissued(_IdentityEvent):
-    """"Send new code": a fresh code replaces the previous one for the same purpose."""
+    """ "Send new code": a fresh code replaces the previous one for the same purpose."""
 
     language: Language
     purpose: CodePurpose

@@ -1,0 +1,267 @@
+"""A service's consumer: its quorum queue, idempotent handling, retries and the parking lot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+import structlog
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+
+from portal_shared.bus.connection import Bus
+from portal_shared.bus.registry import HandlerRegistry, PermanentHandlingError
+from portal_shared.bus.topology import QueueNames, declare_service_queues
+from portal_shared.events.base import CloudEvent, MalformedEvent, decode_data, parse_cloudevent
+from portal_shared.inbox import Claim, Inbox
+from portal_shared.logging import get_logger
+from portal_shared.metrics import EVENTS_CONSUMED, HANDLING_SECONDS
+from portal_shared.tracing import current_correlation_id, current_trace, parse_traceparent
+
+log = get_logger(__name__)
+
+ATTEMPT_HEADER = "x-portal-attempt"
+
+
+class Consumer:
+    def __init__(
+        self,
+        bus: Bus,
+        registry: HandlerRegistry,
+        inbox: Inbox,
+        *,
+        prefetch: int,
+        retry_delays_ms: list[int],
+        max_attempts: int,
+        shutdown_grace_seconds: float = 20.0,
+    ) -> None:
+        if not retry_delays_ms:
+            raise ValueError("at least one retry delay is needed")
+        self.bus = bus
+        self.registry = registry
+        self.inbox = inbox
+        self.names = QueueNames(bus.service)
+        self.prefetch = prefetch
+        self.retry_delays_ms = retry_delays_ms
+        self.max_attempts = max_attempts
+        self.grace = shutdown_grace_seconds
+        self._channel: AbstractChannel | None = None
+        self._queue: AbstractQueue | None = None
+        self._tag: str | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        if self.bus.connection is None:
+            raise RuntimeError("connect the bus first")
+        self._channel = await self.bus.connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        await self._channel.set_qos(prefetch_count=self.prefetch)
+        self._queue = await declare_service_queues(
+            self._channel,
+            self.bus.exchange,
+            self.names,
+            self.registry.routing_keys,
+            self.retry_delays_ms,
+        )
+        self._tag = await self._queue.consume(self._on_message)
+        log.info(
+            "consumer_started",
+            queue=self.names.main,
+            bindings=self.registry.routing_keys,
+            prefetch=self.prefetch,
+        )
+
+    @property
+    def is_consuming(self) -> bool:
+        return bool(
+            self._tag
+            and self._channel is not None
+            and not self._channel.is_closed
+            and self.bus.is_open
+        )
+
+    async def broker_consumer_count(self) -> int:
+        """Consumers the broker sees on our queue (a throwaway channel: passive declare)."""
+        assert self.bus.connection is not None
+        async with self.bus.connection.channel() as channel:
+            queue = await channel.declare_queue(self.names.main, passive=True)
+            result = queue.declaration_result
+            return int(result.consumer_count or 0) if result else 0
+
+    async def stop(self) -> None:
+        """Stop taking messages, let in-flight handling finish (bounded), close the channel."""
+        if self._queue is not None and self._tag is not None:
+            try:
+                await self._queue.cancel(self._tag)
+            except Exception as exc:  # channel already gone: nothing more will arrive
+                log.warning("consumer_cancel_failed", error=repr(exc))
+            self._tag = None
+        if self._in_flight:
+            log.info("consumer_draining", in_flight=len(self._in_flight))
+            _done, pending = await asyncio.wait(self._in_flight, timeout=self.grace)
+            if pending:
+                log.warning("consumer_drain_timeout", abandoned=len(pending))
+        if self._channel is not None and not self._channel.is_closed:
+            await self._channel.close()
+        log.info("consumer_stopped", queue=self.names.main)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            with structlog.contextvars.bound_contextvars(
+                message_id=message.message_id, queue=self.names.main
+            ):
+                await self._process(message)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
+        try:
+            cloudevent = parse_cloudevent(message.body)
+            model = self.registry.model_for(cloudevent.type)
+            if model is None:
+                raise MalformedEvent(f"no handler for type {cloudevent.type!r}")
+            event = decode_data(cloudevent, model)
+        except MalformedEvent as exc:
+            EVENTS_CONSUMED.labels(self.bus.service, message.type or "?", "malformed").inc()
+            await self._park(message, reason=f"malformed: {exc}", attempts=_attempt(message))
+            return
+        trace = parse_traceparent(cloudevent.traceparent)
+        current_trace.set(trace)
+        current_correlation_id.set(cloudevent.correlationid)
+        with structlog.contextvars.bound_contextvars(
+            event_id=cloudevent.id,
+            event_type=cloudevent.type,
+            trace_id=trace.trace_id if trace else None,
+            correlation_id=cloudevent.correlationid,
+        ):
+            await self._handle(message, cloudevent, event)
+
+    async def _handle(
+        self, message: AbstractIncomingMessage, cloudevent: CloudEvent, event: Any
+    ) -> None:
+        attempt = _attempt(message)
+        claim = await self._claim(message, cloudevent)
+        if claim is None:
+            return
+        if claim is Claim.ALREADY_DONE:
+            EVENTS_CONSUMED.labels(self.bus.service, cloudevent.type, "duplicate").inc()
+            log.info("event_duplicate_ignored")
+            await message.ack()
+            return
+        if claim is Claim.BUSY:
+            await self._retry(
+                message, attempt, reason="being handled by another consumer", count=False
+            )
+            return
+        handler = self.registry.handlers[type(event)]
+        started = time.perf_counter()
+        try:
+            await handler(event, cloudevent)
+        except Exception as exc:
+            await self._safe_release(cloudevent.id)
+            permanent = isinstance(exc, PermanentHandlingError)
+            log.warning(
+                "event_handling_failed", attempt=attempt, permanent=permanent, error=repr(exc)
+            )
+            if permanent or attempt >= self.max_attempts:
+                await self._park(message, reason=repr(exc), attempts=attempt, exc=exc)
+            else:
+                await self._retry(message, attempt, reason=repr(exc))
+            return
+        HANDLING_SECONDS.labels(self.bus.service, cloudevent.type).observe(
+            time.perf_counter() - started
+        )
+        await self.inbox.complete(cloudevent.id)
+        await message.ack()
+        EVENTS_CONSUMED.labels(self.bus.service, cloudevent.type, "handled").inc()
+        log.info("event_handled", attempt=attempt)
+
+    async def _claim(
+        self, message: AbstractIncomingMessage, cloudevent: CloudEvent
+    ) -> Claim | None:
+        try:
+            return await self.inbox.claim(cloudevent.id, cloudevent.type)
+        except Exception as exc:  # database unreachable: try again later, nothing is lost
+            log.warning("inbox_unavailable", error=repr(exc))
+            await self._retry(message, _attempt(message), reason=f"inbox: {exc!r}", count=False)
+            return None
+
+    async def _safe_release(self, event_id: str) -> None:
+        try:
+            await self.inbox.release(event_id)
+        except Exception as exc:  # the lease expires on its own
+            log.warning("inbox_release_failed", error=repr(exc))
+
+    async def _retry(
+        self, message: AbstractIncomingMessage, attempt: int, *, reason: str, count: bool = True
+    ) -> None:
+        next_attempt = attempt + 1 if count else attempt
+        delay = self.retry_delays_ms[min(attempt - 1, len(self.retry_delays_ms) - 1)]
+        headers = {ATTEMPT_HEADER: next_attempt, "x-portal-last-error": reason[:500]}
+        await self._forward(message, self.names.retry(delay), headers)
+        EVENTS_CONSUMED.labels(self.bus.service, message.type or "?", "retried").inc()
+        log.info("event_retry_scheduled", next_attempt=next_attempt, delay_ms=delay)
+
+    async def _park(
+        self,
+        message: AbstractIncomingMessage,
+        *,
+        reason: str,
+        attempts: int,
+        exc: BaseException | None = None,
+    ) -> None:
+        headers: dict[str, Any] = {
+            "x-portal-parked-reason": reason[:1000],
+            "x-portal-parked-at": datetime.now(UTC).isoformat(),
+            "x-portal-parked-by": self.bus.service,
+            "x-portal-attempts": attempts,
+            "x-portal-original-routing-key": message.routing_key or "",
+        }
+        if exc is not None:
+            headers["x-portal-exception"] = type(exc).__name__
+            headers["x-portal-traceback"] = "".join(traceback.format_exception(exc))[-2000:]
+        await self._forward(message, self.names.parking, headers)
+        EVENTS_CONSUMED.labels(self.bus.service, message.type or "?", "parked").inc()
+        log.error("event_parked", reason=reason[:300], attempts=attempts)
+
+    async def _forward(
+        self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]
+    ) -> None:
+        """Copy the message to one of our queues with a confirm, then ack the original.
+
+        If the copy is not confirmed the original is nacked back to the queue: never lost.
+        """
+        assert self._channel is not None
+        copy = aio_pika.Message(
+            body=message.body,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+            type=message.type,
+            timestamp=message.timestamp,
+            correlation_id=message.correlation_id,
+            app_id=message.app_id,
+            headers={**(message.headers or {}), **headers},
+        )
+        try:
+            await self._channel.default_exchange.publish(
+                copy, routing_key=queue, mandatory=True, timeout=10
+            )
+        except Exception as exc:
+            log.error("forward_failed", target=queue, error=repr(exc))
+            await message.nack(requeue=True)
+            return
+        await message.ack()
+
+
+def _attempt(message: AbstractIncomingMessage) -> int:
+    value = (message.headers or {}).get(ATTEMPT_HEADER, 1)
+    return value if isinstance(value, int) and value >= 1 else 1

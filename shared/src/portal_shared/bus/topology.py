@@ -1,0 +1,93 @@
+"""Names and declarations of the exchange and queues; the single place they are defined.
+
+- ``<exchange>`` (default ``portal.events``): durable topic exchange for every domain event;
+  the routing key is the event's CloudEvents ``type`` (``portal.identity.UserRegistered.v1``).
+- ``<exchange>.archive``: a stream bound to ``portal.#`` that keeps recent events (max age and
+  size from settings), so every domain event is routable (a ``mandatory`` publish that comes back
+  means the topology is broken) and a new subscriber can replay history.
+- ``<service>.events``: the service's durable quorum queue, bound to the types its handler
+  registry handles; a message redelivered ``delivery_limit`` times (a consumer that keeps dying
+  on it) is dead-lettered to the parking lot by the broker itself.
+- ``<service>.retry.<ms>``: one queue per retry delay; messages wait ``<ms>`` (queue TTL) and are
+  dead-lettered back to ``<service>.events`` through the default exchange.
+- ``<service>.parking``: the parking lot (dead letters), quorum, with the reason in headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
+
+from portal_shared.events.base import TYPE_PREFIX
+
+DELIVERY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class QueueNames:
+    service: str
+
+    @property
+    def main(self) -> str:
+        return f"{self.service}.events"
+
+    @property
+    def parking(self) -> str:
+        return f"{self.service}.parking"
+
+    def retry(self, delay_ms: int) -> str:
+        return f"{self.service}.retry.{delay_ms}ms"
+
+
+async def declare_exchange(
+    channel: AbstractChannel, name: str, archive_max_age: str | None = "7D"
+) -> AbstractExchange:
+    exchange = await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+    if archive_max_age:
+        archive = await channel.declare_queue(
+            f"{name}.archive",
+            durable=True,
+            arguments={
+                "x-queue-type": "stream",
+                "x-max-age": archive_max_age,
+                "x-max-length-bytes": 1 << 30,
+            },
+        )
+        await archive.bind(exchange, routing_key=f"{TYPE_PREFIX}.#")
+    return exchange
+
+
+async def declare_service_queues(
+    channel: AbstractChannel,
+    exchange: AbstractExchange,
+    names: QueueNames,
+    routing_keys: Iterable[str],
+    retry_delays_ms: Sequence[int],
+) -> AbstractQueue:
+    await channel.declare_queue(names.parking, durable=True, arguments={"x-queue-type": "quorum"})
+    main = await channel.declare_queue(
+        names.main,
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": names.parking,
+        },
+    )
+    for key in sorted(set(routing_keys)):
+        await main.bind(exchange, routing_key=key)
+    for delay in retry_delays_ms:
+        await channel.declare_queue(
+            names.retry(delay),
+            durable=True,
+            arguments={
+                "x-message-ttl": delay,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": names.main,
+            },
+        )
+    return main

@@ -1,0 +1,345 @@
+"""The HTTP app factory every service uses: ops endpoints, request ids, problem documents.
+
+- ``/healthz``: the process is alive; ``/readyz``: the service's readiness checks pass
+  (MongoDB answers, the AMQP channel is open, consumers are registered); ``/metrics``.
+- Every request gets an ``X-Request-ID`` (taken from the request or made) and a W3C trace
+  context (``traceparent`` taken or started), both bound to the log context and to events the
+  request causes; one ``http_request`` log line per request with method, path, status, duration.
+- Errors are RFC 9457 problem documents (``application/problem+json``) with a stable ``code``
+  a page can translate; validation errors list the fields without echoing the input back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal_shared.logging import get_logger
+from portal_shared.metrics import HTTP_REQUESTS, HTTP_SECONDS, READY
+from portal_shared.tracing import (
+    current_correlation_id,
+    current_trace,
+    new_trace,
+    parse_traceparent,
+)
+
+log = get_logger("portal.http")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    410: "gone",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class Problem(Exception):
+    """Raise to answer with an RFC 9457 problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(f"{status} {code}: {title}")
+        self.status, self.code, self.title, self.detail = status, code, title, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_body(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    instance: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, code, title, detail, **extra),
+        status_code=status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for routes: each status documented as a problem."""
+    return {
+        status: {
+            "description": _STATUS_CODES.get(status, "error").replace("_", " "),
+            "content": {
+                PROBLEM_CONTENT_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "example": problem_body(
+                        status,
+                        _STATUS_CODES.get(status, "error"),
+                        _STATUS_CODES.get(status, "error").replace("_", " ").capitalize(),
+                    ),
+                }
+            },
+        }
+        for status in statuses
+    }
+
+
+def _install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            headers=exc.headers,
+            instance=request.url.path,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": [str(p) for p in err.get("loc", ())],
+                "type": err.get("type"),
+                "msg": err.get("msg"),
+            }
+            for err in exc.errors()
+        ]
+        return problem_response(
+            422,
+            "validation_error",
+            "The request is not valid",
+            "See errors for the fields to fix.",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(
+            exc.status_code,
+            code,
+            code.replace("_", " ").capitalize(),
+            detail,
+            headers=getattr(exc, "headers", None),
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("http_unhandled_error", error=repr(exc), path=request.url.path, exc_info=exc)
+        return problem_response(
+            500, "internal_error", "Something went wrong on our side", instance=request.url.path
+        )
+
+
+class RequestContextMiddleware:
+    """Request id, trace context, access log line and metrics, as plain ASGI (cheap)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
+        request_id = _clean_id(headers.get("x-request-id")) or str(uuid.uuid4())
+        trace = parse_traceparent(headers.get("traceparent")) or new_trace()
+        current_trace.set(trace)
+        current_correlation_id.set(request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                    (b"traceparent", trace.traceparent.encode()),
+                ]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(
+            request_id=request_id, correlation_id=request_id, trace_id=trace.trace_id
+        ):
+            try:
+                await self.app(scope, receive, send_with_ids)
+            finally:
+                self._observe(scope, status, time.perf_counter() - started)
+
+    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "<unmatched>"
+        method = scope.get("method", "?")
+        HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
+        HTTP_SECONDS.labels(self.service, method, template).observe(elapsed)
+        if template in {"/healthz", "/readyz", "/metrics"} and status < 400:
+            return
+        log.info(
+            "http_request",
+            method=method,
+            path=scope.get("path"),
+            route=template,
+            status=status,
+            duration_ms=round(elapsed * 1000, 2),
+        )
+
+
+def _clean_id(value: str | None) -> str | None:
+    if value and len(value) <= 128 and all(c.isalnum() or c in "-_.:" for c in value):
+        return value
+    return None
+
+
+def ops_router(service: str, checks: dict[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive", "service": service}
+
+    @router.get(
+        "/readyz",
+        summary="Dependencies answer and consumers are registered",
+        responses=problem_responses(503),
+    )
+    async def readyz() -> Response:
+        names = list(checks)
+        results = await asyncio.gather(*(_run_check(checks[n]) for n in names))
+        outcome = dict(zip(names, results, strict=True))
+        ready = all(results)
+        READY.labels(service).set(1 if ready else 0)
+        if ready:
+            return JSONResponse({"status": "ready", "service": service, "checks": outcome})
+        return problem_response(503, "not_ready", "Not ready", service=service, checks=outcome)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _run_check(check: ReadinessCheck) -> bool:
+    try:
+        return await asyncio.wait_for(check(), timeout=3)
+    except Exception:
+        return False
+
+
+def create_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    routers: Sequence[APIRouter] = (),
+    checks: dict[str, ReadinessCheck] | None = None,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+    )
+    app.include_router(ops_router(service, checks or {}))
+    for router in routers:
+        app.include_router(router)
+    _install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=service)
+    _add_problem_schema(app)
+    return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
+            "type": "object",
+            "description": "RFC 9457 problem document; `code` is a stable id pages translate.",
+            "required": ["type", "title", "status", "code"],
+            "properties": {
+                "type": {"type": "string", "format": "uri-reference"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "code": {"type": "string"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string"},
+            },
+            "additionalProperties": True,
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

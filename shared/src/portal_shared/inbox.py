@@ -1,0 +1,96 @@
+"""The consumer's inbox: processed event ids under a unique index, so a redelivered or
+duplicated event has no second effect.
+
+An event id is *claimed* (inserted as ``processing`` with a lease) before its handler runs and
+marked ``done`` after. A second delivery finds ``done`` and is acked without effect; one that
+arrives while another replica holds a live lease is put back for later; an expired lease
+(the claimer died) is taken over. Handlers are written so that the small window between their
+own write and ``done`` is harmless when replayed (conditional updates keyed by the event).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from portal_shared.clock import Clock, utcnow
+
+
+class Claim(enum.Enum):
+    ACQUIRED = "acquired"
+    ALREADY_DONE = "already_done"
+    BUSY = "busy"
+
+
+class Inbox:
+    def __init__(
+        self,
+        collection: AsyncCollection[dict[str, Any]],
+        owner: str,
+        lease_seconds: float = 60.0,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.collection = collection
+        self.owner = owner
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("status", 1), ("processed_at", 1)])
+
+    async def claim(self, event_id: str, event_type: str, _retry: bool = True) -> Claim:
+        now = self.clock()
+        try:
+            await self.collection.insert_one(
+                {
+                    "_id": event_id,
+                    "type": event_type,
+                    "status": "processing",
+                    "owner": self.owner,
+                    "lease_until": now + self.lease,
+                    "received_at": now,
+                }
+            )
+            return Claim.ACQUIRED
+        except DuplicateKeyError:
+            pass
+        taken = await self.collection.find_one_and_update(
+            {"_id": event_id, "status": "processing", "lease_until": {"$lt": now}},
+            {"$set": {"owner": self.owner, "lease_until": now + self.lease}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if taken is not None:
+            return Claim.ACQUIRED
+        existing = await self.collection.find_one({"_id": event_id}, {"status": 1})
+        if existing is None:  # released between our insert and read: try once more
+            return await self.claim(event_id, event_type, _retry=False) if _retry else Claim.BUSY
+        return Claim.ALREADY_DONE if existing["status"] == "done" else Claim.BUSY
+
+    async def complete(self, event_id: str) -> None:
+        await self.collection.update_one(
+            {"_id": event_id},
+            {
+                "$set": {"status": "done", "processed_at": self.clock()},
+                "$unset": {"lease_until": "", "owner": ""},
+            },
+        )
+
+    async def release(self, event_id: str) -> None:
+        await self.collection.delete_one(
+            {"_id": event_id, "status": "processing", "owner": self.owner}
+        )
+
+    async def is_done(self, event_id: str) -> bool:
+        return await self.collection.count_documents({"_id": event_id, "status": "done"}) > 0
+
+    async def purge(self, older_than: timedelta) -> int:
+        """Forget ids processed long ago; redeliveries never arrive that late."""
+        result = await self.collection.delete_many(
+            {"status": "done", "processed_at": {"$lt": self.clock() - older_than}}
+        )
+        return result.deleted_count

@@ -1,0 +1,161 @@
+"""Structured JSON logs, one object per line on stdout, with secrets redacted.
+
+Every line has an ISO-8601 UTC ``timestamp``, ``level``, ``service`` and ``event`` (the log
+event's name), plus whatever is bound in context: ``trace_id``, ``correlation_id``,
+``request_id``, ``event_id``/``event_type`` while a message is handled. The redaction processor
+runs last before rendering, so nothing a caller binds or passes can bypass it; stdlib loggers
+(uvicorn, aio-pika, pymongo) go through the same chain.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+REDACTED = "[REDACTED]"
+
+# Keys whose values are secrets wherever they appear (compared lower-cased, '-' as '_').
+_SECRET_KEY = re.compile(
+    r"(^|_)(password|passwd|pwd|secret|token|code|otp|pin|authorization|cookie|set_cookie"
+    r"|api_key|apikey|private_key|sealed|signature|sig|credentials?)($|_)"
+)
+# Keys that look secret by name but are not (counters, HTTP status, rule ids).
+_NOT_SECRET_KEYS = frozenset(
+    {
+        "status_code",
+        "http_status_code",
+        "exit_code",
+        "error_code",
+        "reply_code",
+        "code_kind",
+        "smtp_code",
+        "rule_code",
+        "code_purpose",
+        "codes_sent",
+        "code_expires_at",
+        "token_version",
+        "token_type",
+        "reason_code",
+    }
+)
+_EMAIL = re.compile(
+    r"(?<![\w.+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})"
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_URL_SECRET = re.compile(r"(?i)([?&](?:sig|signature|token|code|md5)=)[^&\s]+")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/\s@]*:)[^@\s/]+@")
+
+
+def mask_email(address: str) -> str:
+    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", address)
+
+
+def scrub_text(text: str) -> str:
+    """Mask addresses and remove bearer tokens, JWTs, signed-URL parameters, URL passwords."""
+    text = _URL_PASSWORD.sub(rf"\g<1>{REDACTED}@", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _JWT.sub(REDACTED, text)
+    text = _URL_SECRET.sub(rf"\g<1>{REDACTED}", text)
+    return mask_email(text)
+
+
+def is_secret_key(key: str) -> bool:
+    normal = key.lower().replace("-", "_")
+    return normal not in _NOT_SECRET_KEYS and bool(_SECRET_KEY.search(normal))
+
+
+def redact(value: Any, depth: int = 0) -> Any:
+    """Return ``value`` with secret-named keys replaced and free text scrubbed, recursively."""
+    if depth > 8:
+        return REDACTED
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, Mapping):
+        return {
+            k: (
+                REDACTED
+                if isinstance(k, str) and is_secret_key(k) and v is not None
+                else redact(v, depth + 1)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact(v, depth + 1) for v in value]
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def redact_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    return redact(event_dict)  # type: ignore[no-any-return]
+
+
+def configure_logging(service: str, level: str = "info", stream: Any = None) -> None:
+    """Route structlog and stdlib logging to one JSON line per record on ``stream``."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service),
+        structlog.processors.format_exc_info,
+        structlog.processors.StackInfoRenderer(),
+    ]
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+        processors=[
+            _rename_logger,
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            redact_processor,
+            structlog.processors.JSONRenderer(default=str),
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiormq", "aio_pika", "pymongo", "httpx", "httpcore", "multipart"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("uvicorn.access").disabled = True  # our middleware logs requests
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+
+
+def _add_service(service: str) -> Any:
+    def processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    return processor
+
+
+def _rename_logger(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    record = event_dict.get("_record")
+    if record is not None and "logger" not in event_dict:
+        event_dict["logger"] = record.name
+    return event_dict
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.stdlib.get_logger(name)
+
+
+def audit(log: Any, action: str, *, outcome: str, **fields: Any) -> None:
+    """An audit line ops dashboards count: ``audit=True``, ``action``, ``outcome``, who/where."""
+    log.info(f"audit.{action}", audit=True, action=action, outcome=outcome, **fields)

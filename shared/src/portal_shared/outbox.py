@@ -1,0 +1,208 @@
+"""The transactional outbox without transactions: events ride inside the changed document.
+
+A state change and the events it causes are one single-document write: the events are pushed
+onto the document's ``_outbox`` array in the same ``insert_one``/``update_one`` that changes the
+state (``with_outbox`` / ``outbox_fields``). MongoDB makes a single-document write atomic, so
+either both happen or neither. The relay then:
+
+1. claims a document with pending events by setting a lease (``_outbox_lease``) in one
+   ``find_one_and_update``, so replicas of a service do not publish the same events at once;
+2. publishes its events in order, each waiting for the broker's confirm;
+3. ``$pullAll``s the confirmed ones and drops the lease; a document whose outbox is empty is no
+   longer pending, and a tombstone (a deleted aggregate kept only to carry its last events) is
+   removed.
+
+A crash between 2 and 3 republishes on the next claim (after the lease runs out): consumers
+absorb the duplicate with their inbox. Events of one document are published in order; there is
+no order across documents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from portal_shared.bus.connection import Bus, PublishFailed
+from portal_shared.clock import Clock, utcnow
+from portal_shared.events.base import CloudEvent, parse_cloudevent
+from portal_shared.logging import get_logger
+from portal_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_RELAY_LAG
+
+log = get_logger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PENDING = "_outbox_pending"
+LEASE = "_outbox_lease"
+OWNER = "_outbox_owner"
+EVENTS = "_outbox"
+TOMBSTONE = "_outbox_tombstone"
+FAILURES = "_outbox_failures"
+
+
+def _entry(cloudevent: CloudEvent) -> dict[str, Any]:
+    return {"id": cloudevent.id, "type": cloudevent.type, "body": cloudevent.to_json().decode()}
+
+
+def outbox_fields(events: Sequence[CloudEvent]) -> dict[str, Any]:
+    """Fields to put in a document being inserted together with its events."""
+    return {EVENTS: [_entry(e) for e in events], PENDING: bool(events), LEASE: EPOCH}
+
+
+def with_outbox(update: dict[str, Any], events: Sequence[CloudEvent]) -> dict[str, Any]:
+    """Add ``events`` to an update document, to be applied atomically with it."""
+    if not events:
+        return update
+    merged = {op: dict(fields) for op, fields in update.items()}
+    merged.setdefault("$push", {})[EVENTS] = {"$each": [_entry(e) for e in events]}
+    merged.setdefault("$set", {})[PENDING] = True
+    return merged
+
+
+def tombstone(doc_id: Any, events: Sequence[CloudEvent]) -> dict[str, Any]:
+    """A replacement document that keeps nothing of a deleted aggregate but its last events."""
+    return {"_id": doc_id, TOMBSTONE: True, **outbox_fields(events)}
+
+
+class OutboxRelay:
+    """Publishes the pending events of some collections; one per process and service."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        collections: Sequence[AsyncCollection[dict[str, Any]]],
+        *,
+        owner: str,
+        poll_seconds: float = 0.2,
+        lease_seconds: float = 30.0,
+        batch: int = 50,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.bus = bus
+        self.collections = list(collections)
+        self.owner = owner
+        self.poll = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch = batch
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.last_cycle_ok = True
+
+    async def ensure_indexes(self) -> None:
+        for collection in self.collections:
+            await collection.create_index([(PENDING, 1), (LEASE, 1)])
+
+    def nudge(self) -> None:
+        """Wake the relay now (a write just added events) instead of at the next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.owner}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, timeout=15)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                published = await self.run_once()
+                self.last_cycle_ok = True
+            except Exception as exc:  # database or broker away: keep trying, lose nothing
+                self.last_cycle_ok = False
+                published = 0
+                log.warning("outbox_cycle_failed", error=repr(exc))
+            if published:
+                continue  # there may be more right away
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
+
+    async def run_once(self) -> int:
+        """Publish what is pending now, up to ``batch`` documents per collection."""
+        total = 0
+        for collection in self.collections:
+            for _ in range(self.batch):
+                doc = await self._claim(collection)
+                if doc is None:
+                    break
+                total += await self._publish_document(collection, doc)
+                if self._stopping:
+                    return total
+        return total
+
+    async def _claim(self, collection: AsyncCollection[dict[str, Any]]) -> dict[str, Any] | None:
+        # No projection: FerretDB v1 does not implement findAndModify's "fields".
+        now = self.clock()
+        return await collection.find_one_and_update(
+            {PENDING: True, LEASE: {"$lt": now}},
+            {"$set": {LEASE: now + self.lease, OWNER: self.owner}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def _publish_document(
+        self, collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]
+    ) -> int:
+        confirmed: list[dict[str, Any]] = []
+        failure: PublishFailed | None = None
+        for entry in doc.get(EVENTS) or []:
+            cloudevent = parse_cloudevent(entry["body"])
+            try:
+                await self.bus.publish(cloudevent)
+            except PublishFailed as exc:
+                failure = exc
+                break
+            confirmed.append(entry)
+            OUTBOX_RELAY_LAG.labels(self.bus.service).observe(
+                max(0.0, (self.clock() - cloudevent.time).total_seconds())
+            )
+        await self._settle(collection, doc, confirmed, failure)
+        return len(confirmed)
+
+    async def _settle(
+        self,
+        collection: AsyncCollection[dict[str, Any]],
+        doc: dict[str, Any],
+        confirmed: list[dict[str, Any]],
+        failure: PublishFailed | None,
+    ) -> None:
+        mine = {"_id": doc["_id"], OWNER: self.owner}
+        if failure is None:
+            update: dict[str, Any] = {"$set": {LEASE: EPOCH, FAILURES: 0}}
+        else:
+            failures = int(doc.get(FAILURES) or 0) + 1
+            backoff = min(60.0, 0.5 * 2 ** min(failures, 8)) * random.uniform(0.8, 1.2)
+            update = {
+                "$set": {LEASE: self.clock() + timedelta(seconds=backoff), FAILURES: failures}
+            }
+            OUTBOX_PUBLISH_FAILURES.labels(self.bus.service, failure.reason).inc()
+            log.warning(
+                "outbox_publish_failed",
+                reason=failure.reason,
+                error=str(failure),
+                retry_in_seconds=round(backoff, 2),
+                document_failures=failures,
+            )
+        if confirmed:  # exact entries: FerretDB v1 has no $pull by condition
+            update["$pullAll"] = {EVENTS: confirmed}
+        await collection.update_one(mine, update)
+        if failure is None:
+            empty = {"_id": doc["_id"], EVENTS: {"$size": 0}}
+            if doc.get(TOMBSTONE):
+                await collection.delete_one({**empty, TOMBSTONE: True})
+            else:
+                await collection.update_one(empty, {"$set": {PENDING: False}})
+
+    async def pending_count(self) -> int:
+        return sum([await c.count_documents({PENDING: True}) for c in self.collections])

@@ -1,0 +1,81 @@
+"""Settings common to every service; each service subclasses ``ServiceSettings``.
+
+Infrastructure addresses are read without a prefix (``MONGODB_URL``, ``AMQP_URL``, ...) since
+they are the same for every service on one machine or in one namespace; service-specific
+settings use the service's prefix (``IDENTITY_...``). Nothing is read at import: call the
+service's ``load_settings()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class ServiceSettings(BaseSettings):
+    """Infrastructure and runtime settings every service shares."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    service_name: str = "service"
+    environment: str = Field("development", validation_alias=_env("PORTAL_ENV"))
+
+    mongodb_url: str = Field("mongodb://127.0.0.1:27017/", validation_alias=_env("MONGODB_URL"))
+    mongodb_database: str | None = Field(None, description="defaults to the service name")
+    mongodb_timeout_ms: int = Field(3000, validation_alias=_env("MONGODB_TIMEOUT_MS"))
+
+    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias=_env("AMQP_URL"))
+    amqp_exchange: str = Field("portal.events", validation_alias=_env("AMQP_EXCHANGE"))
+    amqp_prefetch: int = Field(32, ge=1, validation_alias=_env("AMQP_PREFETCH"))
+    retry_delays_ms: list[int] = Field(
+        default_factory=lambda: [1000, 5000, 30000, 120000],
+        validation_alias=_env("RETRY_DELAYS_MS"),
+        description="growing delays between handling attempts; one retry queue per delay",
+    )
+    max_handling_attempts: int = Field(5, ge=1, validation_alias=_env("MAX_HANDLING_ATTEMPTS"))
+    inbox_lease_seconds: float = Field(60.0, gt=0, validation_alias=_env("INBOX_LEASE_SECONDS"))
+    shutdown_grace_seconds: float = Field(
+        20.0, gt=0, validation_alias=_env("SHUTDOWN_GRACE_SECONDS")
+    )
+
+    outbox_poll_seconds: float = Field(0.2, gt=0, validation_alias=_env("OUTBOX_POLL_SECONDS"))
+    outbox_lease_seconds: float = Field(30.0, gt=0, validation_alias=_env("OUTBOX_LEASE_SECONDS"))
+    outbox_batch: int = Field(50, ge=1, validation_alias=_env("OUTBOX_BATCH"))
+
+    http_host: str = Field("127.0.0.1", validation_alias=_env("HTTP_HOST"))
+    http_port: int = 8000
+    public_base_url: str | None = None
+    log_level: str = Field("info", validation_alias=_env("LOG_LEVEL"))
+    data_dir: Path = Field(Path(".local/data"), validation_alias=_env("PORTAL_DATA_DIR"))
+
+    @field_validator("retry_delays_ms", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def database_name(self) -> str:
+        return self.mongodb_database or self.service_name
+
+    @property
+    def base_url(self) -> str:
+        return self.public_base_url or f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment in {"development", "test"}
+
+
+def read_secret(value: str | None, file: Path | None) -> str | None:
+    """A secret from its value or from a mounted file (Kubernetes secrets); the file wins."""
+    if file is not None:
+        return file.read_text().strip()
+    return value

@@ -1,0 +1,160 @@
+"""The outbox on the real database and broker: nothing lost, no routine double publishing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from portal_shared.bus import Consumer, HandlerRegistry
+from portal_shared.clock import utcnow
+from portal_shared.events.base import CloudEvent, envelope
+from portal_shared.inbox import Inbox
+from portal_shared.outbox import LEASE, OWNER, PENDING, OutboxRelay, outbox_fields, with_outbox
+
+from tests.integration.shared.events_for_tests import Pinged
+from tests.support.infra import MONGODB_URL, eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def collecting_consumer(
+    bus: Any, db: Any, prefetch: int = 50
+) -> tuple[Consumer, list[CloudEvent]]:
+    received: list[CloudEvent] = []
+    registry = HandlerRegistry()
+
+    async def handle(event: Pinged, ce: CloudEvent) -> None:
+        received.append(ce)
+
+    registry.add(Pinged, handle)
+    consumer = Consumer(
+        bus,
+        registry,
+        Inbox(db["inbox_raw"], owner="t"),
+        prefetch=prefetch,
+        retry_delays_ms=[50],
+        max_attempts=2,
+    )
+    await consumer.start()
+    return consumer, received
+
+
+def relay(bus: Any, collection: Any, owner: str = "relay-a", **kw: Any) -> OutboxRelay:
+    return OutboxRelay(bus, [collection], owner=owner, poll_seconds=0.05, **kw)
+
+
+async def test_state_and_events_written_together_then_published_in_order(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db, prefetch=1)  # queue order
+    events = [envelope(Pinged(n=i), source="/t") for i in range(3)]
+    await mongo_db.things.insert_one({"_id": "a", "state": 1, **outbox_fields(events[:1])})
+    await mongo_db.things.update_one({"_id": "a"}, with_outbox({"$set": {"state": 2}}, events[1:]))
+    doc = await mongo_db.things.find_one({"_id": "a"})
+    assert doc["state"] == 2 and [e["id"] for e in doc["_outbox"]] == [e.id for e in events]
+    await relay(bus, mongo_db.things).run_once()
+    await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 3)
+    assert [ce.id for ce in received] == [e.id for e in events]
+    doc = await mongo_db.things.find_one({"_id": "a"})
+    assert doc["_outbox"] == [] and doc[PENDING] is False and doc["state"] == 2
+    await consumer.stop()
+
+
+async def test_crash_after_write_loses_nothing(make_bus: Any, mongo_db: Any) -> None:
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.shared.crash_after_write",
+            MONGODB_URL,
+            mongo_db.name,
+            "42",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=os.getcwd(),
+        check=False,
+    )
+    assert proc.returncode == -9, proc.stderr  # killed before publishing anything
+    event_id = proc.stdout.strip()
+    assert received == []
+    background = relay(bus, mongo_db.things)  # "the next relay", after the restart
+    await background.start()
+    await eventually(
+        lambda: asyncio.sleep(0, [ce.id for ce in received]),
+        lambda ids: event_id in ids,
+        what="crashed event published",
+    )
+    await background.stop()
+    await consumer.stop()
+
+
+async def test_expired_lease_of_a_dead_relay_is_taken_over(make_bus: Any, mongo_db: Any) -> None:
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    event = envelope(Pinged(n=1), source="/t")
+    await mongo_db.things.insert_one({"_id": 1, **outbox_fields([event])})
+    # a relay claimed it and died: its lease is still running
+    await mongo_db.things.update_one(
+        {"_id": 1}, {"$set": {LEASE: utcnow() + timedelta(seconds=1), OWNER: "dead"}}
+    )
+    live = relay(bus, mongo_db.things, owner="alive")
+    assert await live.run_once() == 0  # respects the live lease
+    await eventually(live.run_once, lambda n: n == 1, timeout=10, what="lease expiry")
+    await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 1)
+    await consumer.stop()
+
+
+async def test_two_relays_do_not_double_publish(make_bus: Any, mongo_db: Any) -> None:
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    docs = [{"_id": i, **outbox_fields([envelope(Pinged(n=i), source="/t")])} for i in range(150)]
+    await mongo_db.things.insert_many(docs)
+    a, b = relay(bus, mongo_db.things, "a"), relay(bus, mongo_db.things, "b")
+    await asyncio.gather(a.start(), b.start())
+    await eventually(
+        lambda: asyncio.sleep(0, len(received)), lambda n: n >= 150, what="all published"
+    )
+    await eventually(lambda: mongo_db.things.count_documents({PENDING: True}), lambda n: n == 0)
+    await asyncio.gather(a.stop(), b.stop())
+    ids = [ce.id for ce in received]
+    assert len(ids) == len(set(ids)) == 150
+    await consumer.stop()
+
+
+async def test_unroutable_event_stays_pending_and_is_retried(make_bus: Any, mongo_db: Any) -> None:
+    bus = await make_bus()  # nothing bound yet: the publish comes back
+    event = envelope(Pinged(n=5), source="/t")
+    await mongo_db.things.insert_one({"_id": 5, **outbox_fields([event])})
+    first = relay(bus, mongo_db.things)
+    assert await first.run_once() == 0
+    doc = await mongo_db.things.find_one({"_id": 5})
+    assert doc[PENDING] is True and [e["id"] for e in doc["_outbox"]] == [event.id]
+    assert doc["_outbox_failures"] == 1
+    consumer, received = await collecting_consumer(bus, mongo_db)  # now a queue is bound
+    await eventually(first.run_once, lambda n: n == 1, timeout=10, what="retried publish")
+    await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 1)
+    await consumer.stop()
+
+
+async def test_tombstone_is_removed_once_its_events_are_out(make_bus: Any, mongo_db: Any) -> None:
+    from portal_shared.outbox import tombstone
+
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    event = envelope(Pinged(n=9), source="/t")
+    await mongo_db.things.insert_one({"_id": 9, "secret_data": "x"})
+    await mongo_db.things.replace_one({"_id": 9}, tombstone(9, [event]))
+    await relay(bus, mongo_db.things).run_once()
+    await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 1)
+    assert await mongo_db.things.find_one({"_id": 9}) is None
+    await consumer.stop()

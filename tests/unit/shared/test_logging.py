@@ -1,0 +1,72 @@
+"""Log lines are JSON objects and never carry a secret or a full address."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+import structlog
+from portal_shared.logging import configure_logging, get_logger, mask_email
+
+SECRETS = [
+    "Hunter2!Hunter2!",
+    "493817",
+    "r3fr3sh-t0ken-value",
+    "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1In0.c2ln",
+]
+
+
+@pytest.fixture
+def stream() -> io.StringIO:
+    out = io.StringIO()
+    configure_logging("testsvc", "debug", stream=out)
+    return out
+
+
+def test_mask_email_keeps_first_letter_and_domain() -> None:
+    assert mask_email("jane.doe@example.org") == "j***@example.org"
+    assert mask_email("write to j@x.io now") == "write to j***@x.io now"
+
+
+def test_secrets_are_redacted_wherever_they_appear(stream: io.StringIO) -> None:
+    log = get_logger("t")
+    with structlog.contextvars.bound_contextvars(user_id="u-1", authorization="Bearer abc.def"):
+        log.info(
+            "signed_in",
+            password=SECRETS[0],
+            code=SECRETS[1],
+            refresh_token=SECRETS[2],
+            status_code=200,
+            headers={"Authorization": "Bearer " + SECRETS[3], "Cookie": "s=1"},
+            note=f"sent code to jane@example.org with {SECRETS[3]}",
+            url="https://x/dl?exp=1&sig=abcdef&uid=u",
+            items=[{"reset_code": "111111"}],
+        )
+    logging.getLogger("uvicorn.error").warning("login for jane@example.org token %s", SECRETS[3])
+    log.info("after")
+    text = stream.getvalue()
+    for secret in [*SECRETS, "jane@example.org", "abcdef", "111111", "abc.def"]:
+        assert secret not in text, secret
+    records = [json.loads(line) for line in text.splitlines()]
+    first = records[0]
+    assert first["event"] == "signed_in" and first["service"] == "testsvc"
+    assert first["level"] == "info" and first["timestamp"].endswith("Z")
+    assert first["password"] == first["code"] == first["refresh_token"] == "[REDACTED]"
+    assert first["status_code"] == 200 and first["user_id"] == "u-1"
+    assert "j***@example.org" in first["note"]
+    assert records[1]["logger"] == "uvicorn.error"
+    assert "j***@example.org" in records[1]["event"]
+
+
+def test_every_line_is_one_json_object(stream: io.StringIO) -> None:
+    get_logger().info("a", n=1)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        get_logger().exception("failed")
+    text = stream.getvalue()
+    parsed = [json.loads(line) for line in text.splitlines()]
+    assert [p["event"] for p in parsed] == ["a", "failed"]
+    assert "ValueError: boom" in parsed[1]["exception"]
