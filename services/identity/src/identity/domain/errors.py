@@ -1,0 +1,82 @@
+"""Domain errors of the identity service.
+
+Each error class carries a stable ``code`` that never changes once published: the HTTP layer
+maps it to an RFC 9457 problem document (``type`` built from the code) and the pages translate
+it. Messages are for logs and developers only and never contain a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """Base of every error the identity domain raises on purpose."""
+
+    code: ClassVar[str] = "identity_error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.code)
+
+
+class InvalidEmail(DomainError):
+    """The address is not a syntactically valid email address."""
+
+    code = "invalid_email"
+
+
+class PasswordRejected(DomainError):
+    """The password breaks one or more rules; ``violations`` lists every broken rule's id."""
+
+    code = "password_rejected"
+
+    def __init__(self, violations: Sequence[str]) -> None:
+        self.violations: tuple[str, ...] = tuple(violations)
+        super().__init__("password breaks: " + ", ".join(self.violations))
+
+
+class InvalidCredentials(DomainError):
+    """Generic sign-in failure: wrong address or password, or a locked account (same answer)."""
+
+    code = "invalid_credentials"
+
+
+class RateLimited(DomainError):
+    """Too many requests; the caller may try again after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"retry after {retry_after} s")
+
+
+class CodeRejected(DomainError):
+    """A verification or reset code was not accepted; ``reason`` is a ``CodeOutcome`` value.
+
+    Reasons: ``wrong``, ``expired``, ``too_many_attempts``, ``account_locked``, ``no_code``.
+    """
+
+    code = "code_rejected"
+
+    def __init__(self, reason: str, retry_after: int | None = None) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(f"code rejected: {reason}")
+
+
+class RefreshRejected(DomainError):
+    """A refresh token was not accepted; ``reason`` is a ``RefreshRejection`` value."""
+
+    code = "refresh_rejected"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"refresh rejected: {reason}")
+
+
+class ResetTokenRejected(DomainError):
+    """A password-reset token was unknown, expired or already used (one answer for all)."""
+
+    code = "reset_token_rejected"
