@@ -1,0 +1,52 @@
+# The two commands a new machine needs: `make run` (the whole platform, local defaults) and
+# `make test` (the same set-up, then the whole test suite). Everything else is a building block.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv
+PYTEST_ARGS ?=
+
+.PHONY: help venv infra run stop test unit lint format bench status
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "[make] installing uv (the Python package manager that reads uv.lock)"
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet --break-system-packages uv
+
+venv: $(UV) ## create .venv and install exactly what uv.lock says
+	@echo "[make] syncing $(VENV) from uv.lock"
+	$(UV) sync --all-packages --locked --quiet
+
+infra: ## install if missing and start RabbitMQ, FerretDB and mailpit on 127.0.0.1
+	deploy/local/infra.sh up
+
+run: venv infra ## start the four services, load the demo data, print the URLs
+	deploy/local/platform.sh up
+
+stop: ## stop the services and the local infrastructure started by `make run`/`make test`
+	-deploy/local/platform.sh down
+	deploy/local/infra.sh down
+
+status: ## what runs where
+	deploy/local/infra.sh status
+	deploy/local/platform.sh status
+
+test: venv infra ## the whole test suite against the real broker, database and SMTP server
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+unit: venv ## the fast unit tests only (no infrastructure)
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+lint: venv ## ruff and mypy on shared/
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared/src/portal_shared
+
+format: venv ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: venv infra ## hot paths as ratios against baselines measured in the same run
+	$(VENV)/bin/python -m tests.bench
