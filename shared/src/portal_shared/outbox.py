@@ -5,9 +5,11 @@ onto the document's ``_outbox`` array in the same ``insert_one``/``update_one`` 
 state (``with_outbox`` / ``outbox_fields``). MongoDB makes a single-document write atomic, so
 either both happen or neither. The relay then:
 
-1. claims a document with pending events by setting a lease (``_outbox_lease``) in one
-   ``find_one_and_update``, so replicas of a service do not publish the same events at once;
-2. publishes its events in order, each waiting for the broker's confirm;
+1. claims a batch of documents with pending events by setting a lease (``_outbox_lease``)
+   and a claim token where the lease has run out, so replicas of a service do not publish the
+   same events at once;
+2. publishes each document's events in order, each waiting for the broker's confirm
+   (documents of a batch concurrently);
 3. ``$pullAll``s the confirmed ones and drops the lease; a document whose outbox is empty is no
    longer pending, and a tombstone (a deleted aggregate kept only to carry its last events) is
    removed.
@@ -22,11 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from portal_shared.bus.connection import Bus, PublishFailed
@@ -130,79 +133,112 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
 
     async def run_once(self) -> int:
-        """Publish what is pending now, up to ``batch`` documents per collection."""
+        """Publish what is pending now: up to ``batch`` documents per collection."""
         total = 0
         for collection in self.collections:
-            for _ in range(self.batch):
-                doc = await self._claim(collection)
-                if doc is None:
-                    break
-                total += await self._publish_document(collection, doc)
-                if self._stopping:
-                    return total
+            total += await self._relay_batch(collection)
+            if self._stopping:
+                break
         return total
 
-    async def _claim(self, collection: AsyncCollection[dict[str, Any]]) -> dict[str, Any] | None:
-        # No projection: FerretDB v1 does not implement findAndModify's "fields".
-        now = self.clock()
-        return await collection.find_one_and_update(
-            {PENDING: True, LEASE: {"$lt": now}},
-            {"$set": {LEASE: now + self.lease, OWNER: self.owner}},
-            return_document=ReturnDocument.AFTER,
-        )
+    async def _relay_batch(self, collection: AsyncCollection[dict[str, Any]]) -> int:
+        docs = await self._claim(collection)
+        if not docs:
+            return 0
+        outcomes = await asyncio.gather(*(self._publish_events(doc) for doc in docs))
+        await self._settle(collection, docs, outcomes)
+        return sum(len(confirmed) for confirmed, _failure in outcomes)
 
-    async def _publish_document(
-        self, collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]
-    ) -> int:
+    async def _claim(self, collection: AsyncCollection[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Lease up to ``batch`` pending documents in three round trips, whatever the batch.
+
+        Replicas racing for the same documents each get a disjoint share: the lease is set
+        only where it has run out, and each claim carries its own token.
+        """
+        now = self.clock()
+        due = {PENDING: True, LEASE: {"$lt": now}}
+        candidates = await collection.find(due, {"_id": 1}).limit(self.batch).to_list()
+        if not candidates:
+            return []
+        claim = f"{self.owner}/{uuid.uuid4().hex[:12]}"
+        ids = {"_id": {"$in": [c["_id"] for c in candidates]}}
+        await collection.update_many(
+            {**ids, **due}, {"$set": {LEASE: now + self.lease, OWNER: claim}}
+        )
+        return await collection.find({**ids, OWNER: claim}).to_list()
+
+    async def _publish_events(
+        self, doc: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], PublishFailed | None]:
+        """Publish one document's events in order; stop at the first failure."""
         confirmed: list[dict[str, Any]] = []
-        failure: PublishFailed | None = None
         for entry in doc.get(EVENTS) or []:
             cloudevent = parse_cloudevent(entry["body"])
             try:
                 await self.bus.publish(cloudevent)
             except PublishFailed as exc:
-                failure = exc
-                break
+                return confirmed, exc
             confirmed.append(entry)
             OUTBOX_RELAY_LAG.labels(self.bus.service).observe(
                 max(0.0, (self.clock() - cloudevent.time).total_seconds())
             )
-        await self._settle(collection, doc, confirmed, failure)
-        return len(confirmed)
+        return confirmed, None
 
     async def _settle(
         self,
         collection: AsyncCollection[dict[str, Any]],
-        doc: dict[str, Any],
-        confirmed: list[dict[str, Any]],
-        failure: PublishFailed | None,
+        docs: list[dict[str, Any]],
+        outcomes: list[tuple[list[dict[str, Any]], PublishFailed | None]],
     ) -> None:
-        mine = {"_id": doc["_id"], OWNER: self.owner}
-        if failure is None:
-            update: dict[str, Any] = {"$set": {LEASE: EPOCH, FAILURES: 0}}
-        else:
-            failures = int(doc.get(FAILURES) or 0) + 1
-            backoff = min(60.0, 0.5 * 2 ** min(failures, 8)) * random.uniform(0.8, 1.2)
-            update = {
-                "$set": {LEASE: self.clock() + timedelta(seconds=backoff), FAILURES: failures}
-            }
-            OUTBOX_PUBLISH_FAILURES.labels(self.bus.service, failure.reason).inc()
-            log.warning(
-                "outbox_publish_failed",
-                reason=failure.reason,
-                error=str(failure),
-                retry_in_seconds=round(backoff, 2),
-                document_failures=failures,
+        """Clear what was published. The common case (every event of the document out, none
+        added since the claim) is one ``update_many`` per event count: an outbox still of the
+        claimed size holds exactly the published events, since only relays remove entries."""
+        by_count: dict[int, list[Any]] = {}
+        for doc, (confirmed, failure) in zip(docs, outcomes, strict=True):
+            if failure is None:
+                by_count.setdefault(len(confirmed), []).append(doc["_id"])
+        for count, ids in by_count.items():
+            unchanged = {"_id": {"$in": ids}, OWNER: docs[0][OWNER], EVENTS: {"$size": count}}
+            await collection.delete_many({**unchanged, TOMBSTONE: True})
+            await collection.update_many(
+                unchanged,
+                {"$set": {EVENTS: [], PENDING: False, LEASE: EPOCH, FAILURES: 0, OWNER: None}},
             )
-        if confirmed:  # exact entries: FerretDB v1 has no $pull by condition
-            update["$pullAll"] = {EVENTS: confirmed}
-        await collection.update_one(mine, update)
+        # the rest (a failure, or events added meanwhile) one by one: those still holding
+        # this claim's token
+        claim = docs[0][OWNER]
+        ids = [doc["_id"] for doc in docs]
+        held = {
+            d["_id"]
+            for d in await collection.find(
+                {"_id": {"$in": ids}, OWNER: claim}, {"_id": 1}
+            ).to_list()
+        }
+        updates = []
+        for doc, (confirmed, failure) in zip(docs, outcomes, strict=True):
+            if doc["_id"] not in held:
+                continue
+            update = self._release(doc, failure)
+            if confirmed:  # exact entries: FerretDB v1 has no $pull by condition
+                update["$pullAll"] = {EVENTS: confirmed}
+            updates.append(UpdateOne({"_id": doc["_id"], OWNER: claim}, update))
+        if updates:
+            await collection.bulk_write(updates, ordered=False)
+
+    def _release(self, doc: dict[str, Any], failure: PublishFailed | None) -> dict[str, Any]:
         if failure is None:
-            empty = {"_id": doc["_id"], EVENTS: {"$size": 0}}
-            if doc.get(TOMBSTONE):
-                await collection.delete_one({**empty, TOMBSTONE: True})
-            else:
-                await collection.update_one(empty, {"$set": {PENDING: False}})
+            return {"$set": {LEASE: EPOCH, FAILURES: 0}}
+        failures = int(doc.get(FAILURES) or 0) + 1
+        backoff = min(60.0, 0.5 * 2 ** min(failures, 8)) * random.uniform(0.8, 1.2)
+        OUTBOX_PUBLISH_FAILURES.labels(self.bus.service, failure.reason).inc()
+        log.warning(
+            "outbox_publish_failed",
+            reason=failure.reason,
+            error=str(failure),
+            retry_in_seconds=round(backoff, 2),
+            document_failures=failures,
+        )
+        return {"$set": {LEASE: self.clock() + timedelta(seconds=backoff), FAILURES: failures}}
 
     async def pending_count(self) -> int:
         return sum([await c.count_documents({PENDING: True}) for c in self.collections])

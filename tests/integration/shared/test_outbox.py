@@ -158,3 +158,32 @@ async def test_tombstone_is_removed_once_its_events_are_out(make_bus: Any, mongo
     await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 1)
     assert await mongo_db.things.find_one({"_id": 9}) is None
     await consumer.stop()
+
+
+async def test_event_added_while_publishing_is_kept_for_the_next_cycle(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    first, second = envelope(Pinged(n=1), source="/t"), envelope(Pinged(n=2), source="/t")
+    await mongo_db.things.insert_one({"_id": 1, **outbox_fields([first])})
+    publish = bus.publish
+
+    async def publish_and_meanwhile_write(cloudevent: CloudEvent, routing_key: Any = None) -> None:
+        await publish(cloudevent, routing_key)
+        if cloudevent.id == first.id:  # the application appends while the relay works
+            await mongo_db.things.update_one({"_id": 1}, with_outbox({"$set": {"s": 2}}, [second]))
+
+    bus.publish = publish_and_meanwhile_write
+    out = relay(bus, mongo_db.things)
+    assert await out.run_once() == 1
+    doc = await mongo_db.things.find_one({"_id": 1})
+    assert [e["id"] for e in doc["_outbox"]] == [second.id] and doc[PENDING] is True
+    assert await out.run_once() == 1
+    await eventually(
+        lambda: asyncio.sleep(0, [ce.id for ce in received]),
+        lambda ids: sorted(ids) == sorted([first.id, second.id]),
+    )
+    doc = await mongo_db.things.find_one({"_id": 1})
+    assert doc["_outbox"] == [] and doc[PENDING] is False and doc["s"] == 2
+    await consumer.stop()

@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI, Request
-from pydantic import BaseModel
-
 from portal_shared.bus import HandlerRegistry
 from portal_shared.clock import utcnow
 from portal_shared.events.base import CloudEvent
@@ -17,6 +15,8 @@ from portal_shared.outbox import outbox_fields
 from portal_shared.producing import new_event
 from portal_shared.runtime import Runtime, Wiring, build_service_app
 from portal_shared.settings import ServiceSettings
+from pydantic import BaseModel
+
 from tests.integration.shared.events_for_tests import Pinged
 from tests.support.infra import AMQP_URL, MONGODB_URL, eventually, unique
 from tests.support.service import running
