@@ -1,0 +1,131 @@
+"""Exports of a transcript: JSON (the CLI contract), plain text, WebVTT and SRT. Pure functions
+from a Transcript to text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import srt  # type: ignore[import-untyped]
+
+from transcript.domain.errors import UntimedTranscriptError
+from transcript.domain.model import Segment, Speaker, Transcript
+from transcript.domain.roster import render_roster
+from transcript.domain.speakers import MODERATOR_ID, QUESTION_ID, UNKNOWN_ID
+
+TextStyle = Literal["labels", "headings"]
+_UNLISTED = frozenset({MODERATOR_ID, QUESTION_ID, UNKNOWN_ID})
+_VTT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def to_json_dict(transcript: Transcript) -> dict[str, Any]:
+    """The shape `transcript parse` prints and other tools rely on."""
+    return {
+        "speakers": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "role": s.role,
+                "affiliation": s.affiliation,
+                "is_moderator": s.is_moderator,
+            }
+            for s in transcript.speakers
+        ],
+        "segments": [s.as_dict() for s in transcript.segments],
+    }
+
+
+def to_json(transcript: Transcript, indent: int | None = 2) -> str:
+    return json.dumps(to_json_dict(transcript), ensure_ascii=False, indent=indent)
+
+
+def speaker_label(speaker: Speaker) -> str:
+    """How a heading or label names a speaker so that the parser finds the same speaker."""
+    if speaker.id in (QUESTION_ID, MODERATOR_ID) and speaker.affiliation:
+        return f"{speaker.name} [{speaker.affiliation}]"
+    return speaker.name
+
+
+def to_plain_text(transcript: Transcript, style: TextStyle = "headings") -> str:
+    """The roster paragraph, then each turn as a heading block or as "Name: text"."""
+    by_id = {s.id: s for s in transcript.speakers}
+    blocks: list[str] = []
+    roster = render_roster(s for s in transcript.speakers if s.id not in _UNLISTED)
+    if roster:
+        blocks.append(roster)
+    for segment in transcript.segments:
+        label = speaker_label(by_id[segment.speaker_id])
+        if style == "headings":
+            blocks.extend((label, segment.text))
+        else:
+            blocks.append(f"{label}: {segment.text}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def to_webvtt(transcript: Transcript) -> str:
+    """WebVTT with a voice tag per cue and the roster in a NOTE block; one cue per paragraph."""
+    _require_times(transcript)
+    by_id = {s.id: s for s in transcript.speakers}
+    blocks = ["WEBVTT"]
+    roster = render_roster(s for s in transcript.speakers if s.id not in _UNLISTED)
+    if roster:
+        blocks.append("NOTE\n" + roster.replace("-->", "->"))
+    for segment in transcript.segments:
+        voice = speaker_label(by_id[segment.speaker_id]).replace(">", "")
+        for start_ms, end_ms, paragraph in _paragraph_cues(segment):
+            text = paragraph.translate(_VTT_ESCAPES)
+            blocks.append(f"{_vtt_time(start_ms)} --> {_vtt_time(end_ms)}\n<v {voice}>{text}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def to_srt(transcript: Transcript) -> str:
+    """SRT, one subtitle per paragraph; a turn's first subtitle starts with "NAME:"."""
+    _require_times(transcript)
+    by_id = {s.id: s for s in transcript.speakers}
+    subtitles: list[srt.Subtitle] = []
+    for segment in transcript.segments:
+        label = speaker_label(by_id[segment.speaker_id]).upper()
+        for number, (start_ms, end_ms, paragraph) in enumerate(_paragraph_cues(segment)):
+            content = f"{label}: {paragraph}" if number == 0 else paragraph
+            subtitles.append(
+                srt.Subtitle(
+                    len(subtitles) + 1,
+                    srt.timedelta(milliseconds=start_ms),
+                    srt.timedelta(milliseconds=end_ms),
+                    content,
+                )
+            )
+    composed: str = srt.compose(subtitles, reindex=False)
+    return composed
+
+
+def _require_times(transcript: Transcript) -> None:
+    if not transcript.has_times:
+        raise UntimedTranscriptError(
+            "this transcript has no times (its source had none), so it cannot be a subtitle file"
+        )
+
+
+def _paragraph_cues(segment: Segment) -> Iterator[tuple[int, int, str]]:
+    """Split a turn's time span over its paragraphs in proportion to their length, so that
+    re-reading the cues gives back the turn with the same start and end."""
+    assert segment.start is not None and segment.end is not None
+    paragraphs = segment.text.split("\n\n")
+    start_ms, end_ms = round(segment.start * 1000), round(segment.end * 1000)
+    total = sum(len(p) for p in paragraphs) or 1
+    done = 0
+    cue_start = start_ms
+    for number, paragraph in enumerate(paragraphs):
+        done += len(paragraph)
+        last = number == len(paragraphs) - 1
+        cue_end = end_ms if last else start_ms + (end_ms - start_ms) * done // total
+        yield cue_start, cue_end, paragraph
+        cue_start = cue_end
+
+
+def _vtt_time(milliseconds: int) -> str:
+    seconds, ms = divmod(milliseconds, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}"

@@ -1,0 +1,115 @@
+"""Page furniture around a transcript: the portal's account box, "(As delivered)", dates.
+
+The account box is dropped from its first line to "Click the button to return ..."; its other
+lines, delivery notes and date lines are dropped wherever they stand.
+"""
+
+from __future__ import annotations
+
+import re
+
+from transcript.domain.text import fold
+
+_BOX_START = frozenset(
+    {"nato multimedia account", "compte nato multimedia", "compte multimedia otan"}
+)
+_BOX_END_PREFIXES = ("click the button to return", "cliquez sur le bouton pour revenir")
+
+_LINES = frozenset(
+    fold(line)
+    for line in """
+    NATO MULTIMEDIA ACCOUNT
+    Access NATO's broadcast-quality video content free of charge
+    Register
+    Create an account
+    Check your inbox and enter verification code
+    Verification code
+    Didn't receive a code? Send new Code
+    You have successfully created your account
+    From now on you can download videos from our website
+    Subscribe to our newsletter
+    Reset password
+    Create a new password
+    Your password has been updated
+    Log in
+    Sign in
+    (As delivered)
+    As delivered
+    (Check against delivery)
+    Check against delivery
+    S'inscrire
+    Créer un compte
+    Code de vérification
+    Vérifiez votre boîte de réception et saisissez le code de vérification
+    Vous n'avez pas reçu de code ? Envoyer un nouveau code
+    Votre compte a bien été créé
+    Abonnez-vous à notre lettre d'information
+    Réinitialiser le mot de passe
+    Créer un nouveau mot de passe
+    Votre mot de passe a été mis à jour
+    Se connecter
+    (Tel que prononcé)
+    Tel que prononcé
+    (Seul le texte prononcé fait foi)
+    Seul le texte prononcé fait foi
+    """.strip().splitlines()
+)
+_PREFIXES = (
+    "we have sent a verification code",
+    "if you would also like to subscribe",
+    "enter the email address you registered with",
+    "the password must be at least",
+    "nous avons envoye un code de verification",
+    "si vous souhaitez egalement vous abonner",
+    "saisissez l'adresse electronique",
+    "le mot de passe doit",
+    "last updated",
+    "derniere mise a jour",
+    *_BOX_END_PREFIXES,
+)
+_MONTH = (
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|janv|fevr|mars|avr|mai|juin|juil"
+    r"|aout|déc|dec)[a-zéû]*\.?"
+)
+_DATE = re.compile(
+    r"^(?:[a-z]+\.?,?\s+)?(?:\d{1,2}(?:st|nd|rd|th|er)?\s+" + _MONTH + r",?\s+\d{4}"
+    r"|" + _MONTH + r"\s+\d{1,2},?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
+    r"(?:\s*[-–|,]?\s*\d{1,2}[:h.]\d{2}.*)?$"
+)
+_MAX_FURNITURE_CHARS = 200
+
+
+def is_furniture(line: str) -> bool:
+    """True for a line of page furniture (the line is already stripped)."""
+    if len(line) > _MAX_FURNITURE_CHARS:
+        return False
+    key = fold(line)
+    return key in _LINES or key.startswith(_PREFIXES) or _DATE.match(key) is not None
+
+
+def account_box_spans(lines: list[str]) -> list[range]:
+    """The line ranges of every account box whose first and last line are both found."""
+    spans: list[range] = []
+    index = 0
+    while index < len(lines):
+        if not _is_box_start(lines[index]):
+            index += 1
+            continue
+        end = _box_end(lines, index + 1)
+        if end is None:
+            break  # no closing line after this one, so none after any later box either
+        spans.append(range(index, end + 1))
+        index = end + 1
+    return spans
+
+
+def _box_end(lines: list[str], start: int) -> int | None:
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if len(line) < _MAX_FURNITURE_CHARS and fold(line).startswith(_BOX_END_PREFIXES):
+            return index
+    return None
+
+
+def _is_box_start(line: str) -> bool:
+    return len(line) < 40 and fold(line) in _BOX_START

@@ -1,0 +1,102 @@
+"""The roster paragraph: who took part, with role and organisation, including people who never
+speak.
+
+English: "Speakers included NAME, ROLE; NAME, ROLE. Moderated by NAME, ORGANISATION."
+French:  "Intervenants : NAME, ROLE ; NAME, ROLE. Modération : NAME, ORGANISATION."
+An entry is "NAME", "NAME, ROLE", "NAME, ROLE, ORGANISATION" or "TITLE NAME"; the moderator's
+entry is "NAME", "NAME, ORGANISATION" or "NAME, ROLE, ORGANISATION".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from transcript.domain.labels import split_title_name
+from transcript.domain.model import Speaker
+from transcript.domain.text import collapse
+
+_SPEAKERS_CUE = re.compile(
+    r"^(?:speakers?(?:\s+(?:included|include|were|are))?|panell?ists?(?:\s+(?:included|were))?"
+    r"|participants?(?:\s+(?:included|were))?|participantes?|intervenant(?:e)?s?"
+    r"|intervenantes et intervenants|orat(?:eur|rice)s?|parmi les intervenants(?: figuraient)?"
+    r"|avec la participation de|les intervenants étaient)\s*:?\s+",
+    re.IGNORECASE,
+)
+_MODERATION_CUE = (
+    r"(?:moderated by|moderator\s*:|moderation\s*:|modération\s*:|modérée? par|animée? par"
+    r"|modérat(?:eur|rice)\s*:|animat(?:eur|rice)\s*:)\s*"
+)
+_MODERATION_TAIL = re.compile(r"(?:^|[.;]\s*)" + _MODERATION_CUE, re.IGNORECASE)
+# A roster of only a moderator must say "Moderated by": "Moderator: ..." is a line of speech.
+_MODERATION_HEAD = re.compile(
+    r"(?:moderated by\s|modérée? par\s|animée? par\s|modération\s*:)", re.IGNORECASE
+)
+_LEADING_AND = re.compile(r"^(?:and|et)\s+", re.IGNORECASE)
+_ROSTER_FIRST_CHARS = frozenset("SsPpIiOoAaLlMm")
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    name: str
+    role: str | None
+    affiliation: str | None
+    is_moderator: bool
+
+
+def parse_roster(paragraph: str) -> list[RosterEntry] | None:
+    """The people a roster paragraph lists, or None if the paragraph is not a roster."""
+    if not paragraph or paragraph[0] not in _ROSTER_FIRST_CHARS:
+        return None
+    # Cheap anchored checks first: most paragraphs of speech are rejected here.
+    cue = _SPEAKERS_CUE.match(paragraph)
+    if not cue and not _MODERATION_HEAD.match(paragraph):
+        return None
+    listed = collapse(paragraph[cue.end() :] if cue else paragraph).rstrip(".")
+    moderated = ""
+    tail = _MODERATION_TAIL.search(listed)
+    if tail:
+        listed, moderated = listed[: tail.start()], listed[tail.end() :]
+    entries = [_entry(part, False) for part in listed.split(";") if part.strip()]
+    entries += [_entry(part, True) for part in moderated.split(";") if part.strip()]
+    if not entries or any(entry is None for entry in entries):
+        return None
+    return [entry for entry in entries if entry is not None]
+
+
+def _entry(text: str, is_moderator: bool) -> RosterEntry | None:
+    parts = [collapse(p) for p in _LEADING_AND.sub("", text.strip()).split(",")]
+    split = split_title_name(parts[0].split(" "))
+    if split is None or not split[1] or any(not part for part in parts):
+        return None
+    title, name = split
+    details = parts[1:]
+    if title:
+        role, affiliation = " ".join(title), ", ".join(details) or None
+    elif is_moderator and len(details) == 1:
+        role, affiliation = None, details[0]
+    else:
+        role = details[0] if details else None
+        affiliation = ", ".join(details[1:]) or None
+    return RosterEntry(" ".join(name), role, affiliation, is_moderator)
+
+
+def render_roster(speakers: Iterable[Speaker]) -> str | None:
+    """The English roster paragraph for these speakers (None if there is no one to list)."""
+    speakers = list(speakers)
+    listed = [_render_entry(s) for s in speakers if not s.is_moderator]
+    moderators = [_render_entry(s) for s in speakers if s.is_moderator]
+    sentences = []
+    if listed:
+        sentences.append("Speakers included " + "; ".join(listed) + ".")
+    if moderators:
+        sentences.append("Moderated by " + "; ".join(moderators) + ".")
+    return " ".join(sentences) or None
+
+
+def _render_entry(speaker: Speaker) -> str:
+    details = [speaker.role, speaker.affiliation]
+    if speaker.is_moderator and speaker.role is None:
+        details = [speaker.affiliation]
+    return ", ".join([speaker.name, *(d for d in details if d)])

@@ -1,0 +1,154 @@
+"""One speaker across the forms a transcript names them in.
+
+"NATO Secretary General Mark Rutte", "Mark Rutte:" and "Rutte:" are one speaker (id
+"mark-rutte", role "NATO Secretary General"); a bare "Moderator:" is the moderator the transcript
+named; every unnamed questioner is the one speaker "question".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from transcript.domain.labels import SpeakerRef
+from transcript.domain.model import Speaker
+from transcript.domain.text import fold, slugify
+
+MODERATOR_ID = "moderator"
+QUESTION_ID = "question"
+UNKNOWN_ID = "unknown-speaker"
+UNKNOWN_NAME = "Unknown speaker"
+
+
+@dataclass(slots=True)
+class _Entry:
+    name: str
+    role: str | None = None
+    affiliation: str | None = None
+    is_moderator: bool = False
+
+
+class SpeakerRegistry:
+    """Speakers in order of first mention, found again by full name, a longer known name
+    ending the label, a unique surname, or a unique role."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._surnames: dict[str, set[str]] = {}
+        self._roles: dict[str, set[str]] = {}
+        self._moderator_id: str | None = None
+
+    def add(
+        self,
+        name: str,
+        role: str | None = None,
+        affiliation: str | None = None,
+        is_moderator: bool = False,
+        speaker_id: str | None = None,
+    ) -> str:
+        """Register a speaker, or complete the details of the one already known by that id."""
+        speaker_id = speaker_id or slugify(name) or f"speaker-{len(self._entries) + 1}"
+        entry = self._entries.get(speaker_id)
+        if entry is None:
+            entry = self._entries[speaker_id] = _Entry(name)
+            if speaker_id not in (MODERATOR_ID, QUESTION_ID, UNKNOWN_ID):
+                surname = slugify(name.split(" ")[-1])
+                self._surnames.setdefault(surname, set()).add(speaker_id)
+        if entry.role is None and role:
+            entry.role = role
+            self._roles.setdefault(fold(role), set()).add(speaker_id)
+        entry.affiliation = entry.affiliation or affiliation
+        if is_moderator:
+            entry.is_moderator = True
+            self._moderator_id = self._moderator_id or speaker_id
+        return speaker_id
+
+    def knows(self, ref: SpeakerRef) -> bool:
+        if ref.kind in ("moderator", "question"):
+            return True
+        if ref.kind == "title":
+            return self._by_role(ref.title) is not None
+        return self._match_person(ref) is not None
+
+    def resolve(self, ref: SpeakerRef) -> str:
+        """The id of the speaker a label names, registering or completing it as needed."""
+        if ref.kind == "moderator":
+            if self._moderator_id is not None:
+                return self.add("", affiliation=ref.affiliation, speaker_id=self._moderator_id)
+            name = _keyword_name(ref.label)
+            return self.add(name, None, ref.affiliation, True, speaker_id=MODERATOR_ID)
+        if ref.kind == "question":
+            name = _keyword_name(ref.label)
+            return self.add(name, affiliation=ref.affiliation, speaker_id=QUESTION_ID)
+        if ref.kind == "title":
+            known = self._by_role(ref.title)
+            name = self._entries[known].name if known else ref.label
+            return self.add(name, ref.title, ref.affiliation, ref.is_moderator, known)
+        match = self._match_person(ref)
+        if match is None:
+            return self.add(ref.name or ref.label, ref.title, ref.affiliation, ref.is_moderator)
+        speaker_id, title_words = match
+        role = " ".join(title_words) or ref.title
+        return self.add("", role, ref.affiliation, ref.is_moderator, speaker_id=speaker_id)
+
+    def speakers(self) -> list[Speaker]:
+        return [
+            Speaker(sid, e.name, e.role, e.affiliation, e.is_moderator)
+            for sid, e in self._entries.items()
+        ]
+
+    def _match_person(self, ref: SpeakerRef) -> tuple[str, tuple[str, ...]] | None:
+        tokens = ref.tokens
+        for size in range(len(tokens), 0, -1):
+            speaker_id = slugify(" ".join(tokens[-size:]))
+            if speaker_id in self._entries and speaker_id not in (MODERATOR_ID, QUESTION_ID):
+                return speaker_id, tokens[:-size] if size < len(tokens) else ()
+        if ref.name and " " not in ref.name:
+            same_surname = self._surnames.get(slugify(ref.name), set())
+            if len(same_surname) == 1:
+                return next(iter(same_surname)), ()
+        return None
+
+    def _by_role(self, title: str | None) -> str | None:
+        if not title:
+            return None
+        found = self._roles.get(fold(title), set())
+        return next(iter(found)) if len(found) == 1 else None
+
+
+def _keyword_name(label: str) -> str:
+    """ "QUESTION" in shouted subtitles is the same "Question" as elsewhere."""
+    return label.capitalize() if label.isupper() else label
+
+
+def evidence_test(known: SpeakerRegistry, refs: list[SpeakerRef]) -> Callable[[SpeakerRef], bool]:
+    """Decide which labels really name a speaker rather than being a short line of speech.
+
+    A label counts when it says so itself (a keyword, a group like "(Moderator)", a title before
+    a name), when it names someone the roster or such a label introduced, or when it recurs.
+    ``known`` is consumed: the explicit labels are registered in it.
+    """
+    counts = Counter(ref.key for ref in refs)
+    for ref in refs:
+        if ref.explicit and ref.kind == "person":
+            known.resolve(ref)
+
+    def counts_as_speaker(ref: SpeakerRef) -> bool:
+        return (
+            ref.explicit
+            or ref.kind in ("moderator", "question")
+            or counts[ref.key] >= 2
+            or known.knows(ref)
+        )
+
+    return counts_as_speaker
+
+
+def resolve_all(registry: SpeakerRegistry, refs: list[SpeakerRef]) -> list[str]:
+    """Speaker ids for the labels, in order. Full names are registered before surnames and
+    keywords, so "Rutte:" and a bare "Moderator:" find the person named later in the text."""
+    persons = [ref for ref in refs if ref.kind == "person"]
+    for ref in sorted(persons, key=lambda r: -len((r.name or "").split(" "))):
+        registry.resolve(ref)
+    return [registry.resolve(ref) for ref in refs]
