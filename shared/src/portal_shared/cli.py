@@ -29,8 +29,9 @@ def service_main(
     parser = argparse.ArgumentParser(prog=name, description=f"The {name} service.")
     commands = parser.add_subparsers(dest="command", required=True)
     for role in (*ROLES, "all"):
-        sub = commands.add_parser(role, help=f"run the {role} role" if role != "all"
-                                  else "run every role in one process")
+        sub = commands.add_parser(
+            role, help=f"run the {role} role" if role != "all" else "run every role in one process"
+        )
         sub.add_argument("--port", type=int, help="HTTP port (default from settings)")
     handlers: dict[str, Command] = {}
     for command, (help_text, configure, handler) in (extra or {}).items():

@@ -128,7 +128,12 @@ async def _running(
 ) -> AsyncIterator[Runtime]:
     me = instance_id(settings.service_name)
     client = create_client(settings)
-    bus = Bus(settings.amqp_url, settings.amqp_exchange, settings.service_name)
+    bus = Bus(
+        settings.amqp_url,
+        settings.amqp_exchange,
+        settings.service_name,
+        queue_prefix=settings.amqp_queue_prefix,
+    )
     await bus.connect()
     runtime = Runtime(
         settings=settings, roles=roles, db=database(client, settings), bus=bus, clock=clock

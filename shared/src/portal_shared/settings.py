@@ -32,6 +32,11 @@ class ServiceSettings(BaseSettings):
 
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias=_env("AMQP_URL"))
     amqp_exchange: str = Field("portal.events", validation_alias=_env("AMQP_EXCHANGE"))
+    amqp_queue_prefix: str = Field(
+        "",
+        validation_alias=_env("AMQP_QUEUE_PREFIX"),
+        description="prefix of this platform's queue names, to share a broker or vhost",
+    )
     amqp_prefetch: int = Field(32, ge=1, validation_alias=_env("AMQP_PREFETCH"))
     retry_delays_ms: list[int] = Field(
         default_factory=lambda: [1000, 5000, 30000, 120000],

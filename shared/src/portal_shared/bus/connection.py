@@ -51,12 +51,14 @@ class Bus:
         *,
         publish_timeout: float = 10.0,
         archive_max_age: str | None = "7D",
+        queue_prefix: str = "",
     ) -> None:
         self.url = url
         self.exchange_name = exchange_name
         self.service = service
         self.publish_timeout = publish_timeout
         self.archive_max_age = archive_max_age
+        self.queue_prefix = queue_prefix  # isolates several platforms on one broker
         self.connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None

@@ -43,7 +43,7 @@ class Consumer:
         self.bus = bus
         self.registry = registry
         self.inbox = inbox
-        self.names = QueueNames(bus.service)
+        self.names = QueueNames(f"{bus.queue_prefix}{bus.service}")
         self.prefetch = prefetch
         self.retry_delays_ms = retry_delays_ms
         self.max_attempts = max_attempts

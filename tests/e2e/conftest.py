@@ -1,0 +1,147 @@
+"""The four services as real processes (`<service> all`), on this test run's own exchange,
+databases, ports and data folder, against the real RabbitMQ, MongoDB wire server and SMTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.infra import AMQP_URL, MAILPIT_API_URL, MONGODB_URL, SMTP_URL, unique
+
+BIN = Path(sys.executable).parent
+SERVICES = ("identity", "notifier", "catalog", "transcript")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Platform:
+    env: dict[str, str]
+    ports: dict[str, int]
+    data_dir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def log(self, service: str) -> str:
+        return (self.data_dir / f"{service}.log").read_text(errors="replace")
+
+    def run_cli(self, service: str, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            [str(BIN / service), *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+
+def _wait_ready(platform: Platform, service: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        process = platform.processes[service]
+        if process.poll() is not None:
+            raise AssertionError(
+                f"{service} exited {process.returncode}:\n{platform.log(service)[-3000:]}"
+            )
+        try:
+            if httpx.get(f"{platform.url(service)}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{service} not ready:\n{platform.log(service)[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def platform() -> Iterator[Platform]:
+    run = unique("e2e")
+    data_dir = Path(tempfile.mkdtemp(prefix="portal-e2e-"))
+    ports = {name: free_port() for name in SERVICES}
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "test",
+        "PORTAL_DATA_DIR": str(data_dir),
+        "HTTP_HOST": "127.0.0.1",
+        "MONGODB_URL": MONGODB_URL,
+        "AMQP_URL": AMQP_URL,
+        "SMTP_URL": SMTP_URL,
+        "AMQP_EXCHANGE": f"{run}.events",
+        "AMQP_QUEUE_PREFIX": f"{run}.",
+        "RETRY_DELAYS_MS": "200,500,1000",
+        "LOG_LEVEL": "info",
+        "CATALOG_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json",
+        "TRANSCRIPT_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json",
+        "CATALOG_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['catalog']}",
+        "MAILPIT_API_URL": MAILPIT_API_URL,
+    }
+    for name in SERVICES:
+        env[f"{name.upper()}_MONGODB_DATABASE"] = f"{run}_{name}".replace("-", "_")
+    platform = Platform(env=env, ports=ports, data_dir=data_dir)
+    env["IDENTITY_NOTIFIER_PUBLIC_KEY"] = platform.run_cli("notifier", "public-key").strip()
+    try:
+        for name in SERVICES:
+            log = (data_dir / f"{name}.log").open("wb")
+            platform.processes[name] = subprocess.Popen(
+                [str(BIN / name), "all", "--port", str(ports[name])],
+                env={**env, "HTTP_PORT": str(ports[name])},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 90
+        for name in SERVICES:
+            _wait_ready(platform, name, deadline)
+        yield platform
+    finally:
+        for process in platform.processes.values():
+            process.terminate()
+        for process in platform.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        _drop(run)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _drop(run: str) -> None:
+    """Remove this run's databases and queues."""
+    import asyncio
+
+    import aio_pika
+    from pymongo import AsyncMongoClient
+
+    async def clean() -> None:
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGODB_URL)
+        for name in SERVICES:
+            await client.drop_database(f"{run}_{name}".replace("-", "_"))
+        await client.close()
+        connection = await aio_pika.connect_robust(AMQP_URL)
+        async with connection.channel() as channel:
+            await channel.exchange_delete(f"{run}.events")
+            await channel.queue_delete(f"{run}.events.archive")
+            for name in SERVICES:
+                for suffix in ("events", "parking", "retry.200ms", "retry.500ms", "retry.1000ms"):
+                    await channel.queue_delete(f"{run}.{name}.{suffix}")
+        await connection.close()
+
+    asyncio.run(clean())
