@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -92,7 +92,9 @@ def redact(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def redact_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_processor(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> Mapping[str, Any]:
     return redact(event_dict)  # type: ignore[no-any-return]
 
 
@@ -138,14 +140,18 @@ def configure_logging(service: str, level: str = "info", stream: Any = None) -> 
 
 
 def _add_service(service: str) -> Any:
-    def processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    def processor(
+        _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         event_dict.setdefault("service", service)
         return event_dict
 
     return processor
 
 
-def _rename_logger(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _rename_logger(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     record = event_dict.get("_record")
     if record is not None and "logger" not in event_dict:
         event_dict["logger"] = record.name

@@ -24,7 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from portal_shared.bus import Bus, Consumer, HandlerRegistry
 from portal_shared.clock import Clock, utcnow
-from portal_shared.http import create_app
+from portal_shared.http import ReadinessCheck, create_app
 from portal_shared.inbox import Inbox
 from portal_shared.logging import configure_logging, get_logger
 from portal_shared.mongo import create_client, database, ping
@@ -108,7 +108,7 @@ def build_service_app(
             and (await consumer.broker_consumer_count() >= 1)
         )
 
-    checks = {"mongodb": mongo_ok, "amqp": bus_ok}
+    checks: dict[str, ReadinessCheck] = {"mongodb": mongo_ok, "amqp": bus_ok}
     if "consumer" in roles:
         checks["consumers"] = consumer_ok
     return create_app(

@@ -24,9 +24,7 @@ class PublishFailed(Exception):
         self.reason = reason
 
 
-def to_message(
-    cloudevent: CloudEvent, headers: dict[str, object] | None = None
-) -> aio_pika.Message:
+def to_message(cloudevent: CloudEvent) -> aio_pika.Message:
     return aio_pika.Message(
         body=cloudevent.to_json(),
         content_type=CONTENT_TYPE,
@@ -36,7 +34,7 @@ def to_message(
         timestamp=cloudevent.time,
         correlation_id=cloudevent.correlationid,
         app_id=cloudevent.source,
-        headers={"traceparent": cloudevent.traceparent or "", **(headers or {})},
+        headers={"traceparent": cloudevent.traceparent or ""},
     )
 
 
