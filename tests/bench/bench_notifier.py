@@ -130,7 +130,11 @@ async def run_phase(
     )
     records = await deliveries.find({"_id": {"$in": ids}}).to_list()
     latencies = [(r["sent_at"] - r["event_time"]).total_seconds() for r in records]
-    return summary(name, latencies), sorted(r["sent_at"] for r in records)
+    redelivered = sum(1 for r in records if r["handlings"] > 1 or r["attempts"] > 1)
+    return (
+        {**summary(name, latencies), "handled_more_than_once": redelivered},
+        sorted(r["sent_at"] for r in records),
+    )
 
 
 def steady_throughput(sent_at: list[datetime]) -> float:
@@ -183,6 +187,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 results.append({**burst, "steady_emails_per_s": steady_throughput(sent_at)})
                 windows = duplicate_windows(log_path)
+                if args.keep_log:
+                    args.keep_log.write_text(log_path.read_text())
             finally:
                 process.terminate()
                 await process.wait()
@@ -209,5 +215,6 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50.0, help="events/s in the paced phase")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--prefetch", type=int, default=32)
+    parser.add_argument("--keep-log", type=Path, help="copy the notifier's log lines here")
     configure_logging("bench", "warning", stream=sys.stderr)  # stdout carries the figures
     print(json.dumps(asyncio.run(main(parser.parse_args())), indent=2))

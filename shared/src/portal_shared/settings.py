@@ -9,9 +9,10 @@ service's ``load_settings()``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _env(*names: str) -> AliasChoices:
@@ -38,7 +39,7 @@ class ServiceSettings(BaseSettings):
         description="prefix of this platform's queue names, to share a broker or vhost",
     )
     amqp_prefetch: int = Field(32, ge=1, validation_alias=_env("AMQP_PREFETCH"))
-    retry_delays_ms: list[int] = Field(
+    retry_delays_ms: Annotated[list[int], NoDecode] = Field(
         default_factory=lambda: [1000, 5000, 30000, 120000],
         validation_alias=_env("RETRY_DELAYS_MS"),
         description="growing delays between handling attempts; one retry queue per delay",
@@ -62,8 +63,9 @@ class ServiceSettings(BaseSettings):
     @field_validator("retry_delays_ms", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        if isinstance(value, str) and not value.startswith("["):
-            return [int(part) for part in value.split(",") if part.strip()]
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            return [int(part) for part in text.split(",") if part.strip()]
         return value
 
     @property

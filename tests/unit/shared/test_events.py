@@ -95,3 +95,12 @@ def test_sealed_part_only_opens_with_the_notifier_key() -> None:
     assert unseal(private, sealed) == {"email": "a@b.org", "code": "123456"}
     with pytest.raises(UnsealError):
         unseal(other_private, sealed)
+
+
+def test_settings_read_lists_as_comma_separated_or_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    from portal_shared.settings import ServiceSettings
+
+    monkeypatch.setenv("RETRY_DELAYS_MS", "100,200, 400")
+    assert ServiceSettings().retry_delays_ms == [100, 200, 400]
+    monkeypatch.setenv("RETRY_DELAYS_MS", "[50,60]")
+    assert ServiceSettings().retry_delays_ms == [50, 60]

@@ -1,0 +1,73 @@
+"""Wiring the notifier: settings -> key, SMTP, repositories, handlers -> a service app."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import FastAPI
+from portal_shared.clock import Clock, utcnow
+from portal_shared.runtime import Runtime, Wiring, build_service_app, instance_id
+from portal_shared.settings import read_secret
+
+from notifier.adapters.deliveries import DeletedAccounts, DeliveryRepository
+from notifier.adapters.smtp import SmtpSender, parse_smtp_url
+from notifier.entrypoints import api
+from notifier.handlers import Notifier, build_registry
+from notifier.keys import resolve_private_key
+from notifier.settings import NotifierSettings
+
+DESCRIPTION = """Sends the account emails (verification and reset codes, password changed,
+newsletter, "someone tried to register with your address") for the identity service's events,
+exactly once per event, and answers operators' questions about a delivery."""
+
+
+def build_app(
+    settings: NotifierSettings, roles: frozenset[str], *, clock: Clock = utcnow
+) -> FastAPI:
+    async def setup(runtime: Runtime, app: FastAPI) -> Wiring:
+        # A random suffix: two replicas in one process (tests) must not share a lease owner.
+        owner = f"{instance_id(settings.service_name)}/{uuid.uuid4().hex[:8]}"
+        deliveries = DeliveryRepository(
+            runtime.db["deliveries"], owner=owner, lease_seconds=settings.send_lease_seconds
+        )
+        await deliveries.ensure_indexes()
+        app.state.deliveries = deliveries
+        if "consumer" not in runtime.roles:
+            return Wiring()  # the API alone needs neither the key nor SMTP
+        return _consumer_wiring(settings, runtime, deliveries, clock)
+
+    return build_service_app(
+        settings=settings,
+        roles=roles,
+        title="Notifier",
+        description=DESCRIPTION,
+        routers=[api.router],
+        setup=setup,
+        clock=clock,
+        openapi_tags=[{"name": "deliveries", "description": "What became of an event's email"}],
+    )
+
+
+def _consumer_wiring(
+    settings: NotifierSettings, runtime: Runtime, deliveries: DeliveryRepository, clock: Clock
+) -> Wiring:
+    target = parse_smtp_url(
+        settings.smtp_url,
+        starttls=settings.smtp_starttls,
+        password=read_secret(None, settings.smtp_password_file),
+    )
+    sender = SmtpSender(
+        target, size=settings.send_concurrency, timeout=settings.smtp_timeout_seconds
+    )
+    notifier = Notifier(
+        private_key=resolve_private_key(settings),
+        identity=settings.mail_identity,
+        deliveries=deliveries,
+        deleted_accounts=DeletedAccounts(runtime.db["deleted_accounts"]),
+        sender=sender,
+        clock=clock,
+        max_handlings=settings.max_handling_attempts,
+        quick_retries=settings.smtp_quick_retries,
+        quick_retry_delay_seconds=settings.smtp_quick_retry_delay_ms / 1000,
+    )
+    return Wiring(registry=build_registry(notifier), on_stop=[sender.close])

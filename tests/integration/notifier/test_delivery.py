@@ -1,0 +1,188 @@
+"""The notifier end to end on real RabbitMQ, FerretDB and mailpit: events in, emails out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from notifier.metrics import EXPIRED_CODES_SKIPPED
+from portal_shared.inbox import Inbox
+
+from tests.integration.notifier.helpers import (
+    Mailpit,
+    newsletter_subscribed,
+    notifier_app,
+    notifier_settings,
+    parked_messages,
+    user_deleted,
+    user_registered,
+)
+from tests.support.infra import eventually, unique
+from tests.support.service import running, runtime_of
+
+pytestmark = pytest.mark.integration
+
+EXPECTED = Path(__file__).parents[2] / "data" / "notifier" / "expected"
+
+
+def expected_subject(language: str, kind: str) -> str:
+    """The subject the rendering's golden files fix for this kind and language."""
+    return (EXPECTED / language / f"{kind}.subject").read_text(encoding="utf-8").strip()
+
+
+async def record_of(app: Any, event_id: str) -> dict[str, Any] | None:
+    return await runtime_of(app).db["deliveries"].find_one({"_id": event_id})  # type: ignore[no-any-return]
+
+
+async def test_registration_sends_one_email_with_the_code_even_when_redelivered(
+    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+) -> None:
+    private, public = keypair
+    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    publisher = await make_bus(unique("identity"))
+    user_id = unique("usr")
+    address = f"{user_id}@example.org"
+    cloudevent = user_registered(public, user_id=user_id, email=address, code="Q7K2M9")
+    async with running(app) as client:
+        await publisher.publish(cloudevent)
+        await publisher.publish(cloudevent)  # the same CloudEvent again: a redelivery
+
+        email = await Mailpit().one_message_for(cloudevent.id)
+        assert [to["Address"] for to in email["To"]] == [address]
+        assert email["Subject"] == expected_subject("en", "verify_email")
+        assert "Q7K2M9" in email["Text"]
+        assert email["MessageID"] == f"{cloudevent.id}@multimedia.example.org"
+
+        record = await eventually(
+            lambda: record_of(app, cloudevent.id), lambda r: r and r["status"] == "sent"
+        )
+        assert record["kind"] == "verify_email" and record["user_id"] == user_id
+        assert record["attempts"] == 1 and record["recipient"] == address
+        assert "Q7K2M9" not in repr(record)  # never the code at rest
+
+        answer = await client.get(f"/v1/deliveries/{cloudevent.id}")
+        assert answer.status_code == 200
+        assert answer.json()["status"] == "sent" and answer.json()["attempts"] == 1
+        assert answer.json()["message_id"] == f"<{cloudevent.id}@multimedia.example.org>"
+        assert address not in answer.text and user_id not in answer.text
+        missing = await client.get(f"/v1/deliveries/{unique('x')}")
+        assert missing.status_code == 404 and missing.json()["code"] == "delivery_not_found"
+
+        # The notifier "died" after sending but before acking: the inbox never saw the event
+        # done. The redelivered event must find the delivery record and send nothing.
+        await runtime_of(app).db["inbox"].delete_one({"_id": cloudevent.id})
+        await publisher.publish(cloudevent)
+        await eventually(
+            lambda: Inbox(runtime_of(app).db["inbox"], owner="probe").is_done(cloudevent.id),
+            what="redelivery handled",
+        )
+    assert len(await Mailpit().messages_for(cloudevent.id)) == 1
+
+
+async def test_newsletter_email_carries_list_unsubscribe(
+    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+) -> None:
+    private, public = keypair
+    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    publisher = await make_bus(unique("identity"))
+    user_id = unique("usr")
+    cloudevent = newsletter_subscribed(public, user_id=user_id, email=f"{user_id}@example.org")
+    async with running(app):
+        await publisher.publish(cloudevent)
+        email = await Mailpit().one_message_for(cloudevent.id)
+    headers = await Mailpit().headers(email["ID"])
+    assert headers["List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
+    assert f"user={user_id}" in headers["List-Unsubscribe"][0]
+    assert headers["Reply-To"] == ["support@multimedia.example.org"]
+    assert headers["Content-Language"] == ["fr"]
+    assert email["Subject"] == expected_subject("fr", "newsletter_subscribed")
+
+
+async def test_expired_code_is_not_sent_but_recorded_and_counted(
+    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+) -> None:
+    private, public = keypair
+    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    publisher = await make_bus(unique("identity"))
+    user_id = unique("usr")
+    cloudevent = user_registered(
+        public, user_id=user_id, email=f"{user_id}@example.org", expires_in=-timedelta(seconds=1)
+    )
+    skipped_before = EXPIRED_CODES_SKIPPED.labels("verify_email")._value.get()
+    async with running(app) as client:
+        await publisher.publish(cloudevent)
+        record = await eventually(
+            lambda: record_of(app, cloudevent.id),
+            lambda r: r and r["status"] == "skipped_expired",
+        )
+        metrics = (await client.get("/metrics")).text
+    assert record["attempts"] == 0 and "recipient" not in record
+    assert EXPIRED_CODES_SKIPPED.labels("verify_email")._value.get() == skipped_before + 1
+    assert 'notifier_expired_codes_skipped_total{kind="verify_email"}' in metrics
+    assert await Mailpit().messages_for(cloudevent.id) == []
+
+
+async def test_sealed_part_of_another_user_is_parked_without_email(
+    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any, amqp: Any
+) -> None:
+    private, public = keypair
+    service = service_name()
+    app = notifier_app(notifier_settings(service, exchange_name, private))
+    publisher = await make_bus(unique("identity"))
+    victim = unique("usr")
+    forged = user_registered(
+        public, user_id=unique("usr"), email=f"{victim}@example.org", sealed_user_id=victim
+    )
+    async with running(app):
+        await publisher.publish(forged)
+        parked = await eventually(lambda: parked_messages(amqp, service), what="parked")
+    assert [m.message_id for m in parked] == [forged.id]
+    assert "another user" in parked[0].headers["x-portal-parked-reason"]
+    assert await Mailpit().messages_for(forged.id) == []
+
+
+async def test_account_deletion_removes_the_address_from_every_record(
+    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+) -> None:
+    private, public = keypair
+    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    publisher = await make_bus(unique("identity"))
+    user_id, other_id = unique("usr"), unique("usr")
+    mine = [
+        user_registered(public, user_id=user_id, email=f"{user_id}@example.org"),
+        newsletter_subscribed(public, user_id=user_id, email=f"{user_id}@example.org"),
+    ]
+    other = user_registered(public, user_id=other_id, email=f"{other_id}@example.org")
+    async with running(app):
+        for cloudevent in (*mine, other):
+            await publisher.publish(cloudevent)
+        deliveries = runtime_of(app).db["deliveries"]
+        await eventually(
+            lambda: deliveries.count_documents({"status": "sent", "recipient": {"$exists": True}}),
+            lambda n: n == 3,
+            what="three emails sent",
+        )
+        await publisher.publish(user_deleted(user_id))
+        await eventually(
+            lambda: deliveries.count_documents(
+                {"user_id": user_id, "recipient": {"$exists": True}}
+            ),
+            lambda n: n == 0,
+            what="addresses of the deleted account removed",
+        )
+        records = await deliveries.find({"user_id": user_id}).to_list()
+        assert len(records) == 2 and all(f"{user_id}@" not in repr(r) for r in records)
+        assert all(r["status"] == "sent" for r in records)  # the history stays
+        kept = await deliveries.find_one({"_id": other.id})
+        assert kept["recipient"] == f"{other_id}@example.org"
+
+        # A late event for the deleted account sends nothing and stores no address.
+        late = user_registered(public, user_id=user_id, email=f"{user_id}@example.org")
+        await publisher.publish(late)
+        record = await eventually(
+            lambda: record_of(app, late.id), lambda r: r and r["status"] == "skipped_deleted"
+        )
+        assert "recipient" not in record
+    assert await Mailpit().messages_for(late.id) == []

@@ -1,0 +1,210 @@
+"""The notifier's handler with fakes: retries, parking and skips decided from SMTP outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from notifier.adapters.deliveries import Claim, ClaimOutcome, NewDelivery
+from notifier.adapters.smtp import SmtpFailure, SmtpReceipt
+from notifier.domain.delivery import DeliveryStatus
+from notifier.domain.mail_identity import MailIdentity
+from notifier.handlers import DeliveryInProgress, Notifier, TemporaryDeliveryFailure
+from portal_shared.bus import PermanentHandlingError
+from portal_shared.clock import ManualClock
+from portal_shared.events import identity as events
+from portal_shared.events.base import envelope
+from portal_shared.sealing import generate_keypair, seal
+
+PRIVATE, PUBLIC = generate_keypair()
+START = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
+IDENTITY = MailIdentity(
+    from_address="no-reply@multimedia.example.org",
+    from_name="NATO Multimedia",
+    reply_to="support@multimedia.example.org",
+    message_id_domain="multimedia.example.org",
+    site_url="https://multimedia.example.org/",
+    unsubscribe_url_template="https://multimedia.example.org/u?user={user_id}",
+)
+
+
+@dataclass
+class FakeDeliveries:
+    claim_outcome: ClaimOutcome = ClaimOutcome.ACQUIRED
+    handlings: int = 1
+    claims: list[NewDelivery] = field(default_factory=list)
+    finished: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def claim(self, delivery: NewDelivery, now: datetime) -> Claim:
+        self.claims.append(delivery)
+        record = {"status": "sent", "handlings": self.handlings}
+        return Claim(self.claim_outcome, record)
+
+    async def mark_sent(self, event_id: str, **fields: Any) -> None:
+        self.finished[event_id] = {"status": DeliveryStatus.SENT, **fields}
+
+    async def mark_final(self, event_id: str, status: DeliveryStatus, **fields: Any) -> None:
+        self.finished[event_id] = {"status": status, **fields}
+
+    async def mark_retrying(self, event_id: str, **fields: Any) -> None:
+        self.finished[event_id] = {"status": DeliveryStatus.RETRYING, **fields}
+
+    async def forget_recipient(self, user_id: str, now: datetime) -> int:
+        return 0
+
+
+@dataclass
+class FakeDeleted:
+    deleted: set[str] = field(default_factory=set)
+
+    async def is_deleted(self, user_id: str) -> bool:
+        return user_id in self.deleted
+
+
+@dataclass
+class ScriptedSender:
+    """Fails with the scripted failures in order, then accepts."""
+
+    failures: list[SmtpFailure] = field(default_factory=list)
+    sent: list[EmailMessage] = field(default_factory=list)
+    calls: int = 0
+
+    async def send(self, message: EmailMessage) -> SmtpReceipt:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+        return SmtpReceipt("250 2.0.0 Ok: queued as X")
+
+
+TEMPORARY = SmtpFailure("SMTPConnectError: refused", permanent=False)
+PERMANENT = SmtpFailure("recipient refused: 550 unknown", permanent=True, code=550)
+
+
+def make(
+    sender: ScriptedSender, deliveries: FakeDeliveries | None = None, **options: Any
+) -> tuple[Notifier, FakeDeliveries]:
+    deliveries = deliveries or FakeDeliveries()
+    notifier = Notifier(
+        private_key=PRIVATE,
+        identity=IDENTITY,
+        deliveries=deliveries,  # type: ignore[arg-type]
+        deleted_accounts=options.pop("deleted", FakeDeleted()),  # type: ignore[arg-type]
+        sender=sender,
+        clock=ManualClock(START),
+        max_handlings=options.pop("max_handlings", 5),
+        quick_retries=2,
+        quick_retry_delay_seconds=0,
+    )
+    return notifier, deliveries
+
+
+def registered(*, expires_in: timedelta = timedelta(minutes=30), sealed_user: str = "usr_1"):
+    event = events.UserRegistered(
+        user_id="usr_1",
+        account_version=1,
+        language="en",
+        newsletter=False,
+        registered_at=START,
+        code_expires_at=START + expires_in,
+        sealed=seal(
+            PUBLIC, {"user_id": sealed_user, "email": "jane@example.org", "code": "K3M9Q2"}
+        ),
+    )
+    return event, envelope(event, source="/identity", time=START)
+
+
+async def test_quick_retry_recovers_a_temporary_failure() -> None:
+    sender = ScriptedSender([TEMPORARY])
+    notifier, deliveries = make(sender)
+    event, cloudevent = registered()
+    await notifier.on_mail_event(event, cloudevent)
+    record = deliveries.finished[cloudevent.id]
+    assert record["status"] == "sent" and record["attempts"] == 2
+    assert record["recipient"] == "jane@example.org"
+    assert "K3M9Q2" in sender.sent[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_persistent_temporary_failure_goes_back_to_the_bus() -> None:
+    sender = ScriptedSender([TEMPORARY] * 3)
+    notifier, deliveries = make(sender)
+    event, cloudevent = registered()
+    with pytest.raises(TemporaryDeliveryFailure):
+        await notifier.on_mail_event(event, cloudevent)
+    record = deliveries.finished[cloudevent.id]
+    assert record["status"] == "retrying" and record["attempts"] == 3 and sender.calls == 3
+
+
+async def test_last_handling_of_a_temporary_failure_records_failed_and_parks() -> None:
+    sender = ScriptedSender([TEMPORARY] * 3)
+    notifier, deliveries = make(sender, FakeDeliveries(handlings=5), max_handlings=5)
+    event, cloudevent = registered()
+    with pytest.raises(PermanentHandlingError, match="gave up"):
+        await notifier.on_mail_event(event, cloudevent)
+    assert deliveries.finished[cloudevent.id]["status"] == "failed"
+
+
+async def test_permanent_failure_is_not_retried() -> None:
+    sender = ScriptedSender([PERMANENT])
+    notifier, deliveries = make(sender)
+    event, cloudevent = registered()
+    with pytest.raises(PermanentHandlingError, match="550"):
+        await notifier.on_mail_event(event, cloudevent)
+    record = deliveries.finished[cloudevent.id]
+    assert record["status"] == "failed" and record["attempts"] == 1 and sender.calls == 1
+
+
+async def test_expired_code_is_skipped_without_sending() -> None:
+    sender = ScriptedSender()
+    notifier, deliveries = make(sender)
+    event, cloudevent = registered(expires_in=timedelta(0))  # expires at the send time
+    await notifier.on_mail_event(event, cloudevent)
+    assert deliveries.finished[cloudevent.id]["status"] == "skipped_expired"
+    assert sender.calls == 0
+
+
+async def test_deleted_account_gets_no_email() -> None:
+    sender = ScriptedSender()
+    notifier, deliveries = make(sender, deleted=FakeDeleted({"usr_1"}))
+    event, cloudevent = registered()
+    await notifier.on_mail_event(event, cloudevent)
+    assert deliveries.finished[cloudevent.id]["status"] == "skipped_deleted"
+    assert sender.calls == 0
+
+
+async def test_sealed_part_for_another_user_is_parked_before_any_claim() -> None:
+    sender = ScriptedSender()
+    notifier, deliveries = make(sender)
+    event, cloudevent = registered(sealed_user="usr_2")
+    with pytest.raises(PermanentHandlingError, match="another user"):
+        await notifier.on_mail_event(event, cloudevent)
+    assert deliveries.claims == [] and sender.calls == 0
+
+
+async def test_sealed_part_for_another_key_is_parked() -> None:
+    other_private, _ = generate_keypair()
+    notifier, _deliveries = make(ScriptedSender())
+    notifier.private_key = other_private
+    event, cloudevent = registered()
+    with pytest.raises(PermanentHandlingError, match="cannot be opened"):
+        await notifier.on_mail_event(event, cloudevent)
+
+
+async def test_final_record_means_nothing_to_do() -> None:
+    sender = ScriptedSender()
+    notifier, deliveries = make(sender, FakeDeliveries(claim_outcome=ClaimOutcome.FINAL))
+    event, cloudevent = registered()
+    await notifier.on_mail_event(event, cloudevent)
+    assert sender.calls == 0 and deliveries.finished == {}
+
+
+async def test_live_claim_elsewhere_is_retried_later() -> None:
+    sender = ScriptedSender()
+    notifier, _ = make(sender, FakeDeliveries(claim_outcome=ClaimOutcome.BUSY))
+    event, cloudevent = registered()
+    with pytest.raises(DeliveryInProgress):
+        await notifier.on_mail_event(event, cloudevent)
+    assert sender.calls == 0
