@@ -71,9 +71,14 @@ def catalog_env(service: str, exchange: str, data_dir: Path, keys: KeySet) -> di
 
 def token(keys: KeySet, user_id: str) -> str:
     return issue_access_token(
-        keys, user_id=user_id, email_verified=True, roles=[], token_version=1,
-        now=datetime.now(UTC), settings=TOKENS,
-    ).token  # fmt: skip
+        keys,
+        user_id=user_id,
+        email_verified=True,
+        roles=[],
+        token_version=1,
+        now=datetime.now(UTC),
+        settings=TOKENS,
+    ).token
 
 
 async def wait_ready(client: httpx.AsyncClient, process: subprocess.Popen[bytes]) -> None:
@@ -98,8 +103,9 @@ async def projection_latency(
     samples = []
     for user_id in users:
         headers = {"Authorization": f"Bearer {token(keys, user_id)}"}
-        event = UserVerified(user_id=user_id, account_version=1,
-                             verified_at=datetime.now(UTC), roles=[])  # fmt: skip
+        event = UserVerified(
+            user_id=user_id, account_version=1, verified_at=datetime.now(UTC), roles=[]
+        )
         started = time.perf_counter()
         await bus.publish(envelope(event, source="/identity"))
         while True:
@@ -137,7 +143,7 @@ async def throughput(
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -147,13 +153,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
     port = free_port()
     env = catalog_env(service, exchange, data_dir, keys)
-    subprocess.run([REPO / ".venv/bin/catalog", "load-demo"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [REPO / ".venv/bin/catalog", "load-demo"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
     log_file = (data_dir / "catalog.log").open("wb")
     process = subprocess.Popen(
         [REPO / ".venv/bin/catalog", "all", "--port", str(port)],
-        env=env, stdout=log_file, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
     bus = Bus(AMQP_URL, exchange, f"bench-identity-{suffix}", archive_max_age=None)
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
     client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30)
@@ -174,6 +183,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await throughput(health, args.clients, 1.0, 200)  # warm-up: connections, caches
         baseline = await throughput(health, args.clients, args.seconds, 200)
         links = await throughput(issue, args.clients, args.seconds, 201)
+    except BaseException:
+        kept = Path(tempfile.gettempdir()) / f"{service}.log"
+        shutil.copy(data_dir / "catalog.log", kept)
+        print(f"the catalog's log is kept in {kept}", file=sys.stderr)
+        raise
     finally:
         await client.aclose()
         process.terminate()
@@ -215,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     result = asyncio.run(run(parser.parse_args(argv)))
     json.dump(result, sys.stdout, indent=2)
-    print()  # noqa: T201
+    print()
     return 0
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import aio_pika
 import pytest
 from portal_shared.bus import Bus
+from portal_shared.mongo import WriteSerializedDatabase, is_ferretdb
 from pymongo import AsyncMongoClient
 
 from tests.support.infra import AMQP_URL, MONGODB_URL, unique
@@ -31,8 +32,11 @@ async def mongo_client() -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
 
 @pytest.fixture
 async def mongo_db(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[Any]:
+    """A fresh database, with writes serialised on FerretDB v1 as the services' runtime does
+    (see portal_shared.mongo)."""
     name = unique("test").replace("-", "_")
-    yield mongo_client[name]
+    db = mongo_client[name]
+    yield WriteSerializedDatabase(db) if await is_ferretdb(mongo_client) else db
     await mongo_client.drop_database(name)
 
 

@@ -25,6 +25,9 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 ALGORITHM = "EdDSA"
+# The identity service's defaults; every verifier uses the same ones unless configured.
+DEFAULT_ISSUER = "urn:portal:identity"
+DEFAULT_AUDIENCE = "urn:portal:api"
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - the JWT "typ" of access tokens (RFC 9068)
 CLAIM_EMAIL_VERIFIED = "email_verified"
 CLAIM_ROLES = "roles"

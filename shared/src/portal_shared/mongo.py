@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from portal_shared.settings import ServiceSettings
@@ -39,3 +41,89 @@ async def ping(db: AsyncDatabase[Document]) -> bool:
 
 def is_duplicate_key(exc: BaseException) -> bool:
     return getattr(exc, "code", None) == 11000
+
+
+# --- FerretDB v1: one writer per collection -------------------------------------------------
+# FerretDB v1 applies an update by reading the document, changing it in Go and writing it back
+# by _id, with no lock between the read and the write: two concurrent updates of one document
+# lose one of them, and a conditional update's filter is not checked atomically. MongoDB makes
+# every single-document write atomic, and the outbox, inbox and compare-and-set updates rely on
+# it. Against FerretDB we therefore serialise a process's writes per collection. This restores
+# the guarantee when all writers of a collection are in one process, which is how the platform
+# runs locally (each service owns its collections and `make run` runs each as one process).
+
+_WRITES = frozenset(
+    {
+        "update_one",
+        "update_many",
+        "replace_one",
+        "delete_one",
+        "delete_many",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "bulk_write",
+    }
+)
+_LOCKS: dict[tuple[int, str, str], asyncio.Lock] = {}
+
+
+def _lock(database: str, collection: str) -> asyncio.Lock:
+    key = (id(asyncio.get_running_loop()), database, collection)
+    lock = _LOCKS.get(key)
+    if lock is None:
+        lock = _LOCKS[key] = asyncio.Lock()
+    return lock
+
+
+class WriteSerializedCollection:
+    """An ``AsyncCollection`` whose updates and deletes run one at a time in this process."""
+
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._collection = collection
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._collection, name)
+        if name not in _WRITES:
+            return attribute
+
+        async def serialised(*args: Any, **kwargs: Any) -> Any:
+            async with _lock(self._collection.database.name, self._collection.name):
+                return await attribute(*args, **kwargs)
+
+        return serialised
+
+
+class WriteSerializedDatabase:
+    """An ``AsyncDatabase`` handing out ``WriteSerializedCollection``s."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
+
+    def __getitem__(self, name: str) -> Any:
+        return WriteSerializedCollection(self._db[name])
+
+    def get_collection(self, name: str, **options: Any) -> Any:
+        return WriteSerializedCollection(self._db.get_collection(name, **options))
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._db, name)
+        if isinstance(attribute, AsyncCollection):
+            return WriteSerializedCollection(attribute)
+        return attribute
+
+
+async def is_ferretdb(client: AsyncMongoClient[Document]) -> bool:
+    info = await client.admin.command("buildInfo")
+    return "ferretdbVersion" in info
+
+
+async def open_database(
+    client: AsyncMongoClient[Document], settings: ServiceSettings
+) -> AsyncDatabase[Document]:
+    """The service's database; writes serialised per collection on FerretDB (see above)."""
+    db = database(client, settings)
+    mode = settings.mongodb_serialize_writes
+    if mode == "on" or (mode == "auto" and await is_ferretdb(client)):
+        return WriteSerializedDatabase(db)  # type: ignore[return-value]
+    return db

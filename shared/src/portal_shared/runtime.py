@@ -27,7 +27,7 @@ from portal_shared.clock import Clock, utcnow
 from portal_shared.http import ReadinessCheck, create_app
 from portal_shared.inbox import Inbox
 from portal_shared.logging import configure_logging, get_logger
-from portal_shared.mongo import create_client, database, ping
+from portal_shared.mongo import create_client, open_database, ping
 from portal_shared.outbox import OutboxRelay
 from portal_shared.settings import ServiceSettings
 
@@ -136,7 +136,11 @@ async def _running(
     )
     await bus.connect()
     runtime = Runtime(
-        settings=settings, roles=roles, db=database(client, settings), bus=bus, clock=clock
+        settings=settings,
+        roles=roles,
+        db=await open_database(client, settings),
+        bus=bus,
+        clock=clock,
     )
     wiring = await setup(runtime, app)
     if "relay" in roles and wiring.outbox:

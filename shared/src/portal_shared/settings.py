@@ -9,7 +9,7 @@ service's ``load_settings()``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -29,6 +29,11 @@ class ServiceSettings(BaseSettings):
 
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/", validation_alias=_env("MONGODB_URL"))
     mongodb_database: str | None = Field(None, description="defaults to the service name")
+    mongodb_serialize_writes: Literal["auto", "on", "off"] = Field(
+        "auto",
+        validation_alias=_env("MONGODB_SERIALIZE_WRITES"),
+        description="serialise a process's writes per collection (auto: on FerretDB only)",
+    )
     mongodb_timeout_ms: int = Field(3000, validation_alias=_env("MONGODB_TIMEOUT_MS"))
 
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias=_env("AMQP_URL"))

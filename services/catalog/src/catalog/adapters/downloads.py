@@ -1,0 +1,69 @@
+"""Download records: the audit trail of authorised downloads, carrying DownloadAuthorized.
+
+The record and its event are one insert (outbox in the document), so there is never an
+event without its record nor a record whose event is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from portal_shared.events.base import CloudEvent
+from portal_shared.outbox import outbox_fields, with_outbox
+from pymongo import DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+
+from catalog.domain.downloads import DownloadRecord, record_of
+
+Document = dict[str, Any]
+
+
+class DownloadRepository:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("userId", 1), ("authorizedAt", DESCENDING)])
+
+    async def insert(self, document: Document, events: Sequence[CloudEvent]) -> None:
+        await self.collection.insert_one({**document, **outbox_fields(events)})
+
+    async def get(self, download_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": download_id})
+
+    async def mark_started(self, download_id: str, now: datetime) -> None:
+        # Only the first served request writes; later ones match nothing.
+        await self.collection.update_one(
+            {"_id": download_id, "startedAt": None}, {"$set": {"startedAt": now}}
+        )
+
+    async def take_reissue(
+        self,
+        download_id: str,
+        *,
+        user_id: str,
+        limit: int,
+        expires_at: datetime,
+        events: Sequence[CloudEvent],
+    ) -> bool:
+        """Count one fresh link for a started download of ``user_id``, if under ``limit``."""
+        result = await self.collection.update_one(
+            {
+                "_id": download_id,
+                "userId": user_id,
+                "startedAt": {"$ne": None},
+                "reissueCount": {"$lt": limit},
+            },
+            with_outbox({"$inc": {"reissueCount": 1}, "$set": {"expiresAt": expires_at}}, events),
+        )
+        return result.matched_count == 1
+
+    async def list_for_user(self, user_id: str, limit: int) -> list[DownloadRecord]:
+        cursor = (
+            self.collection.find({"userId": user_id})
+            .sort([("authorizedAt", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit)
+        )
+        return [record_of(document) async for document in cursor]

@@ -1,0 +1,107 @@
+"""Videos in MongoDB: one document per video (see ``catalog.domain.documents``).
+
+Every write after the insert is a compare-and-set on ``_rev`` (a counter bumped by each
+write), so an editor's change and a transcript's speakers applied at the same moment never
+overwrite each other: the loser re-reads and applies its change again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from portal_shared.events.base import CloudEvent
+from portal_shared.outbox import outbox_fields, with_outbox
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from catalog.adapters.locks import KeyedLocks
+from catalog.domain.documents import from_document, to_document
+from catalog.domain.search import (
+    EVENT_TERMS,
+    RECORDED_ON,
+    SEARCH_TERMS,
+    SPEAKER_KEYS,
+    TITLE_KEY,
+    Query,
+)
+from catalog.domain.videos import Video
+
+Document = dict[str, Any]
+REV = "_rev"
+
+
+class SlugTaken(Exception):
+    """Another video already has this slug."""
+
+
+class VideoRepository:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+        self.locks = KeyedLocks()  # read-modify-write of one video, one at a time
+
+    async def ensure_indexes(self) -> None:
+        c = self.collection
+        await c.create_index("slug", unique=True)
+        for sort_key in (RECORDED_ON, TITLE_KEY):
+            await c.create_index([("published", ASCENDING), (sort_key, DESCENDING), ("_id", 1)])
+        for array_field in (SEARCH_TERMS, SPEAKER_KEYS, EVENT_TERMS, "languages"):
+            await c.create_index(array_field)
+
+    async def get(self, video_id: str) -> tuple[Video, int] | None:
+        """The video and its revision, published or not."""
+        document = await self.collection.find_one({"_id": video_id})
+        return None if document is None else (to_video(document), int(document.get(REV, 0)))
+
+    async def get_by_id_or_slug(self, reference: str) -> tuple[Video, int] | None:
+        found = await self.get(reference)
+        if found is not None:
+            return found
+        document = await self.collection.find_one({"slug": reference})
+        return None if document is None else (to_video(document), int(document.get(REV, 0)))
+
+    async def get_published(self, reference: str) -> Video | None:
+        found = await self.get_by_id_or_slug(reference)
+        return found[0] if found is not None and found[0].published else None
+
+    async def insert(self, video: Video, events: Sequence[CloudEvent] = ()) -> None:
+        if await self.collection.find_one({"slug": video.slug}, {"_id": 1}) is not None:
+            raise SlugTaken(video.slug)
+        try:
+            await self.collection.insert_one(
+                {**to_document(video), REV: 1, **outbox_fields(events)}
+            )
+        except DuplicateKeyError as exc:
+            raise SlugTaken(video.slug) from exc
+
+    async def replace(self, video: Video, rev: int, events: Sequence[CloudEvent] = ()) -> bool:
+        """Store ``video`` if it is still at ``rev``; False if someone wrote in between."""
+        if await self.collection.find_one(
+            {"slug": video.slug, "_id": {"$ne": video.id}}, {"_id": 1}
+        ):
+            # Checked here as well as by the unique index: FerretDB v1 lets an update create a
+            # duplicate that only an insert would have been refused for.
+            raise SlugTaken(video.slug)
+        fields = to_document(video)
+        fields.pop("_id")
+        update = with_outbox({"$set": {**fields, REV: rev + 1}}, events)
+        try:
+            result = await self.collection.update_one({"_id": video.id, REV: rev}, update)
+        except DuplicateKeyError as exc:
+            raise SlugTaken(video.slug) from exc
+        return result.matched_count == 1
+
+    async def search(self, query: Query) -> list[Document]:
+        cursor = self.collection.find(query.filter).sort(query.sort).limit(query.limit)
+        return [document async for document in cursor]
+
+    async def list_all(self, limit: int, skip: int = 0) -> list[Video]:
+        cursor = self.collection.find({}).sort([("updatedAt", -1), ("_id", -1)])
+        return [to_video(d) async for d in cursor.skip(skip).limit(limit)]
+
+
+def to_video(document: Document) -> Video:
+    """The domain video of a stored document, without the bookkeeping (``_rev``, outbox)."""
+    fields = {k: v for k, v in document.items() if k == "_id" or not k.startswith("_")}
+    return from_document(fields)

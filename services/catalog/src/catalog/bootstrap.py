@@ -1,0 +1,108 @@
+"""Where the catalog is wired: repositories on the service's database, keys, verifier, routes.
+
+``build_app(settings, roles)`` is what the CLI serves; tests pass a ``clock`` and a
+``verifier`` of their own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from portal_shared.auth import AccessTokenVerifier, JwksCache, httpx_jwks_fetch
+from portal_shared.clock import Clock, utcnow
+from portal_shared.runtime import Runtime, Wiring, build_service_app
+
+from catalog.adapters.downloads import DownloadRepository
+from catalog.adapters.storage import LocalMediaStorage
+from catalog.adapters.users import LinkQuota, VerifiedUsers
+from catalog.adapters.videos import VideoRepository
+from catalog.entrypoints.api import DESCRIPTION, OPENAPI_TAGS, ROUTERS, TITLE
+from catalog.handlers import build_registry
+from catalog.keys import resolve_keyring, resolve_nginx_secret
+from catalog.service_layer.downloads import Downloads
+from catalog.service_layer.editing import Editing
+from catalog.settings import CatalogSettings
+
+VIDEOS, USERS, QUOTA, DOWNLOADS = "videos", "verified_users", "link_quota", "downloads"
+
+
+def build_app(
+    settings: CatalogSettings,
+    roles: frozenset[str],
+    *,
+    clock: Clock = utcnow,
+    verifier: AccessTokenVerifier | None = None,
+) -> FastAPI:
+    # Fail at start-up, not at the first download, when keys are missing or invalid.
+    keyring = resolve_keyring(settings)
+    nginx_secret = resolve_nginx_secret(settings)
+
+    async def setup(runtime: Runtime, app: FastAPI) -> Wiring:
+        videos = VideoRepository(runtime.db[VIDEOS])
+        users = VerifiedUsers(runtime.db[USERS])
+        records = DownloadRepository(runtime.db[DOWNLOADS])
+        for repository in (videos, records):
+            await repository.ensure_indexes()
+        wiring = Wiring(
+            registry=build_registry(users, videos),
+            outbox=[runtime.db[VIDEOS], runtime.db[DOWNLOADS]],
+        )
+        app.state.settings = settings
+        app.state.videos = videos
+        app.state.verifier = verifier or _verifier(settings, clock, wiring)
+        app.state.editing = Editing(videos, clock, runtime.nudge_outbox)
+        app.state.downloads = Downloads(
+            videos=videos,
+            users=users,
+            quota=LinkQuota(runtime.db[QUOTA]),
+            records=records,
+            storage=LocalMediaStorage(settings.media_root),
+            keyring=keyring,
+            settings=settings,
+            clock=clock,
+            nudge=runtime.nudge_outbox,
+            nginx_secret=nginx_secret,
+        )
+        return wiring
+
+    return build_service_app(
+        settings=settings,
+        roles=roles,
+        title=TITLE,
+        description=DESCRIPTION,
+        routers=ROUTERS,
+        setup=setup,
+        clock=clock,
+        openapi_tags=OPENAPI_TAGS,
+    )
+
+
+def _verifier(settings: CatalogSettings, clock: Clock, wiring: Wiring) -> AccessTokenVerifier:
+    common: dict[str, Any] = {
+        "issuer": settings.token_issuer,
+        "audience": settings.token_audience,
+        "clock": clock,
+    }
+    static = static_jwks(settings)
+    if static is not None:
+        return AccessTokenVerifier(jwks=static, **common)
+    client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+    wiring.on_stop.append(client.aclose)
+    return AccessTokenVerifier(
+        cache=JwksCache(httpx_jwks_fetch(client, settings.jwks_url)), **common
+    )
+
+
+def static_jwks(settings: CatalogSettings) -> Mapping[str, Any] | None:
+    """A JWKS given in settings (file wins over value), or None to fetch from the URL."""
+    text = settings.jwks_file.read_text() if settings.jwks_file else settings.jwks_json
+    if not text:
+        return None
+    document = json.loads(text)
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError("the configured JWKS is not a {'keys': [...]} document")
+    return document

@@ -1,0 +1,78 @@
+"""Editors' API (role ``editor``): create, change, publish and unpublish videos, see drafts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from portal_shared.http import problem_responses
+from pydantic import ValidationError
+
+from catalog.domain.videos import Video, VideoDraft, VideoPatch
+from catalog.entrypoints.deps import CurrentEditor, EditingDep, VideosDep
+from catalog.entrypoints.problems import validation_problem
+
+router = APIRouter(prefix="/v1/editor/videos", tags=["editor"])
+_ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+
+@router.get(
+    "",
+    summary="All videos, drafts included",
+    response_model=list[Video],
+    responses=problem_responses(401, 403),
+)
+async def list_all(
+    _: CurrentEditor,
+    videos: VideosDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> list[Video]:
+    return await videos.list_all(limit, offset)
+
+
+@router.post("", status_code=201, summary="Create a video", response_model=Video, responses=_ERRORS)
+async def create(draft: VideoDraft, editor: CurrentEditor, editing: EditingDep) -> Video:
+    return await editing.create(draft, editor_id=editor.user_id)
+
+
+@router.get(
+    "/{video_ref}", summary="A video, draft or published", response_model=Video, responses=_ERRORS
+)
+async def get(video_ref: str, _: CurrentEditor, editing: EditingDep) -> Video:
+    return await editing.get(video_ref)
+
+
+@router.patch(
+    "/{video_id}", summary="Change some fields of a video", response_model=Video, responses=_ERRORS
+)
+async def update(
+    video_id: str, patch: VideoPatch, editor: CurrentEditor, editing: EditingDep
+) -> Video:
+    try:
+        return await editing.update(video_id, patch, editor_id=editor.user_id)
+    except ValidationError as exc:
+        raise validation_problem(exc) from None
+
+
+@router.post(
+    "/{video_id}/publish",
+    summary="Publish (emits VideoPublished)",
+    response_model=Video,
+    responses=_ERRORS,
+)
+async def publish(video_id: str, editor: CurrentEditor, editing: EditingDep) -> Video:
+    try:
+        return await editing.publish(video_id, editor_id=editor.user_id)
+    except ValidationError as exc:
+        raise validation_problem(exc) from None
+
+
+@router.post(
+    "/{video_id}/unpublish",
+    summary="Unpublish (emits VideoUnpublished)",
+    response_model=Video,
+    responses=_ERRORS,
+)
+async def unpublish(video_id: str, editor: CurrentEditor, editing: EditingDep) -> Video:
+    return await editing.unpublish(video_id, editor_id=editor.user_id)

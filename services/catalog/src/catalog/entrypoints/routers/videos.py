@@ -1,0 +1,106 @@
+"""Public catalogue: list and search published videos, a video's page, its JSON-LD."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from portal_shared.http import Problem, problem_responses
+
+from catalog.adapters.videos import to_video
+from catalog.domain.jsonld import to_jsonld
+from catalog.domain.model import OutputModel
+from catalog.domain.pagination import BadCursor
+from catalog.domain.search import SearchParams, build_query, page_of
+from catalog.domain.videos import Video, VideoDetail, VideoSummary, to_detail, to_summary
+from catalog.entrypoints.deps import SettingsDep, VideosDep
+from catalog.entrypoints.problems import validated
+
+router = APIRouter(prefix="/v1/videos", tags=["videos"])
+JSONLD = "application/ld+json"
+_JSONLD_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {JSONLD: {"schema": {"type": "object"}}}},
+}
+
+
+class VideoPage(OutputModel):
+    items: list[VideoSummary]
+    next_cursor: str | None
+
+
+@router.get(
+    "",
+    summary="List and search published videos",
+    response_model=VideoPage,
+    responses=problem_responses(400, 422),
+)
+async def list_videos(
+    videos: VideosDep,
+    q: Annotated[str | None, Query(description="words in title, description, tags...")] = None,
+    event: Annotated[str | None, Query(description="words of the event's name")] = None,
+    speaker: Annotated[str | None, Query(description="a speaker's name or part of it")] = None,
+    language: Annotated[str | None, Query(description="ISO 639-1 code", examples=["en"])] = None,
+    recorded_from: Annotated[str | None, Query(alias="recordedFrom", examples=["2026-01-01"])] = (
+        None
+    ),
+    recorded_to: Annotated[str | None, Query(alias="recordedTo", examples=["2026-12-31"])] = None,
+    sort: Annotated[str, Query(description="newest, oldest or title")] = "newest",
+    limit: Annotated[str, Query(description="1 to 100")] = "20",
+    cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
+) -> VideoPage:
+    given = {
+        "q": q,
+        "event": event,
+        "speaker": speaker,
+        "language": language,
+        "recordedFrom": recorded_from,
+        "recordedTo": recorded_to,
+        "sort": sort,
+        "limit": limit,
+        "cursor": cursor,
+    }
+    params = validated(SearchParams, {k: v for k, v in given.items() if v is not None}, "query")
+    try:
+        query = build_query(params)
+    except BadCursor as exc:
+        raise Problem(400, BadCursor.error_id, "The cursor is not valid", str(exc)) from None
+    page = page_of(await videos.search(query), params)
+    items = [to_summary(to_video(row)) for row in page.items]
+    return VideoPage(items=items, next_cursor=page.next_cursor)
+
+
+@router.get(
+    "/{video_ref}",
+    summary="A published video by id or slug (JSON, or JSON-LD with Accept: application/ld+json)",
+    response_model=VideoDetail,
+    responses={**_JSONLD_RESPONSE, **problem_responses(404)},
+)
+async def get_video(
+    video_ref: str, request: Request, videos: VideosDep, settings: SettingsDep
+) -> JSONResponse:
+    video = await _published(videos, video_ref)
+    headers = {"Vary": "Accept"}
+    if JSONLD in request.headers.get("accept", ""):
+        return JSONResponse(to_jsonld(video, settings.base_url), media_type=JSONLD, headers=headers)
+    return JSONResponse(to_detail(video).model_dump(mode="json"), headers=headers)
+
+
+@router.get(
+    "/{video_ref}/jsonld",
+    summary="A published video as schema.org VideoObject JSON-LD",
+    response_class=JSONResponse,
+    responses={**_JSONLD_RESPONSE, **problem_responses(404)},
+)
+async def get_video_jsonld(
+    video_ref: str, videos: VideosDep, settings: SettingsDep
+) -> JSONResponse:
+    video = await _published(videos, video_ref)
+    return JSONResponse(to_jsonld(video, settings.base_url), media_type=JSONLD)
+
+
+async def _published(videos: VideosDep, video_ref: str) -> Video:
+    video = await videos.get_published(video_ref)
+    if video is None:
+        raise Problem(404, "video_not_found", "No such published video")
+    return video

@@ -1,0 +1,91 @@
+"""What the catalog does with other services' events; one registry line per event.
+
+- UserVerified / UserDeleted keep the projection of who may download (see
+  ``catalog.domain.projection``: duplicates and any order give the same state).
+- TranscriptPublished names who speaks in a video; only a newer revision changes it. The
+  event's ``video_id`` may be the video's id or its slug. A transcript for a video the
+  catalog does not know (yet) is retried with growing delays and then parked, visible to
+  operators, rather than dropped.
+"""
+
+from __future__ import annotations
+
+from portal_shared.bus import HandlerRegistry
+from portal_shared.events.base import CloudEvent
+from portal_shared.events.identity import UserDeleted, UserVerified
+from portal_shared.events.transcript import TranscriptPublished
+from portal_shared.logging import get_logger
+
+from catalog.adapters.users import VerifiedUsers
+from catalog.adapters.videos import VideoRepository
+from catalog.domain.projection import deleted_update, verified_update
+from catalog.domain.transcripts import apply_transcript_published
+
+log = get_logger(__name__)
+MAX_ATTEMPTS = 5
+
+
+class VideoNotKnownYet(Exception):
+    """A transcript arrived for a video the catalog has not stored (yet): retry later."""
+
+
+class ConcurrentVideoChange(Exception):
+    """The video kept changing under the handler: retry the message later."""
+
+
+def build_registry(users: VerifiedUsers, videos: VideoRepository) -> HandlerRegistry:
+    registry = HandlerRegistry()
+
+    async def on_user_verified(event: UserVerified, _: CloudEvent) -> None:
+        applied = await users.apply(verified_update(event))
+        log.info(
+            "projection_user_verified",
+            user_id=event.user_id,
+            account_version=event.account_version,
+            applied=applied,
+        )
+
+    async def on_user_deleted(event: UserDeleted, _: CloudEvent) -> None:
+        applied = await users.apply(deleted_update(event))
+        log.info(
+            "projection_user_deleted",
+            user_id=event.user_id,
+            account_version=event.account_version,
+            applied=applied,
+        )
+
+    async def on_transcript_published(event: TranscriptPublished, _: CloudEvent) -> None:
+        await apply_transcript(videos, event)
+
+    registry.add(UserVerified, on_user_verified)
+    registry.add(UserDeleted, on_user_deleted)
+    registry.add(TranscriptPublished, on_transcript_published)
+    return registry
+
+
+async def apply_transcript(videos: VideoRepository, event: TranscriptPublished) -> None:
+    found = await videos.get_by_id_or_slug(event.video_id)
+    if found is None:
+        raise VideoNotKnownYet(event.video_id)
+    video_id = found[0].id
+    async with videos.locks.hold(video_id):
+        for _ in range(MAX_ATTEMPTS):
+            current = await videos.get(video_id)
+            if current is None:
+                raise VideoNotKnownYet(event.video_id)
+            video, rev = current
+            updated = apply_transcript_published(
+                video, event.model_copy(update={"video_id": video_id})
+            )
+            if updated.transcript_revision == video.transcript_revision:
+                log.info("transcript_stale", video_id=video_id, revision=event.revision)
+                return
+            if await videos.replace(updated, rev):
+                log.info(
+                    "transcript_speakers_applied",
+                    video_id=video_id,
+                    revision=event.revision,
+                    speakers=len(updated.transcript_speakers),
+                )
+                return
+    raise ConcurrentVideoChange(event.video_id)

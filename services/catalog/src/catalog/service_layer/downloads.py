@@ -1,0 +1,261 @@
+"""Download use cases: authorise (issue a link), reissue, and check a link before serving.
+
+Checks, in order: who asks (the route: 401), may they download (projection: 403
+``not_verified``/``account_deleted``), does the rendition exist and is its video published
+(404), quota (429 with Retry-After). Then the link is signed and the download record with
+its DownloadAuthorized event is inserted in one write.
+
+Serving trusts the signed link (browsers following it send no token): it is bound to the
+user in its signature, and the user/rendition binding was checked when it was issued. The
+serving check still asks the projection, so a deleted account's links stop working at once.
+
+Reissue (a fresh link for a download whose bytes already started flowing, e.g. a resume
+after the link expired) does not count against the issuance quota: it continues a download
+the quota already paid for. It is capped per download (``reissue_limit``) instead, so it
+cannot be used to mint links without limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from portal_shared.clock import Clock
+from portal_shared.http import Problem
+from portal_shared.logging import audit, get_logger
+from portal_shared.producing import new_event
+
+from catalog.adapters.downloads import DownloadRepository
+from catalog.adapters.storage import LocalMediaStorage, StoredFile
+from catalog.adapters.users import LinkQuota, VerifiedUsers
+from catalog.adapters.videos import VideoRepository
+from catalog.domain.downloads import download_document
+from catalog.domain.links import IssuedLink, Keyring, LinkVerdict, issue_link, verify_link
+from catalog.domain.projection import Decision, ProjectionState, may_download
+from catalog.domain.renditions import Rendition
+from catalog.domain.secure_link import nginx_secure_link_path, nginx_secure_link_url
+from catalog.domain.videos import Video
+from catalog.settings import CatalogSettings
+
+log = get_logger(__name__)
+SOURCE = "/catalog"
+_DENIAL_TITLES = {
+    "not_verified": "Only verified accounts may download; confirm your email address first",
+    "account_deleted": "This account has been deleted",
+}
+
+
+@dataclass(frozen=True)
+class IssuedDownload:
+    download_id: str
+    url: str
+    expires_at: datetime
+    video_id: str
+    rendition_id: str
+    file_name: str
+
+
+@dataclass(frozen=True)
+class ServableFile:
+    download_id: str
+    rendition: Rendition
+    stored: StoredFile
+
+
+@dataclass
+class Downloads:
+    videos: VideoRepository
+    users: VerifiedUsers
+    quota: LinkQuota
+    records: DownloadRepository
+    storage: LocalMediaStorage
+    keyring: Keyring
+    settings: CatalogSettings
+    clock: Clock
+    nudge: Callable[[], None]
+    nginx_secret: str | None = None
+
+    async def authorize(self, *, user_id: str, video_ref: str, rendition_id: str) -> IssuedDownload:
+        now = self.clock()
+        found, state, issues = await asyncio.gather(
+            self.videos.get_by_id_or_slug(video_ref),
+            self.users.state(user_id),
+            self.quota.get(user_id),
+        )
+        _require_allowed(state, user_id, "download_authorized")
+        video, rendition = _published_rendition(found, video_ref, rendition_id)
+        quota = await self.quota.take(
+            user_id,
+            now=now,
+            limit=self.settings.quota_limit,
+            window=self.settings.quota_window,
+            first_read=issues,
+        )
+        if not quota.allowed:
+            audit(log, "download_authorized", outcome="denied", user_id=user_id, reason="quota")
+            raise Problem(
+                429,
+                "download_quota_exceeded",
+                "Too many download links; try again later",
+                headers={"Retry-After": str(quota.retry_after)},
+                retry_after=quota.retry_after,
+            )
+        link = self._sign(str(uuid.uuid4()), video, rendition, user_id, now)
+        cloudevent = new_event(link.event, source=SOURCE, subject=link.claims.download_id, time=now)
+        document = download_document(link, key_id=self.keyring.active_kid)
+        await self.records.insert(document, [cloudevent])
+        self.nudge()
+        audit(
+            log,
+            "download_authorized",
+            outcome="success",
+            user_id=user_id,
+            video_id=video.id,
+            rendition_id=rendition.id,
+            download_id=link.claims.download_id,
+        )
+        return self._issued(link, rendition, user_id)
+
+    async def reissue(self, *, user_id: str, download_id: str) -> IssuedDownload:
+        now = self.clock()
+        record, state = await asyncio.gather(
+            self.records.get(download_id), self.users.state(user_id)
+        )
+        if record is None or record.get("userId") != user_id:
+            raise Problem(404, "download_not_found", "No such download of yours")
+        _require_allowed(state, user_id, "download_reissued")
+        if record.get("startedAt") is None:
+            raise Problem(
+                409,
+                "download_not_started",
+                "Only a started download gets a fresh link",
+                "Use the link you were given, or ask for a new download link.",
+            )
+        found = await self.videos.get(record["videoId"])
+        video, rendition = _published_rendition(found, record["videoId"], record["renditionId"])
+        link = self._sign(download_id, video, rendition, user_id, now)
+        cloudevent = new_event(link.event, source=SOURCE, subject=download_id, time=now)
+        taken = await self.records.take_reissue(
+            download_id,
+            user_id=user_id,
+            limit=self.settings.reissue_limit,
+            expires_at=link.expires_at,
+            events=[cloudevent],
+        )
+        if not taken:
+            raise Problem(
+                409,
+                "reissue_limit_reached",
+                "This download had all its fresh links",
+                limit=self.settings.reissue_limit,
+            )
+        self.nudge()
+        audit(log, "download_reissued", outcome="success", user_id=user_id, download_id=download_id)
+        return self._issued(link, rendition, user_id)
+
+    async def open_link(
+        self,
+        *,
+        download_id: str,
+        file_name: str,
+        query: Mapping[str, str],
+        requester_id: str | None,
+    ) -> ServableFile:
+        """The file a link grants, or a Problem (403 tampered/unknown key, 410 expired...)."""
+        check = verify_link(
+            keyring=self.keyring,
+            download_id=download_id,
+            file_name=file_name,
+            query=query,
+            now=self.clock(),
+            requester_id=requester_id,
+        )
+        if check.verdict is not LinkVerdict.OK or check.claims is None:
+            raise _link_problem(check.verdict)
+        claims = check.claims
+        found, state = await asyncio.gather(
+            self.videos.get(claims.video_id), self.users.state(claims.user_id)
+        )
+        _require_allowed(state, claims.user_id, "download_served")
+        _, rendition = _published_rendition(found, claims.video_id, claims.rendition_id)
+        if rendition.file_name != file_name:
+            raise Problem(404, "rendition_changed", "This file was replaced; ask for a new link")
+        stored = self.storage.stat(rendition.storage_key)
+        if stored is None:
+            log.error("media_file_missing", video_id=claims.video_id, rendition_id=rendition.id)
+            raise Problem(404, "media_missing", "The file is not available right now")
+        return ServableFile(download_id, rendition, stored)
+
+    async def started(self, download_id: str) -> None:
+        await self.records.mark_started(download_id, self.clock())
+
+    def _sign(
+        self, download_id: str, video: Video, rendition: Rendition, user_id: str, now: datetime
+    ) -> IssuedLink:
+        return issue_link(
+            keyring=self.keyring,
+            download_id=download_id,
+            file_name=rendition.file_name,
+            user_id=user_id,
+            video_id=video.id,
+            rendition_id=rendition.id,
+            now=now,
+            ttl=self.settings.link_ttl,
+        )
+
+    def _issued(self, link: IssuedLink, rendition: Rendition, user_id: str) -> IssuedDownload:
+        claims = link.claims
+        if self.settings.link_form == "nginx" and self.nginx_secret:
+            uri = nginx_secure_link_path(
+                user_id=user_id, download_id=claims.download_id, storage_key=rendition.storage_key
+            )
+            url = self.settings.nginx_files_base_url.rstrip("/") + nginx_secure_link_url(
+                uri, claims.expires, self.nginx_secret
+            )
+        else:
+            url = self.settings.base_url.rstrip("/") + link.url
+        return IssuedDownload(
+            claims.download_id,
+            url,
+            link.expires_at,
+            claims.video_id,
+            claims.rendition_id,
+            claims.file_name,
+        )
+
+
+def _require_allowed(state: ProjectionState | None, user_id: str, action: str) -> None:
+    _require_decision(may_download(state), user_id, action)
+
+
+def _require_decision(decision: Decision, user_id: str, action: str) -> None:
+    if decision.allowed:
+        return
+    reason = decision.reason or "not_verified"
+    audit(log, action, outcome="denied", user_id=user_id, reason=reason)
+    raise Problem(403, reason, _DENIAL_TITLES[reason])
+
+
+def _published_rendition(
+    found: tuple[Video, int] | None, video_ref: str, rendition_id: str
+) -> tuple[Video, Rendition]:
+    if found is None or not found[0].published:
+        raise Problem(404, "video_not_found", "No such published video", video_ref)
+    rendition = found[0].rendition(rendition_id)
+    if rendition is None:
+        raise Problem(404, "rendition_not_found", "The video has no such rendition", rendition_id)
+    return found[0], rendition
+
+
+def _link_problem(verdict: LinkVerdict) -> Problem:
+    titles = {
+        LinkVerdict.MALFORMED: "The download link is incomplete",
+        LinkVerdict.UNKNOWN_KEY: "The download link is no longer valid; ask for a new one",
+        LinkVerdict.TAMPERED: "The download link is not valid",
+        LinkVerdict.EXPIRED: "The download link has expired; ask for a new one",
+        LinkVerdict.WRONG_USER: "This download link was issued to another account",
+    }
+    return Problem(verdict.http_status, f"link_{verdict.value}", titles[verdict])

@@ -1,0 +1,241 @@
+"""Download authorisation and serving on the real broker, database and files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from catalog.domain.demo import demo_media_bytes
+from catalog.domain.videos import Video
+from portal_shared.events.catalog import DownloadAuthorized
+
+from tests.integration.catalog.conftest import Catalog, CatalogFactory, listen, new_key
+from tests.support.infra import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def link_path(video: Video, rendition_id: str) -> str:
+    return f"/v1/videos/{video.id}/renditions/{rendition_id}/download-links"
+
+
+async def ready_user(catalog: Catalog) -> str:
+    user_id = str(uuid.uuid4())
+    await catalog.verify_user(user_id)
+    await catalog.until_verified(user_id)
+    return user_id
+
+
+def relative(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def with_query(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()} | changes
+    return f"{parts.path}?{urlencode(query)}"
+
+
+async def test_authorisation_matrix(catalog: Catalog) -> None:
+    video = (await catalog.load_demo())[0]
+    path = link_path(video, "720p25")
+
+    anonymous = await catalog.client.post(path)
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthenticated"
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+
+    stranger = str(uuid.uuid4())  # signed in, never verified
+    unverified = await catalog.client.post(path, headers=catalog.auth(stranger))
+    assert unverified.status_code == 403 and unverified.json()["code"] == "not_verified"
+
+    user_id = await ready_user(catalog)
+    headers = catalog.auth(user_id)
+    granted = await catalog.client.post(path, headers=headers)
+    assert granted.status_code == 201, granted.text
+    body = granted.json()
+    assert body["renditionId"] == "720p25" and body["videoId"] == video.id
+    assert body["url"].startswith("http://testserver/v1/downloads/")
+
+    missing = await catalog.client.post(link_path(video, "8k"), headers=headers)
+    assert missing.status_code == 404 and missing.json()["code"] == "rendition_not_found"
+
+    await catalog.delete_user(user_id, version=2)
+    users = catalog.app.state.downloads.users
+    await eventually(lambda: users.state(user_id), lambda s: s.deleted, what="deleted")
+    deleted = await catalog.client.post(path, headers=headers)
+    assert deleted.status_code == 403 and deleted.json()["code"] == "account_deleted"
+    # A deleted account's link, still within its lifetime, no longer serves either.
+    served = await catalog.client.get(relative(body["url"]))
+    assert served.status_code == 403 and served.json()["code"] == "account_deleted"
+
+    verified = await ready_user(catalog)
+    early_token = catalog.auth(verified)
+    catalog.clock.advance(minutes=20)  # the access token (15 min) has expired
+    expired = await catalog.client.post(path, headers=early_token)
+    assert expired.status_code == 401 and expired.json()["code"] == "token_expired"
+    assert (await catalog.client.post(path, headers=catalog.auth(verified))).status_code == 201
+
+
+async def test_link_serves_the_file_and_refuses_tampering_and_expiry(catalog: Catalog) -> None:
+    video = (await catalog.load_demo())[0]
+    rendition = video.rendition("720p25")
+    assert rendition is not None
+    user_id = await ready_user(catalog)
+    url = await catalog.client.post(link_path(video, "720p25"), headers=catalog.auth(user_id))
+    link = relative(url.json()["url"])
+
+    whole = await catalog.client.get(link)
+    assert whole.status_code == 200
+    assert hashlib.sha256(whole.content).hexdigest() == rendition.sha256
+    assert whole.headers["content-length"] == str(rendition.file_size)
+    assert whole.headers["etag"] == f'"sha256-{rendition.sha256}"'
+    assert whole.headers["accept-ranges"] == "bytes"
+    assert f'filename="{rendition.file_name}"' in whole.headers["content-disposition"]
+    assert whole.headers["content-type"] == "video/mp4"
+
+    head = await catalog.client.head(link)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(rendition.file_size)
+
+    for bad in (
+        with_query(link, uid=str(uuid.uuid4())),  # claims another user
+        with_query(link, rid="1080p50"),  # another rendition
+        with_query(link, exp=str(int(catalog.clock().timestamp()) + 86_400)),  # longer life
+        with_query(link, sig="A" * 43),
+    ):
+        tampered = await catalog.client.get(bad)
+        assert tampered.status_code == 403 and tampered.json()["code"] == "link_tampered", bad
+
+    # Another signed-in user presenting the link with their token: the link is bound.
+    other = await ready_user(catalog)
+    wrong = await catalog.client.get(link, headers=catalog.auth(other))
+    assert wrong.status_code == 403 and wrong.json()["code"] == "link_wrong_user"
+    mine = await catalog.client.get(link, headers=catalog.auth(user_id))
+    assert mine.status_code == 200
+
+    catalog.clock.advance(minutes=15)
+    gone = await catalog.client.get(link)
+    assert gone.status_code == 410 and gone.json()["code"] == "link_expired"
+
+
+async def test_range_requests_on_a_served_file(catalog: Catalog) -> None:
+    video = (await catalog.load_demo())[0]
+    rendition = video.rendition("1080p50")
+    assert rendition is not None
+    content = demo_media_bytes(rendition.storage_key, rendition.file_size)
+    size = len(content)
+    user_id = await ready_user(catalog)
+    issued = await catalog.client.post(link_path(video, "1080p50"), headers=catalog.auth(user_id))
+    link = relative(issued.json()["url"])
+
+    first = await catalog.client.get(link, headers={"Range": "bytes=0-99"})
+    assert first.status_code == 206 and first.content == content[:100]
+    assert first.headers["content-range"] == f"bytes 0-99/{size}"
+    assert first.headers["content-length"] == "100"
+
+    middle = await catalog.client.get(link, headers={"Range": "bytes=50000-60000"})
+    assert middle.status_code == 206 and middle.content == content[50000:60001]
+
+    suffix = await catalog.client.get(link, headers={"Range": "bytes=-500"})
+    assert suffix.status_code == 206 and suffix.content == content[-500:]
+    assert suffix.headers["content-range"] == f"bytes {size - 500}-{size - 1}/{size}"
+
+    beyond = await catalog.client.get(link, headers={"Range": f"bytes={size}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{size}"
+
+    etag = first.headers["etag"]
+    resumed = await catalog.client.get(link, headers={"Range": "bytes=100-", "If-Range": etag})
+    assert resumed.status_code == 206 and resumed.content == content[100:]
+    stale = await catalog.client.get(link, headers={"Range": "bytes=100-", "If-Range": '"x"'})
+    assert stale.status_code == 200 and stale.content == content
+
+
+async def test_rotated_out_key_and_rotation_overlap(start_catalog: CatalogFactory) -> None:
+    old_key, new = new_key(), new_key()
+    first = await start_catalog(link_keys=f"k1:{old_key}", link_active_kid="k1")
+    video = (await first.load_demo())[0]
+    user_id = await ready_user(first)
+    issued = await first.client.post(link_path(video, "audio"), headers=first.auth(user_id))
+    link = relative(issued.json()["url"])
+    assert parse_qs(urlsplit(link).query)["kid"] == ["k1"]
+
+    # Rotation, step 1: k2 signs, k1 still verifies (same database, same media).
+    shared = {"service_name": first.settings.service_name, "data_dir": first.settings.data_dir}
+    overlap = await start_catalog(
+        link_keys=f"k2:{new},k1:{old_key}", link_active_kid="k2", clock=first.clock, **shared
+    )
+    assert (await overlap.client.get(link)).status_code == 200
+    # Step 2: k1 removed; its links are refused.
+    rotated = await start_catalog(link_keys=f"k2:{new}", clock=first.clock, **shared)
+    refused = await rotated.client.get(link)
+    assert refused.status_code == 403 and refused.json()["code"] == "link_unknown_key"
+
+
+async def test_quota_reissue_and_my_downloads(start_catalog: CatalogFactory, amqp: Any) -> None:
+    catalog = await start_catalog(quota_limit=2, quota_window_seconds=600, reissue_limit=1)
+    queue = await listen(amqp, catalog.settings.amqp_exchange, DownloadAuthorized.event_type())
+    video = (await catalog.load_demo())[1]
+    user_id = await ready_user(catalog)
+    headers = catalog.auth(user_id)
+    links = [
+        await catalog.client.post(link_path(video, "audio"), headers=headers) for _ in range(2)
+    ]
+    assert [r.status_code for r in links] == [201, 201]
+    limited = await catalog.client.post(link_path(video, "audio"), headers=headers)
+    assert limited.status_code == 429 and limited.json()["code"] == "download_quota_exceeded"
+    assert 1 <= int(limited.headers["retry-after"]) <= 600
+
+    seen: list[dict[str, Any]] = []
+
+    async def drain() -> int:
+        while (message := await queue.get(no_ack=True, fail=False)) is not None:
+            seen.append(json.loads(message.body))
+        return len(seen)
+
+    await eventually(drain, lambda n: n >= 2, what="DownloadAuthorized on the bus")
+    ids = {link.json()["downloadId"] for link in links}
+    assert {event["data"]["download_id"] for event in seen} == ids
+    assert all(event["data"]["user_id"] == user_id for event in seen)
+
+    first = links[0].json()
+    not_started = await catalog.client.post(
+        f"/v1/downloads/{first['downloadId']}/reissue", headers=headers
+    )
+    assert not_started.status_code == 409 and not_started.json()["code"] == "download_not_started"
+    partial = await catalog.client.get(relative(first["url"]), headers={"Range": "bytes=0-9"})
+    assert partial.status_code == 206
+    catalog.clock.advance(minutes=14)  # the link nearly expired; the token is still valid
+    fresh = await catalog.client.post(
+        f"/v1/downloads/{first['downloadId']}/reissue", headers=catalog.auth(user_id)
+    )
+    assert fresh.status_code == 201, fresh.text
+    assert fresh.json()["downloadId"] == first["downloadId"] and fresh.json()["url"] != first["url"]
+    catalog.clock.advance(minutes=2)  # the first link has expired, the fresh one has not
+    assert (await catalog.client.get(relative(first["url"]))).status_code == 410
+    resumed = await catalog.client.get(
+        relative(fresh.json()["url"]), headers={"Range": "bytes=10-"}
+    )
+    assert resumed.status_code == 206
+    again = await catalog.client.post(
+        f"/v1/downloads/{first['downloadId']}/reissue", headers=catalog.auth(user_id)
+    )
+    assert again.status_code == 409 and again.json()["code"] == "reissue_limit_reached"
+    stranger = await catalog.client.post(
+        f"/v1/downloads/{first['downloadId']}/reissue", headers=catalog.auth(str(uuid.uuid4()))
+    )
+    assert stranger.status_code == 404
+
+    mine = await catalog.client.get("/v1/me/downloads", headers=catalog.auth(user_id))
+    assert mine.status_code == 200
+    items = mine.json()["items"]
+    assert {item["downloadId"] for item in items} == ids
+    started = next(item for item in items if item["downloadId"] == first["downloadId"])
+    assert started["startedAt"] is not None and started["reissueCount"] == 1
+    assert "url" not in started and "sig" not in mine.text
+    assert (await catalog.client.get("/v1/me/downloads")).status_code == 401

@@ -1,0 +1,235 @@
+"""Editors' writes, the public catalogue, search with speakers from the transcript service."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from catalog.adapters.storage import LocalMediaStorage
+from catalog.domain.demo import demo_videos
+from catalog.service_layer.demo import load_demo
+from portal_shared.events.catalog import VideoPublished, VideoUnpublished
+from portal_shared.events.transcript import Speaker, TranscriptPublished
+
+from tests.integration.catalog.conftest import Catalog, listen
+from tests.support.infra import eventually
+
+pytestmark = pytest.mark.integration
+
+RENDITION: dict[str, Any] = {
+    "id": "720p25",
+    "label": "HD 720p25",
+    "containerFormat": "MPEG-4",
+    "mimeType": "video/mp4",
+    "fileName": "briefing_720p25.mp4",
+    "fileSize": 1234,
+    "sha256": "ab" * 32,
+    "duration": "PT10M",
+    "overallBitRate": 4_150_000,
+    "videoFormat": {
+        "codec": {"name": "H.264/AVC"},
+        "width": 1280,
+        "height": 720,
+        "frameRate": "30000/1001",
+        "scanningFormat": "progressive",
+    },
+    "storageKey": "briefing/720p25.mp4",
+}
+
+
+def draft(slug: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "title": "Briefing on air policing",
+        "description": "Allied jets over the Baltic.",
+        "recordedOn": "2026-01-20",
+        "event": "Baltic Air Policing",
+        "duration": 600,
+        "languages": ["en"],
+        "renditions": [RENDITION],
+        **changes,
+    }
+
+
+async def test_editor_only_writes_and_clear_validation(catalog: Catalog, amqp: Any) -> None:
+    queue = await listen(
+        amqp,
+        catalog.settings.amqp_exchange,
+        VideoPublished.event_type(),
+        VideoUnpublished.event_type(),
+    )
+    editor = catalog.auth(str(uuid.uuid4()), roles=("editor",))
+    body = draft("air-policing-briefing")
+    assert (await catalog.client.post("/v1/editor/videos", json=body)).status_code == 401
+    reader = catalog.auth(str(uuid.uuid4()))
+    refused = await catalog.client.post("/v1/editor/videos", json=body, headers=reader)
+    assert refused.status_code == 403 and refused.json()["code"] == "not_editor"
+
+    invalid = draft("Bad Slug", languages=["xx"], renditions=[{**RENDITION, "sha256": "no"}])
+    rejected = await catalog.client.post("/v1/editor/videos", json=invalid, headers=editor)
+    assert rejected.status_code == 422 and rejected.json()["code"] == "validation_error"
+    types = {error["type"] for error in rejected.json()["errors"]}
+    assert {"slug_pattern", "language_code", "sha256_format"} <= types
+
+    created = await catalog.client.post("/v1/editor/videos", json=body, headers=editor)
+    assert created.status_code == 201, created.text
+    video_id = created.json()["id"]
+    assert created.json()["renditions"][0]["videoFormat"]["frameRate"] == {
+        "factorNumerator": 30000,
+        "factorDenominator": 1001,
+    }
+    taken = await catalog.client.post("/v1/editor/videos", json=body, headers=editor)
+    assert taken.status_code == 409 and taken.json()["code"] == "slug_taken"
+    assert (await catalog.client.get(f"/v1/videos/{video_id}")).status_code == 404  # a draft
+    draft_view = await catalog.client.get(f"/v1/editor/videos/{video_id}", headers=editor)
+    assert draft_view.status_code == 200 and draft_view.json()["published"] is False
+
+    path = f"/v1/editor/videos/{video_id}"
+    emptied = await catalog.client.patch(path, json={"renditions": []}, headers=editor)
+    assert emptied.status_code == 200
+    unpublishable = await catalog.client.post(f"{path}/publish", headers=editor)
+    assert unpublishable.status_code == 422
+    assert unpublishable.json()["errors"][0]["type"] == "publish_without_rendition"
+    patched = await catalog.client.patch(
+        path, json={"renditions": [RENDITION], "title": "Air policing"}, headers=editor
+    )
+    assert patched.status_code == 200 and patched.json()["title"] == "Air policing"
+    assert (
+        await catalog.client.patch(path, json={"title": "x"}, headers=reader)
+    ).status_code == 403
+    published = await catalog.client.post(f"{path}/publish", headers=editor)
+    assert published.status_code == 200 and published.json()["published"] is True
+    await catalog.outbox_drained()  # see Catalog.outbox_drained: FerretDB v1 write races
+    public = await catalog.client.get("/v1/videos/air-policing-briefing")
+    assert public.status_code == 200 and "storageKey" not in public.text
+    assert (await catalog.client.post(f"{path}/unpublish", headers=editor)).status_code == 200
+    assert (await catalog.client.get(f"/v1/videos/{video_id}")).status_code == 404
+
+    types_seen: list[str] = []
+
+    async def drain() -> list[str]:
+        while (message := await queue.get(no_ack=True, fail=False)) is not None:
+            types_seen.append(json.loads(message.body)["type"])
+        return types_seen
+
+    await eventually(drain, lambda seen: len(seen) >= 2, what="video events")
+    assert types_seen == [VideoPublished.event_type(), VideoUnpublished.event_type()]
+
+
+async def test_search_pagination_and_jsonld(catalog: Catalog) -> None:
+    demo = await catalog.load_demo()
+    listed = await catalog.client.get("/v1/videos", params={"limit": 4})
+    page = listed.json()
+    assert listed.status_code == 200 and len(page["items"]) == 4 and page["nextCursor"]
+    rest = await catalog.client.get("/v1/videos", params={"limit": 4, "cursor": page["nextCursor"]})
+    slugs = [v["slug"] for v in page["items"] + rest.json()["items"]]
+    assert rest.json()["nextCursor"] is None
+    newest_first = sorted(demo, key=lambda v: (v.recorded_on, v.id), reverse=True)
+    assert slugs == [v.slug for v in newest_first]
+
+    by_title = await catalog.client.get("/v1/videos", params={"sort": "title", "limit": 100})
+    titles = [v["title"].casefold() for v in by_title.json()["items"]]
+    assert len(titles) == len(demo)
+
+    async def slugs_for(**params: Any) -> list[str]:
+        response = await catalog.client.get("/v1/videos", params=params)
+        assert response.status_code == 200, response.text
+        return [v["slug"] for v in response.json()["items"]]
+
+    assert await slugs_for(q="securite") == ["hague-summit-closing-press-conference-fr"]
+    assert await slugs_for(speaker="Stoltenberg") == ["washington-summit-2024-press-conference"]
+    assert await slugs_for(language="fr") == ["hague-summit-closing-press-conference-fr"]
+    assert await slugs_for(event="munich security") == ["msc-2026-panel-rutte-amanpour"]
+    in_2025 = await slugs_for(recordedFrom="2025-01-01", recordedTo="2025-12-31")
+    assert len(in_2025) == 3
+    bad = await catalog.client.get("/v1/videos", params={"cursor": "nonsense", "sort": "title"})
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_cursor"
+    wrong = await catalog.client.get("/v1/videos", params={"language": "xx", "limit": 0})
+    assert wrong.status_code == 422
+    assert {e["type"] for e in wrong.json()["errors"]} >= {"language_code"}
+
+    slug = demo[0].slug
+    ld = await catalog.client.get(f"/v1/videos/{slug}", headers={"Accept": "application/ld+json"})
+    assert ld.headers["content-type"] == "application/ld+json"
+    assert ld.json()["@type"] == "VideoObject" and ld.json()["identifier"] == demo[0].id
+    assert (await catalog.client.get(f"/v1/videos/{demo[0].id}/jsonld")).json() == ld.json()
+    plain = await catalog.client.get(f"/v1/videos/{slug}")
+    assert plain.json()["slug"] == slug and plain.headers["vary"] == "Accept"
+
+
+async def test_speakers_from_transcript_events_are_searchable(catalog: Catalog) -> None:
+    demo = await catalog.load_demo()
+    video = next(v for v in demo if v.slug == "washington-summit-2024-press-conference")
+    assert await _speaker_slugs(catalog, "Mark Rutte") == [
+        v.slug
+        for v in sorted(demo, key=lambda v: v.recorded_on, reverse=True)
+        if any(s.name == "Mark Rutte" for s in v.speakers)
+    ]
+
+    def transcript(revision: int, names: list[str]) -> TranscriptPublished:
+        speakers = [
+            Speaker(
+                id=f"s{i}", name=name, role=None, affiliation=None, is_moderator=False, speaks=True
+            )
+            for i, name in enumerate(names)
+        ]
+        return TranscriptPublished(
+            transcript_id="t1",
+            video_id=video.slug,
+            revision=revision,
+            supersedes_revision=None,
+            language="en",
+            segment_count=3,
+            speakers=speakers,
+            published_at=catalog.clock(),
+        )
+
+    await catalog.publish(transcript(2, ["Mark Rutte", "Jens Stoltenberg"]), "/transcript")
+    await eventually(
+        lambda: _speaker_slugs(catalog, "mark rutte"),
+        lambda slugs: video.slug in slugs,
+        what="speaker indexed",
+    )
+    # An older revision arriving late changes nothing.
+    await catalog.publish(transcript(1, ["Christiane Amanpour"]), "/transcript")
+    newer = transcript(3, ["Jens Stoltenberg", "Allison Hart"])
+    await catalog.publish(newer, "/transcript")
+    await eventually(
+        lambda: _speaker_slugs(catalog, "Allison Hart"),
+        lambda slugs: video.slug in slugs,
+        what="newest revision",
+    )
+    assert video.slug not in await _speaker_slugs(catalog, "Amanpour")
+    assert video.slug not in await _speaker_slugs(catalog, "Rutte")
+    detail = (await catalog.client.get(f"/v1/videos/{video.id}")).json()
+    assert [s["name"] for s in detail["speakers"]] == ["Jens Stoltenberg", "Allison Hart"]
+
+
+async def _speaker_slugs(catalog: Catalog, name: str) -> list[str]:
+    response = await catalog.client.get("/v1/videos", params={"speaker": name})
+    return [v["slug"] for v in response.json()["items"]]
+
+
+async def test_load_demo_is_idempotent_and_publishes_through_the_outbox(
+    catalog: Catalog, amqp: Any
+) -> None:
+    queue = await listen(amqp, catalog.settings.amqp_exchange, VideoPublished.event_type())
+    storage = LocalMediaStorage(catalog.settings.media_root)
+    first = await load_demo(catalog.app.state.videos, storage, catalog.clock)
+    again = await load_demo(catalog.app.state.videos, storage, catalog.clock)
+    files = sum(len(v.renditions) for v in demo_videos())
+    assert (first.inserted, first.files_written) == (6, files)
+    assert (again.inserted, again.unchanged, again.files_written) == (0, 6, 0)
+    assert await catalog.db["videos"].count_documents({}) == 6
+
+    published: list[str] = []
+
+    async def drain() -> list[str]:
+        while (message := await queue.get(no_ack=True, fail=False)) is not None:
+            published.append(json.loads(message.body)["data"]["slug"])
+        return published
+
+    await eventually(drain, lambda seen: len(seen) >= 6, what="VideoPublished x6")
+    assert sorted(published) == sorted(v.slug for v in demo_videos())
