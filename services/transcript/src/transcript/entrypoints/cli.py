@@ -1,8 +1,8 @@
 """The ``transcript`` command.
 
 Subcommands live in SUBCOMMANDS: a name, how to configure its arguments, and what it runs.
-Subcommands that need I/O (api, consumer, relay) import their modules inside ``run`` so that
-``transcript parse`` starts fast and never loads FastAPI or pymongo.
+Subcommands that need I/O (api, consumer, relay, all, load-demo) import their modules inside
+``run`` so that ``transcript parse`` starts fast and never loads FastAPI or pymongo.
 """
 
 from __future__ import annotations
@@ -63,12 +63,88 @@ def _run_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# The lead adds "api", "consumer" and "relay" here; each imports its I/O modules in ``run``.
+# The catalog's demo panel video: uuid5 of its slug "msc-2026-panel-rutte-amanpour" in the
+# catalog's demo namespace (services talk through events only, so the id is written here; a
+# test checks it against the catalog's demo data).
+DEMO_PANEL_VIDEO_ID = "d642416b-dcfb-52b0-8d76-b436900aa7d4"
+DEMO_TRANSCRIPT = Path("tests/data/seed_panel_transcript.txt")
+
+
+def _configure_role(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, help="HTTP port (default from settings)")
+
+
+def _role_runner(role: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from portal_shared.runtime import parse_roles, serve
+
+        from transcript import bootstrap
+        from transcript.settings import load_settings
+
+        settings = load_settings()
+        if args.port:
+            settings = settings.model_copy(update={"http_port": args.port})
+        serve(bootstrap.build_app(settings, parse_roles(role)), settings)
+        return EXIT_OK
+
+    return run
+
+
+def _configure_load_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--file", type=Path, default=DEMO_TRANSCRIPT, help=f"default: {DEMO_TRANSCRIPT}"
+    )
+    parser.add_argument(
+        "--video", default=DEMO_PANEL_VIDEO_ID, help="video id (default: the demo panel video)"
+    )
+    parser.add_argument("--language", choices=("en", "fr"), default="en")
+
+
+def _run_load_demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from portal_shared.logging import configure_logging
+
+    from transcript.domain.errors import TranscriptParseError
+    from transcript.service_layer.demo import load_demo_transcript
+    from transcript.settings import load_settings
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
+    settings = load_settings()
+    configure_logging(settings.service_name, settings.log_level)
+    try:
+        result = asyncio.run(load_demo_transcript(settings, data, args.video, args.language))
+    except TranscriptParseError as exc:
+        return _fail(f"cannot parse {args.file}: {exc}")
+    state = "stored" if result.created else "already there (same content)"
+    print(
+        f"transcript of {result.video_id}: revision {result.revision} {state}, "
+        f"{result.segment_count} segments, {len(result.speakers)} speakers"
+    )
+    return EXIT_OK
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "parse": Subcommand(
         help="parse a transcript file and print its speakers and turns as JSON",
         configure=_configure_parse,
         run=_run_parse,
+    ),
+    **{
+        role: Subcommand(
+            help=f"run the {role} role" if role != "all" else "run every role in one process",
+            configure=_configure_role,
+            run=_role_runner(role),
+        )
+        for role in ("api", "consumer", "relay", "all")
+    },
+    "load-demo": Subcommand(
+        help="submit the demo panel transcript (skipped if unchanged); the relay publishes it",
+        configure=_configure_load_demo,
+        run=_run_load_demo,
     ),
 }
 

@@ -1,0 +1,38 @@
+"""Search for words across the latest transcripts of every video."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from portal_shared.http import Problem, problem_responses
+
+from transcript.domain.search import query_terms, snippet
+from transcript.entrypoints.deps import VIDEO_ID_PATTERN, SearchIndexDep, SettingsDep
+from transcript.entrypoints.schemas import SearchHitOut, SearchOut
+
+router = APIRouter(tags=["search"])
+
+
+@router.get(
+    "/v1/transcripts/search",
+    summary="Segments that contain every word of the query (case and accents ignored)",
+    response_model=SearchOut,
+    responses=problem_responses(422),
+)
+async def search_transcripts(
+    index: SearchIndexDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="words to find")],
+    video_id: Annotated[
+        str | None, Query(pattern=VIDEO_ID_PATTERN, description="only this video")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, description="most hits to return")] = 20,
+) -> SearchOut:
+    terms = query_terms(q)
+    if not terms:
+        raise Problem(422, "query_empty", "The query has no words to search for")
+    hits = await index.search(terms, limit=min(limit, settings.search_limit_max), video_id=video_id)
+    return SearchOut(
+        query=q, terms=terms, hits=[SearchHitOut.of(hit, snippet(hit.text, terms)) for hit in hits]
+    )

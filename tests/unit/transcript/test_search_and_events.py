@@ -1,0 +1,49 @@
+"""Search terms, snippets, and the events a revision announces (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from portal_shared.events.transcript import TranscriptPublished, TranscriptSegmentPublished
+from transcript.domain.model import Segment, Speaker, build_transcript
+from transcript.domain.publishing import RevisionInfo, revision_events, transcript_id_for
+from transcript.domain.search import matches, query_terms, snippet, terms_of
+
+
+def test_terms_are_folded_distinct_words() -> None:
+    assert terms_of("Défence, DEFENCE and Zelenskyy’s l'OTAN") == [
+        "defence", "and", "zelenskyy", "s", "l", "otan",
+    ]  # fmt: skip
+    assert query_terms("  ÉTÉ été ") == ["ete"]
+    assert query_terms("…!") == []
+    assert matches(["defence", "otan"], "La défence de l'OTAN")
+    assert not matches(["defence", "nato"], "La défence de l'OTAN")
+
+
+def test_snippet_keeps_the_original_words_around_the_hit() -> None:
+    text = " ".join(f"w{i}" for i in range(40)) + " Défence " + " ".join(f"x{i}" for i in range(40))
+    excerpt = snippet(text, ["defence"], words_around=2)
+    assert excerpt == "… w38 w39 Défence x0 x1 …"
+    assert snippet("Short défence.", ["defence"]) == "Short défence"
+
+
+def test_a_revision_announces_each_segment_then_the_summary() -> None:
+    transcript = build_transcript(
+        [
+            Speaker("mark-rutte", "Mark Rutte"),
+            Speaker("amanpour", "C. Amanpour", is_moderator=True),
+        ],
+        [Segment(0, "amanpour", "Hi.", 0.0, 1.0), Segment(0, "mark-rutte", "Hello.", 1.0, 2.5)],
+    )
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    events = revision_events(transcript, RevisionInfo("vid-1", 3, 2, "en", now))
+    segments, summary = events[:-1], events[-1]
+    assert all(isinstance(e, TranscriptSegmentPublished) for e in segments)
+    assert [(e.sequence, e.total, e.speaker_name) for e in segments] == [  # type: ignore[attr-defined]
+        (0, 2, "C. Amanpour"), (1, 2, "Mark Rutte"),
+    ]  # fmt: skip
+    assert isinstance(summary, TranscriptPublished)
+    assert (summary.revision, summary.supersedes_revision, summary.segment_count) == (3, 2, 2)
+    assert [s.speaks for s in summary.speakers] == [True, True]
+    assert {e.transcript_id for e in events} == {transcript_id_for("vid-1")}  # type: ignore[attr-defined]
+    assert transcript_id_for("vid-1") != transcript_id_for("vid-2")
