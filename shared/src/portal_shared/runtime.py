@@ -57,6 +57,7 @@ class Runtime:
     clock: Clock = utcnow
     relay: OutboxRelay | None = None
     consumer: Consumer | None = None
+    handles_events: bool = False
 
     def nudge_outbox(self) -> None:
         """Tell an in-process relay that a write just added events (lower latency)."""
@@ -101,7 +102,12 @@ def build_service_app(
         return "runtime" in holder and holder["runtime"].bus.is_open
 
     async def consumer_ok() -> bool:
-        consumer = holder["runtime"].consumer if "runtime" in holder else None
+        if "runtime" not in holder:
+            return False
+        runtime = holder["runtime"]
+        if not runtime.handles_events:  # a service that subscribes to nothing
+            return True
+        consumer = runtime.consumer
         return (
             consumer is not None
             and consumer.is_consuming
@@ -143,6 +149,7 @@ async def _running(
         clock=clock,
     )
     wiring = await setup(runtime, app)
+    runtime.handles_events = len(wiring.registry) > 0
     if "relay" in roles and wiring.outbox:
         runtime.relay = OutboxRelay(
             bus,

@@ -80,3 +80,34 @@ class ResetTokenRejected(DomainError):
     """A password-reset token was unknown, expired or already used (one answer for all)."""
 
     code = "reset_token_rejected"
+
+
+class SignInThrottled(InvalidCredentials):
+    """Too many failed sign-ins: the same generic answer as a wrong password, plus a wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"retry after {retry_after} s")
+
+
+class AccountNotVerified(DomainError):
+    """The password was right but the address is not verified yet: offer a new code."""
+
+    code = "account_not_verified"
+
+
+class NotAuthenticated(DomainError):
+    """No usable access token; ``reason``: missing_token, token_invalid, token_expired,
+    unknown_key or token_revoked (the account's token version moved on, or it is gone)."""
+
+    code = "not_authenticated"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"not authenticated: {reason}")
+
+
+class ConcurrentUpdate(DomainError):
+    """The account kept changing under this request; the caller may simply try again."""
+
+    code = "conflict"

@@ -1,0 +1,128 @@
+"""The identity service's secrets, resolved at start-up from settings (value or file).
+
+In development (and tests) a missing signing key or code HMAC key is generated once and kept
+under ``<data_dir>/identity/`` so tokens and codes survive restarts; anywhere else a missing
+secret stops the start with a clear message. The notifier's public key is never generated:
+without the matching private key no email could be read, so it is always required
+(``notifier public-key`` prints it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from portal_shared.logging import get_logger
+from portal_shared.settings import read_secret
+from pydantic import SecretStr
+
+from identity.domain.tokens import KeySet, SigningKey
+from identity.settings import IdentitySettings
+
+log = get_logger(__name__)
+
+MIN_CODE_KEY_BYTES = 32
+
+
+class MissingSecret(RuntimeError):
+    """A secret the service cannot run without is not configured (or not valid)."""
+
+
+@dataclass(frozen=True)
+class IdentitySecrets:
+    keys: KeySet
+    code_key: bytes = field(repr=False)
+    notifier_public_key: str
+
+
+def resolve_secrets(settings: IdentitySettings) -> IdentitySecrets:
+    return IdentitySecrets(
+        keys=_key_set(settings),
+        code_key=_code_key(settings),
+        notifier_public_key=_notifier_public_key(settings),
+    )
+
+
+def _value(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None
+
+
+def _key_set(settings: IdentitySettings) -> KeySet:
+    active = read_secret(_value(settings.signing_key_pem), settings.signing_key_file)
+    previous = read_secret(
+        _value(settings.previous_signing_key_pem), settings.previous_signing_key_file
+    )
+    if not active:
+        if not settings.is_development:
+            raise MissingSecret(
+                "set IDENTITY_SIGNING_KEY_PEM or IDENTITY_SIGNING_KEY_FILE (an Ed25519 PKCS#8 PEM,"
+                " e.g. `openssl genpkey -algorithm ed25519`)"
+            )
+        active = _dev_secret(
+            settings.dev_key_dir / "signing_key.pem", lambda: SigningKey.generate().private_pem()
+        )
+    try:
+        return KeySet.from_pems(active, previous or None)
+    except ValueError as exc:  # the message names no key material
+        raise MissingSecret(f"the configured signing keys are not usable: {exc}") from None
+
+
+def _code_key(settings: IdentitySettings) -> bytes:
+    configured = read_secret(_value(settings.code_hmac_key), settings.code_hmac_key_file)
+    if not configured:
+        if not settings.is_development:
+            raise MissingSecret(
+                "set IDENTITY_CODE_HMAC_KEY or IDENTITY_CODE_HMAC_KEY_FILE (base64, >= 32 bytes)"
+            )
+        configured = _dev_secret(
+            settings.dev_key_dir / "code_hmac.key",
+            lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+        )
+    try:
+        key = base64.b64decode(configured, validate=True)
+    except (binascii.Error, ValueError):
+        key = configured.encode()
+    if len(key) < MIN_CODE_KEY_BYTES:
+        raise MissingSecret(f"the code HMAC key must hold at least {MIN_CODE_KEY_BYTES} bytes")
+    return key
+
+
+def _notifier_public_key(settings: IdentitySettings) -> str:
+    key = read_secret(settings.notifier_public_key, settings.notifier_public_key_file)
+    if not key:
+        raise MissingSecret(
+            "set IDENTITY_NOTIFIER_PUBLIC_KEY or IDENTITY_NOTIFIER_PUBLIC_KEY_FILE: the base64"
+            " X25519 public key of the notifier (print it with `notifier public-key`); without"
+            " it no verification email could be read"
+        )
+    try:
+        if len(base64.b64decode(key, validate=True)) != 32:
+            raise ValueError("wrong length")
+    except (binascii.Error, ValueError):
+        raise MissingSecret("IDENTITY_NOTIFIER_PUBLIC_KEY is not a base64 32-byte key") from None
+    return key
+
+
+def _dev_secret(path: Path, make: Callable[[], str]) -> str:
+    """Read a persisted development secret, or create it (two starting processes agree)."""
+    if path.exists():
+        return path.read_text().strip()
+    value = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(value + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        draft.unlink()
+    log.warning("dev_secret_created", path=str(path))
+    return value

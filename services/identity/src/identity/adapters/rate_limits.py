@@ -1,0 +1,102 @@
+"""Rate-limit windows shared by every replica: one small document per (scope, key).
+
+A document holds the timestamps of recent events for one key. Keys are keyed hashes (of an
+address or a client address, see ``service_layer.context.Context.key_of``), so the
+collection names nobody in clear, and deleting an account can still find its entries.
+
+``acquire`` is atomic without transactions: the push only matches while the array holds fewer
+than ``limit`` entries (``"events.<limit-1>": {$exists: false}``); when the array is full the
+upsert collides with the existing ``_id`` (duplicate key), stale entries are removed
+(``$pullAll`` with the exact values: FerretDB v1 has no ``$pull`` by condition) and the push is
+tried once more. Two replicas racing for the last slot cannot both get it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from identity.domain.throttling import Allowed, Delayed, RateLimit, check_rate, recent
+
+Document = dict[str, Any]
+ACQUIRE_ATTEMPTS = 4
+
+
+def _doc_id(scope: str, key: str) -> str:
+    return f"{scope}|{key}"
+
+
+class RateLimitStore:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("key")
+
+    async def acquire(
+        self, scope: str, key: str, rate: RateLimit, now: datetime
+    ) -> Allowed | Delayed:
+        """Take one slot of ``rate`` for ``key`` now, or say how long to wait."""
+        doc_id = _doc_id(scope, key)
+        for _ in range(ACQUIRE_ATTEMPTS):
+            try:
+                await self.collection.find_one_and_update(
+                    {"_id": doc_id, f"events.{rate.limit - 1}": {"$exists": False}},
+                    {"$push": {"events": now}, "$setOnInsert": {"scope": scope, "key": key}},
+                    upsert=True,
+                )
+                return Allowed()
+            except DuplicateKeyError:
+                # Full, or another request created the document first: look and retry.
+                events = await self.events(scope, key)
+                inside = set(recent(events, now, rate.window))
+                stale = [e for e in events if e not in inside]
+                if stale:
+                    await self.collection.update_one(
+                        {"_id": doc_id}, {"$pullAll": {"events": stale}}
+                    )
+                elif len(events) >= rate.limit:
+                    decision = check_rate(events, now, rate)
+                    return decision if isinstance(decision, Delayed) else Delayed(1)
+        return Delayed(1)
+
+    async def events(self, scope: str, key: str) -> list[datetime]:
+        doc = await self.collection.find_one({"_id": _doc_id(scope, key)})
+        return list(doc["events"]) if doc else []
+
+    async def events_of(self, pairs: Sequence[tuple[str, str]]) -> list[list[datetime]]:
+        """The events of several keys in one round trip, in the order asked."""
+        ids = [_doc_id(scope, key) for scope, key in pairs]
+        cursor = self.collection.find({"_id": {"$in": ids}})
+        found = {doc["_id"]: doc["events"] async for doc in cursor}
+        return [list(found.get(doc_id, [])) for doc_id in ids]
+
+    async def record(self, scope: str, key: str, now: datetime, window: timedelta) -> int:
+        """Add an event without a limit (e.g. a failed sign-in); returns the recent count."""
+        doc = await self.collection.find_one_and_update(
+            {"_id": _doc_id(scope, key)},
+            {"$push": {"events": now}, "$setOnInsert": {"scope": scope, "key": key}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        events = list(doc["events"]) if doc else [now]
+        inside = recent(events, now, window)
+        kept = set(inside)
+        stale = [e for e in events if e not in kept]
+        if stale:
+            await self.collection.update_one(
+                {"_id": _doc_id(scope, key)}, {"$pullAll": {"events": stale}}
+            )
+        return len(inside)
+
+    async def clear(self, scope: str, key: str) -> None:
+        await self.collection.delete_one({"_id": _doc_id(scope, key)})
+
+    async def forget_keys(self, keys: Iterable[str]) -> None:
+        """Remove every entry for these keys, whatever the scope (account deletion)."""
+        await self.collection.delete_many({"key": {"$in": list(keys)}})

@@ -1,0 +1,90 @@
+"""Wiring the identity service: settings and secrets in, a FastAPI app (or a bare context) out.
+
+``build_app`` is what the CLI serves; ``setup`` runs in the app's lifespan: it makes the
+repositories on the service's database, ensures their indexes, builds the flows' ``Context``
+(``app.state.identity``) and hands the account collection to the outbox relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from portal_shared.clock import Clock, utcnow
+from portal_shared.runtime import Runtime, Wiring, build_service_app
+from pymongo.asynchronous.database import AsyncDatabase
+
+from identity.adapters.accounts import AccountRepository
+from identity.adapters.keys import IdentitySecrets, resolve_secrets
+from identity.adapters.rate_limits import RateLimitStore
+from identity.adapters.sessions import RefreshStore, ResetTokenStore
+from identity.domain.hashing import PasswordHasher
+from identity.entrypoints.api import DESCRIPTION, OPENAPI_TAGS, ROUTERS, TITLE
+from identity.entrypoints.errors import install_error_handlers
+from identity.service_layer.context import Context
+from identity.settings import IdentitySettings
+
+Document = dict[str, Any]
+
+
+async def build_context(
+    settings: IdentitySettings,
+    db: AsyncDatabase[Document],
+    secrets: IdentitySecrets,
+    *,
+    clock: Clock = utcnow,
+    nudge: Callable[[], None] = lambda: None,
+) -> Context:
+    """Repositories with their indexes, and a hasher warmed up for unknown-address sign-ins."""
+    accounts = AccountRepository(db["accounts"])
+    rate_limits = RateLimitStore(db["rate_limits"])
+    refresh = RefreshStore(db["refresh_families"], db["refresh_tokens"])
+    resets = ResetTokenStore(db["reset_tokens"])
+    for repository in (accounts, rate_limits, refresh, resets):
+        await repository.ensure_indexes()
+    hasher = PasswordHasher(settings.argon2_settings())
+    await asyncio.to_thread(hasher.dummy_hash)
+    return Context(
+        settings=settings,
+        accounts=accounts,
+        rate_limits=rate_limits,
+        refresh=refresh,
+        resets=resets,
+        hasher=hasher,
+        secrets=secrets,
+        clock=clock,
+        nudge=nudge,
+    )
+
+
+def build_app(
+    settings: IdentitySettings,
+    roles: frozenset[str],
+    *,
+    clock: Clock = utcnow,
+    secrets: IdentitySecrets | None = None,
+) -> FastAPI:
+    """The service's app; secrets are resolved now so a missing one stops the start at once."""
+    resolved = secrets or resolve_secrets(settings)
+
+    async def setup(runtime: Runtime, app: FastAPI) -> Wiring:
+        context = await build_context(
+            settings, runtime.db, resolved, clock=runtime.clock, nudge=runtime.nudge_outbox
+        )
+        app.state.identity = context
+        return Wiring(outbox=[context.accounts.collection])
+
+    app = build_service_app(
+        settings=settings,
+        roles=roles,
+        title=TITLE,
+        description=DESCRIPTION,
+        routers=ROUTERS,
+        setup=setup,
+        clock=clock,
+        openapi_tags=OPENAPI_TAGS,
+    )
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,29 @@
+"""The HTTP API of the identity service: its routers (one per noun) and their tags."""
+
+from __future__ import annotations
+
+from identity.entrypoints.routers import me, password_resets, registrations, sessions, well_known
+
+ROUTERS = [
+    registrations.router,
+    sessions.router,
+    password_resets.router,
+    me.router,
+    well_known.router,
+]
+
+TITLE = "Identity"
+DESCRIPTION = """Accounts of the multimedia portal: registration with an emailed six-digit code,
+sign-in with short-lived access tokens (JWT, EdDSA; public keys at `/.well-known/jwks.json`) and
+rotating refresh tokens, password reset, newsletter choice, account deletion.
+
+Errors are RFC 9457 problem documents with a stable `code`. Answers never reveal whether an
+address has an account."""
+
+OPENAPI_TAGS = [
+    {"name": "registrations", "description": "Create an account and verify its address"},
+    {"name": "sessions", "description": "Sign in, refresh, sign out"},
+    {"name": "password resets", "description": "Forgotten password"},
+    {"name": "me", "description": "The signed-in user's own account"},
+    {"name": "keys", "description": "Public keys for verifying access tokens"},
+]

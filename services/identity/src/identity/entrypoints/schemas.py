@@ -1,0 +1,119 @@
+"""Request and response bodies of the HTTP API, with the examples OpenAPI shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = Literal["en", "fr"]
+
+EMAIL_EXAMPLE = "ann.lee@example.org"
+PASSWORD_EXAMPLE = "Correct-Horse-42!"  # noqa: S105 - documentation example
+CODE_EXAMPLE = "492817"
+
+
+def _examples(*examples: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+class RegistrationRequest(BaseModel):
+    model_config = _examples(
+        {"email": EMAIL_EXAMPLE, "password": PASSWORD_EXAMPLE, "language": "en",
+         "newsletter": True}
+    )  # fmt: skip
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024, description="checked against the password rules")
+    language: Language = "en"
+    newsletter: bool = False
+
+
+class CodeRequest(BaseModel):
+    """An address to send a (new) code to."""
+
+    model_config = _examples({"email": EMAIL_EXAMPLE})
+    email: str = Field(max_length=320)
+
+
+class CodeSubmission(BaseModel):
+    model_config = _examples({"email": EMAIL_EXAMPLE, "code": CODE_EXAMPLE})
+    email: str = Field(max_length=320)
+    code: str = Field(max_length=32, description="the six digits from the email")
+
+
+class PendingCode(BaseModel):
+    """The same answer whether or not the address has an account."""
+
+    model_config = _examples(
+        {"status": "verification_pending", "email": EMAIL_EXAMPLE, "code_ttl_seconds": 1800,
+         "resend_after_seconds": 60}
+    )  # fmt: skip
+    status: Literal["verification_pending", "reset_pending"]
+    email: str = Field(description="the address in its canonical form")
+    code_ttl_seconds: int
+    resend_after_seconds: int
+
+
+class SignInRequest(BaseModel):
+    model_config = _examples({"email": EMAIL_EXAMPLE, "password": PASSWORD_EXAMPLE})
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class RefreshRequest(BaseModel):
+    model_config = _examples({"refresh_token": "q1Zk3v...base64url...8Jc"})
+    refresh_token: str = Field(max_length=256)
+
+
+class SessionTokens(BaseModel):
+    model_config = _examples(
+        {"access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...",
+         "token_type": "Bearer", "expires_in": 900, "refresh_token": "q1Zk3v...8Jc",
+         "refresh_expires_at": "2026-03-01T12:00:00Z"}
+    )  # fmt: skip
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name
+    expires_in: int = Field(description="seconds the access token stays valid")
+    refresh_token: str = Field(description="opaque; rotated on every use")
+    refresh_expires_at: datetime
+
+
+class ResetToken(BaseModel):
+    model_config = _examples({"reset_token": "Xy7...base64url...Qk", "expires_in": 600})
+    reset_token: str
+    expires_in: int
+
+
+class ResetCompletion(BaseModel):
+    model_config = _examples(
+        {"reset_token": "Xy7...base64url...Qk", "new_password": PASSWORD_EXAMPLE}
+    )
+    reset_token: str = Field(max_length=256)
+    new_password: str = Field(max_length=1024)
+
+
+class PasswordChanged(BaseModel):
+    model_config = _examples({"status": "password_changed"})
+    status: Literal["password_changed"] = "password_changed"
+
+
+class Profile(BaseModel):
+    model_config = _examples(
+        {"user_id": "5f0c2a8e9b1d4c7fa3e6b2d1c0a9f8e7", "email": EMAIL_EXAMPLE, "language": "en",
+         "newsletter": True, "email_verified": True, "roles": ["user"],
+         "created_at": "2026-01-05T09:30:00Z", "verified_at": "2026-01-05T09:34:12Z"}
+    )  # fmt: skip
+    user_id: str
+    email: str
+    language: Language
+    newsletter: bool
+    email_verified: bool
+    roles: list[str]
+    created_at: datetime
+    verified_at: datetime | None
+
+
+class ProfileChange(BaseModel):
+    model_config = _examples({"language": "fr"})
+    language: Language

@@ -1,0 +1,107 @@
+"""Everything the identity flows need, built once in ``bootstrap`` and passed to each flow.
+
+The flows are plain async functions taking a ``Context``: repositories, the password hasher,
+keys, policies derived from settings, the clock, and how to wake the outbox relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TypeVar
+
+from portal_shared.auth import AccessTokenVerifier
+from portal_shared.clock import Clock
+from portal_shared.logging import get_logger
+
+from identity.adapters.accounts import AccountRepository, StoredAccount
+from identity.adapters.keys import IdentitySecrets
+from identity.adapters.rate_limits import RateLimitStore
+from identity.adapters.sessions import RefreshStore, ResetTokenStore
+from identity.domain.accounts import Account
+from identity.domain.emails import normalise_email
+from identity.domain.errors import ConcurrentUpdate
+from identity.domain.hashing import PasswordHasher
+from identity.settings import IdentitySettings
+
+log = get_logger(__name__)
+
+T = TypeVar("T")
+WRITE_ATTEMPTS = 4
+
+
+class StaleWrite(Exception):
+    """A compare-and-set write lost against a concurrent one: load again and redo."""
+
+
+@dataclass
+class Context:
+    settings: IdentitySettings
+    accounts: AccountRepository
+    rate_limits: RateLimitStore
+    refresh: RefreshStore
+    resets: ResetTokenStore
+    hasher: PasswordHasher
+    secrets: IdentitySecrets
+    clock: Clock
+    nudge: Callable[[], None] = lambda: None
+    verifier: AccessTokenVerifier = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.code_settings = s.code_settings()
+        self.address_limit = s.address_email_limit()
+        self.client_limit = s.client_request_limit()
+        self.address_sign_in, self.client_sign_in = s.sign_in_policies()
+        self.access_settings = s.access_token_settings()
+        self.refresh_settings = s.refresh_settings()
+        self.verifier = AccessTokenVerifier(
+            issuer=s.issuer, audience=s.audience, jwks=self.secrets.keys.jwks(), clock=self.clock
+        )
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def code_key(self) -> bytes:
+        return self.secrets.code_key
+
+    def normalise(self, raw_email: str) -> str:
+        return normalise_email(raw_email, allow_test_domains=self.settings.test_domains_allowed)
+
+    def key_of(self, kind: str, value: str) -> str:
+        """A keyed hash naming an address or client address in rate limits and audit lines."""
+        digest = hmac.new(self.code_key, f"{kind}:{value}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
+    def address_key(self, email: str) -> str:
+        return self.key_of("address", email)
+
+    def client_key(self, client_ip: str) -> str:
+        return self.key_of("client", client_ip)
+
+    async def hash_password(self, password: str) -> str:
+        # Argon2 is CPU-bound for ~25 ms and releases the GIL: keep it off the event loop.
+        return await asyncio.to_thread(self.hasher.hash, password)
+
+    async def verify_password(self, password_hash: str | None, password: str) -> bool:
+        return await asyncio.to_thread(self.hasher.verify_or_dummy, password_hash, password)
+
+
+def next_version(account: Account, loaded: StoredAccount) -> Account:
+    """The account to write over ``loaded``: one version past what was read."""
+    return replace(account, account_version=loaded.version + 1)
+
+
+async def with_retries(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run a load-decide-write ``attempt`` until its compare-and-set write wins (409 after)."""
+    for _ in range(WRITE_ATTEMPTS):
+        try:
+            return await attempt()
+        except StaleWrite:
+            log.info("account_write_conflict")
+    raise ConcurrentUpdate()

@@ -1,0 +1,131 @@
+"""Building identity's events: the address and any code only inside the sealed part.
+
+Each builder takes the account as it will be written (its ``account_version`` is the one the
+write sets) and returns the CloudEvent to put in the account document's outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from portal_shared.events.base import CloudEvent, Event
+from portal_shared.events.identity import (
+    NewsletterSubscribed,
+    NewsletterUnsubscribed,
+    PasswordChanged,
+    RegistrationAttemptedOnExistingAccount,
+    ResetRequested,
+    UserDeleted,
+    UserRegistered,
+    UserVerified,
+    VerificationCodeReissued,
+)
+from portal_shared.producing import new_event
+from portal_shared.sealing import seal
+
+from identity.domain.accounts import Account
+from identity.domain.codes import CodePurpose
+from identity.service_layer.context import Context
+
+SOURCE = "/identity"
+
+
+def _envelope(ctx: Context, event: Event, user_id: str) -> CloudEvent:
+    return new_event(event, source=SOURCE, subject=user_id, time=ctx.now())
+
+
+def _sealed(ctx: Context, account: Account, code: str | None = None) -> str:
+    payload = {"user_id": account.user_id, "email": account.email}
+    if code is not None:
+        payload["code"] = code
+    return seal(ctx.secrets.notifier_public_key, payload)
+
+
+def registered(ctx: Context, account: Account, code: str, expires_at: datetime) -> CloudEvent:
+    event = UserRegistered(
+        user_id=account.user_id,
+        account_version=account.account_version,
+        language=account.language,
+        newsletter=account.newsletter,
+        registered_at=account.created_at,
+        code_expires_at=expires_at,
+        sealed=_sealed(ctx, account, code),
+    )
+    return _envelope(ctx, event, account.user_id)
+
+
+def code_reissued(
+    ctx: Context, account: Account, purpose: CodePurpose, code: str, expires_at: datetime
+) -> CloudEvent:
+    event = VerificationCodeReissued(
+        user_id=account.user_id,
+        account_version=account.account_version,
+        language=account.language,
+        purpose=purpose.value,
+        code_expires_at=expires_at,
+        sealed=_sealed(ctx, account, code),
+    )
+    return _envelope(ctx, event, account.user_id)
+
+
+def reset_requested(ctx: Context, account: Account, code: str, expires_at: datetime) -> CloudEvent:
+    event = ResetRequested(
+        user_id=account.user_id,
+        account_version=account.account_version,
+        language=account.language,
+        code_expires_at=expires_at,
+        sealed=_sealed(ctx, account, code),
+    )
+    return _envelope(ctx, event, account.user_id)
+
+
+def registration_attempted(ctx: Context, account: Account) -> CloudEvent:
+    event = RegistrationAttemptedOnExistingAccount(
+        user_id=account.user_id,
+        account_version=account.account_version,
+        language=account.language,
+        attempted_at=ctx.now(),
+        sealed=_sealed(ctx, account),
+    )
+    return _envelope(ctx, event, account.user_id)
+
+
+def verified(ctx: Context, account: Account) -> CloudEvent:
+    event = UserVerified(
+        user_id=account.user_id,
+        account_version=account.account_version,
+        verified_at=account.verified_at or ctx.now(),
+        roles=sorted(account.roles),
+    )
+    return _envelope(ctx, event, account.user_id)
+
+
+def password_changed(
+    ctx: Context, account: Account, reason: Literal["reset", "change"]
+) -> CloudEvent:
+    event = PasswordChanged(
+        user_id=account.user_id,
+        account_version=account.account_version,
+        language=account.language,
+        changed_at=ctx.now(),
+        reason=reason,
+        sealed=_sealed(ctx, account),
+    )
+    return _envelope(ctx, event, account.user_id)
+
+
+def newsletter_changed(ctx: Context, account: Account) -> CloudEvent:
+    model = NewsletterSubscribed if account.newsletter else NewsletterUnsubscribed
+    event = model(
+        user_id=account.user_id,
+        account_version=account.account_version,
+        language=account.language,
+        sealed=_sealed(ctx, account),
+    )
+    return _envelope(ctx, event, account.user_id)
+
+
+def deleted(ctx: Context, user_id: str, account_version: int) -> CloudEvent:
+    event = UserDeleted(user_id=user_id, account_version=account_version, deleted_at=ctx.now())
+    return _envelope(ctx, event, user_id)

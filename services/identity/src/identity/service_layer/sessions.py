@@ -1,0 +1,186 @@
+"""Sign-in, refresh-token rotation, sign-out (one session or everywhere).
+
+Sign-in failures slow down per canonical address and per client address (growing delay, then
+a temporary lock); a refused attempt gets the same generic answer as a wrong password plus
+``Retry-After``, and an address without an account is throttled exactly like one with an
+account. Only after the password was right does an unverified account hear so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from portal_shared.logging import audit, get_logger
+
+from identity.adapters.accounts import StoredAccount
+from identity.domain.accounts import Account, rehash_password, sign_out_everywhere
+from identity.domain.errors import (
+    AccountNotVerified,
+    InvalidCredentials,
+    RefreshRejected,
+    SignInThrottled,
+)
+from identity.domain.opaque_tokens import (
+    RefreshIssued,
+    RefreshRejection,
+    hash_token,
+    redeem_refresh_token,
+    start_refresh_family,
+)
+from identity.domain.throttling import Allowed, decide_sign_in, most_restrictive
+from identity.domain.tokens import issue_access_token
+from identity.service_layer.context import Context, StaleWrite, next_version, with_retries
+
+log = get_logger(__name__)
+
+SCOPE_SIGN_IN_ADDRESS = "sign_in_address"
+SCOPE_SIGN_IN_CLIENT = "sign_in_client"
+
+
+@dataclass(frozen=True)
+class Session:
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+def _session(ctx: Context, account: Account, refresh: RefreshIssued) -> Session:
+    access = issue_access_token(
+        ctx.secrets.keys,
+        user_id=account.user_id,
+        email_verified=account.email_verified,
+        roles=account.roles,
+        token_version=account.token_version,
+        now=ctx.now(),
+        settings=ctx.access_settings,
+    )
+    return Session(access.token, access.expires_at, refresh.plaintext, refresh.token.expires_at)
+
+
+async def start_session(ctx: Context, account: Account) -> Session:
+    issued = start_refresh_family(
+        account.user_id, account.token_version, ctx.now(), ctx.refresh_settings
+    )
+    await ctx.refresh.start(issued.family, issued.token)
+    return _session(ctx, account, issued)
+
+
+async def sign_in(ctx: Context, raw_email: str, password: str, client_ip: str) -> Session:
+    email = ctx.normalise(raw_email)
+    now = ctx.now()
+    keys = [
+        (SCOPE_SIGN_IN_ADDRESS, ctx.address_key(email)),
+        (SCOPE_SIGN_IN_CLIENT, ctx.client_key(client_ip)),
+    ]
+    address_failures, client_failures = await ctx.rate_limits.events_of(keys)
+    decision = most_restrictive(
+        decide_sign_in(address_failures, now, ctx.address_sign_in),
+        decide_sign_in(client_failures, now, ctx.client_sign_in),
+    )
+    if not isinstance(decision, Allowed):
+        audit(log, "sign_in", outcome="refused", reason="throttled", client_ip=client_ip,
+              address_hash=keys[0][1], retry_after=decision.retry_after)  # fmt: skip
+        raise SignInThrottled(decision.retry_after)
+    stored = await ctx.accounts.by_email(email)
+    password_hash = stored.account.password_hash if stored else None
+    if not await ctx.verify_password(password_hash, password):
+        await _record_failure(ctx, stored, keys, client_ip)
+        raise InvalidCredentials()
+    assert stored is not None
+    account = stored.account
+    if address_failures:
+        await ctx.rate_limits.clear(*keys[0])
+    if not account.email_verified:
+        audit(log, "sign_in", outcome="failure", reason="not_verified", user_id=account.user_id,
+              client_ip=client_ip)  # fmt: skip
+        raise AccountNotVerified()
+    if ctx.hasher.needs_rehash(account.password_hash):
+        account = await _rehash(ctx, stored, password)
+    session = await start_session(ctx, account)
+    audit(log, "sign_in", outcome="success", user_id=account.user_id, client_ip=client_ip)
+    return session
+
+
+async def _record_failure(
+    ctx: Context, stored: StoredAccount | None, keys: list[tuple[str, str]], client_ip: str
+) -> None:
+    now = ctx.now()
+    address_count, client_count = await asyncio.gather(
+        ctx.rate_limits.record(*keys[0], now, ctx.address_sign_in.window),
+        ctx.rate_limits.record(*keys[1], now, ctx.client_sign_in.window),
+    )
+    who = {"user_id": stored.account.user_id} if stored else {"address_hash": keys[0][1]}
+    reason = "wrong_password" if stored else "unknown_account"
+    audit(log, "sign_in", outcome="failure", reason=reason, client_ip=client_ip, **who)
+    if address_count == ctx.address_sign_in.lock_after:
+        audit(log, "sign_in_lock", outcome="locked", scope="address", client_ip=client_ip, **who)
+    if client_count == ctx.client_sign_in.lock_after:
+        audit(log, "sign_in_lock", outcome="locked", scope="client", client_ip=client_ip)
+
+
+async def _rehash(ctx: Context, stored: StoredAccount, password: str) -> Account:
+    """Same password, current Argon2 parameters; losing a race just skips it this time."""
+    new_hash = await ctx.hash_password(password)
+    account = next_version(rehash_password(stored.account, new_hash), stored)
+    if await ctx.accounts.save(stored.with_account(account), stored.version):
+        log.info("password_rehashed", user_id=account.user_id)
+        return account
+    return stored.account
+
+
+async def refresh(ctx: Context, presented: str, client_ip: str) -> Session:
+    token = await ctx.refresh.token(hash_token(presented))
+    family, stored = None, None
+    if token is not None:
+        family, stored = await asyncio.gather(
+            ctx.refresh.family(token.family_id), ctx.accounts.by_id(token.user_id)
+        )
+    version = stored.account.token_version if stored else -1
+    outcome = redeem_refresh_token(token, family, version, ctx.now(), ctx.refresh_settings)
+    user_id = token.user_id if token else None
+    if stored is not None and isinstance(outcome, RefreshIssued):
+        assert outcome.rotated is not None
+        if await ctx.refresh.rotate(outcome.rotated, outcome.token):
+            audit(log, "refresh", outcome="success", user_id=user_id, client_ip=client_ip)
+            return _session(ctx, stored.account, outcome)
+        reason = RefreshRejection.REUSED  # another request rotated it first: a copy exists
+    elif isinstance(outcome, RefreshIssued):
+        reason = RefreshRejection.UNKNOWN  # the account is gone
+    else:
+        reason = outcome.reason
+    if reason is RefreshRejection.REUSED or (
+        not isinstance(outcome, RefreshIssued) and outcome.revoked_family is not None
+    ):
+        assert token is not None
+        await ctx.refresh.revoke(token.family_id, ctx.now())
+    audit(log, "refresh", outcome="failure", reason=reason.value, user_id=user_id,
+          client_ip=client_ip)  # fmt: skip
+    raise RefreshRejected(reason.value)
+
+
+async def sign_out(ctx: Context, presented: str, client_ip: str) -> None:
+    """End the session the refresh token belongs to; unknown tokens are ignored."""
+    token = await ctx.refresh.token(hash_token(presented))
+    if token is not None:
+        await ctx.refresh.revoke(token.family_id, ctx.now())
+    audit(log, "sign_out", outcome="success" if token else "ignored",
+          user_id=token.user_id if token else None, client_ip=client_ip)  # fmt: skip
+
+
+async def sign_out_all(ctx: Context, user_id: str, client_ip: str) -> None:
+    """Every session ends: refresh families die and access tokens fail identity's tv check."""
+
+    async def attempt() -> None:
+        stored = await ctx.accounts.by_id(user_id)
+        if stored is None:
+            return
+        account = next_version(sign_out_everywhere(stored.account), stored)
+        if not await ctx.accounts.save(stored.with_account(account), stored.version):
+            raise StaleWrite()
+
+    await with_retries(attempt)
+    await ctx.refresh.revoke_all(user_id, ctx.now())
+    audit(log, "sign_out_everywhere", outcome="success", user_id=user_id, client_ip=client_ip)

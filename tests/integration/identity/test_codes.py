@@ -1,0 +1,139 @@
+"""Verification codes: expiry, attempt limits, cooldowns and mail-bombing caps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.integration.identity.conftest import PASSWORD, Harness
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def verify(identity: Harness, email: str, code: str) -> Any:
+    return await identity.client.post(
+        "/v1/registrations/verify", json={"email": email, "code": code}
+    )
+
+
+async def test_code_valid_at_29_59_and_expired_at_30_01(identity: Harness) -> None:
+    await identity.register("early@example.org")
+    await identity.register("late@example.org")
+    early = await identity.code_for("early@example.org")
+    late = await identity.code_for("late@example.org")
+
+    identity.clock.advance(minutes=29, seconds=59)
+    assert (await verify(identity, "early@example.org", early)).status_code == 200
+    identity.clock.advance(seconds=2)
+    expired = await verify(identity, "late@example.org", late)
+    assert expired.status_code == 400 and expired.json()["reason"] == "expired"
+
+
+async def test_five_wrong_tries_use_up_a_code(identity: Harness) -> None:
+    await identity.register("tries@example.org")
+    code = await identity.code_for("tries@example.org")
+    reasons = [
+        (await verify(identity, "tries@example.org", wrong(code))).json()["reason"]
+        for _ in range(5)
+    ]
+    assert reasons == ["wrong"] * 4 + ["too_many_attempts"]
+    blocked = await verify(identity, "tries@example.org", code)
+    assert blocked.status_code == 400 and blocked.json()["reason"] == "too_many_attempts"
+    failures = identity.audit_lines("code_check")
+    assert len(failures) == 6 and all(line["user_id"] for line in failures)
+
+
+async def test_ten_wrong_tries_per_hour_lock_the_account_for_codes(identity: Harness) -> None:
+    email = "locked@example.org"
+    await identity.register(email)
+    code = await identity.code_for(email)
+    for _ in range(5):
+        await verify(identity, email, wrong(code))
+    await identity.client.post("/v1/registrations/resend", json={"email": email})
+    code = await identity.code_for(email, "VerificationCodeReissued")
+    answers = [await verify(identity, email, wrong(code)) for _ in range(5)]
+    assert [a.status_code for a in answers] == [400] * 4 + [429]
+    assert answers[-1].json()["reason"] == "account_locked"
+    assert int(answers[-1].headers["retry-after"]) > 0
+    still = await verify(identity, email, code)  # even the right code, while locked
+    assert still.status_code == 429
+    identity.clock.advance(hours=1)
+    await identity.client.post("/v1/registrations/resend", json={"email": email})
+    fresh = await identity.code_for(email, "VerificationCodeReissued", count=2)
+    assert (await verify(identity, email, fresh)).status_code == 200
+    assert identity.audit_lines("code_lock")
+
+
+async def test_unknown_addresses_get_the_same_code_answers(identity: Harness) -> None:
+    reasons = [
+        (await verify(identity, "ghost@example.org", "123456")).json().get("reason")
+        for _ in range(10)
+    ]
+    assert reasons == ["wrong"] * 4 + ["too_many_attempts"] * 5 + ["account_locked"]
+
+
+async def test_resend_cooldown_is_sixty_seconds(identity_service: Callable[..., Any]) -> None:
+    async with identity_service(resend_cooldown_seconds=60) as identity:
+        email = "cool@example.org"
+        await identity.register(email)
+        too_soon = await identity.client.post("/v1/registrations/resend", json={"email": email})
+        assert too_soon.status_code == 429 and too_soon.headers["retry-after"] == "60"
+        identity.clock.advance(seconds=59)
+        assert (
+            await identity.client.post("/v1/registrations/resend", json={"email": email})
+        ).status_code == 429
+        identity.clock.advance(seconds=1)
+        ok = await identity.client.post("/v1/registrations/resend", json={"email": email})
+        assert ok.status_code == 202
+        new_code = await identity.code_for(email, "VerificationCodeReissued")
+        assert (await verify(identity, email, new_code)).status_code == 200
+
+
+async def test_per_address_cap_same_for_known_and_unknown(
+    identity_service: Callable[..., Any],
+) -> None:
+    async with identity_service(code_emails_per_address=5) as identity:
+        await identity.register("capped@example.org")
+        for path in ("/v1/registrations/resend", "/v1/password-resets"):
+            answers = {}
+            for email in ("capped@example.org", "unknown@example.org"):
+                # registration counted one request for capped@ already: even the field
+                extra = 1 if email == "unknown@example.org" and path.endswith("resend") else 0
+                statuses = []
+                for _ in range(6 + extra):
+                    response = await identity.client.post(path, json={"email": email})
+                    statuses.append(response.status_code)
+                    await identity.outbox_settled()
+                answers[email] = statuses[-1]
+            assert answers == {"capped@example.org": 429, "unknown@example.org": 429}
+        await identity.event("VerificationCodeReissued", count=4)
+        assert len(identity.events_named("VerificationCodeReissued")) == 4
+
+
+async def test_resend_and_reset_answer_identically_for_unknown_addresses(
+    identity: Harness,
+) -> None:
+    await identity.register("pending2@example.org")
+    await identity.registered_and_verified("verified2@example.org")
+    for path, status in (("/v1/registrations/resend", 202), ("/v1/password-resets", 202)):
+        bodies = []
+        for email in ("pending2@example.org", "verified2@example.org", "nobody2@example.org"):
+            response = await identity.client.post(path, json={"email": email})
+            assert response.status_code == status
+            bodies.append({k: v for k, v in response.json().items() if k != "email"})
+        assert bodies[0] == bodies[1] == bodies[2]
+
+
+async def test_per_client_cap(identity_service: Callable[..., Any]) -> None:
+    async with identity_service(requests_per_client=3) as identity:
+        statuses = [
+            (await identity.register(f"c{i}@example.org", PASSWORD)).status_code for i in range(4)
+        ]
+        assert statuses == [202, 202, 202, 429]
+        async with identity.client_from("198.51.100.9") as other:
+            response = await other.post("/v1/password-resets", json={"email": "c0@example.org"})
+            assert response.status_code == 202
+        identity.clock.advance(hours=1)
+        assert (await identity.register("c9@example.org")).status_code == 202

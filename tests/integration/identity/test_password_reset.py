@@ -1,0 +1,106 @@
+"""Password reset: code, reset token, new password; old sessions end."""
+
+from __future__ import annotations
+
+from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harness, bearer
+
+
+async def reset_token(identity: Harness, email: str, count: int = 1) -> str:
+    assert (
+        await identity.client.post("/v1/password-resets", json={"email": email})
+    ).status_code == 202
+    code = await identity.code_for(email, "ResetRequested", count)
+    response = await identity.client.post(
+        "/v1/password-resets/verify", json={"email": email, "code": code}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["expires_in"] == 600
+    token: str = response.json()["reset_token"]
+    return token
+
+
+async def test_reset_changes_password_and_ends_every_session(identity: Harness) -> None:
+    email = "reset@example.org"
+    tokens = await identity.registered_and_verified(email)
+    token = await reset_token(identity, email)
+
+    same = await identity.client.post(
+        "/v1/password-resets/complete", json={"reset_token": token, "new_password": PASSWORD}
+    )
+    assert same.status_code == 422 and same.json()["violations"] == ["same_as_current"]
+    weak = await identity.client.post(
+        "/v1/password-resets/complete", json={"reset_token": token, "new_password": "short"}
+    )
+    assert weak.status_code == 422 and "too_short" in weak.json()["violations"]
+
+    done = await identity.client.post(
+        "/v1/password-resets/complete", json={"reset_token": token, "new_password": OTHER_PASSWORD}
+    )
+    assert done.status_code == 200 and done.json() == {"status": "password_changed"}
+    assert "access_token" not in done.text  # no automatic sign-in
+
+    changed = await identity.event("PasswordChanged")
+    assert changed.data["reason"] == "reset"
+    assert changed.sealed == {"user_id": changed.data["user_id"], "email": email}
+
+    me = await identity.client.get("/v1/me", headers=bearer(tokens))
+    assert me.status_code == 401 and me.json()["reason"] == "token_revoked"
+    refresh = await identity.client.post(
+        "/v1/sessions/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert refresh.status_code == 401
+    reused = await identity.client.post(
+        "/v1/password-resets/complete",
+        json={"reset_token": token, "new_password": "Other-Pass-77?x"},
+    )
+    assert reused.status_code == 400 and reused.json()["code"] == "reset_token_rejected"
+
+    old = await identity.client.post("/v1/sessions", json={"email": email, "password": PASSWORD})
+    assert old.status_code == 401
+    new = await identity.client.post(
+        "/v1/sessions", json={"email": email, "password": OTHER_PASSWORD}
+    )
+    assert new.status_code == 200
+    assert identity.audit_lines("password_change")[-1]["outcome"] == "success"
+
+
+async def test_reset_is_silent_for_unknown_and_pending_addresses(identity: Harness) -> None:
+    await identity.register("waiting@example.org")
+    for email in ("waiting@example.org", "stranger@example.org"):
+        response = await identity.client.post("/v1/password-resets", json={"email": email})
+        assert response.status_code == 202 and response.json()["status"] == "reset_pending"
+    await identity.registered_and_verified("known@example.org")
+    await identity.client.post("/v1/password-resets", json={"email": "known@example.org"})
+    requested = await identity.event("ResetRequested")
+    assert requested.sealed is not None and requested.sealed["email"] == "known@example.org"
+    assert len(identity.events_named("ResetRequested")) == 1
+
+
+async def test_asking_again_replaces_the_reset_code(identity: Harness) -> None:
+    email = "twice@example.org"
+    await identity.registered_and_verified(email)
+    await identity.client.post("/v1/password-resets", json={"email": email})
+    first = await identity.code_for(email, "ResetRequested")
+    await identity.client.post("/v1/password-resets", json={"email": email})
+    reissued = await identity.event("VerificationCodeReissued")
+    assert reissued.data["purpose"] == "reset_password" and reissued.sealed is not None
+    if first != reissued.sealed["code"]:
+        stale = await identity.client.post(
+            "/v1/password-resets/verify", json={"email": email, "code": first}
+        )
+        assert stale.status_code == 400
+    fresh = await identity.client.post(
+        "/v1/password-resets/verify", json={"email": email, "code": reissued.sealed["code"]}
+    )
+    assert fresh.status_code == 200
+
+
+async def test_reset_token_expires(identity: Harness) -> None:
+    email = "expiring@example.org"
+    await identity.registered_and_verified(email)
+    token = await reset_token(identity, email)
+    identity.clock.advance(minutes=10)
+    late = await identity.client.post(
+        "/v1/password-resets/complete", json={"reset_token": token, "new_password": OTHER_PASSWORD}
+    )
+    assert late.status_code == 400 and late.json()["code"] == "reset_token_rejected"

@@ -1,0 +1,136 @@
+"""Registration, verification, and no account enumeration on register."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harness, bearer
+
+
+async def test_register_verify_sign_in_end_to_end(identity: Harness) -> None:
+    response = await identity.register("Ann.Lee@Example.ORG ", newsletter=True)
+    assert response.status_code == 202
+    assert response.json() == {
+        "status": "verification_pending",
+        "email": "ann.lee@example.org",
+        "code_ttl_seconds": 1800,
+        "resend_after_seconds": 0,
+    }
+    registered = await identity.event("UserRegistered")
+    assert registered.sealed is not None and registered.sealed["email"] == "ann.lee@example.org"
+    code = registered.sealed["code"]
+    assert len(code) == 6 and code.isdigit()
+    assert registered.data["newsletter"] is True and registered.data["account_version"] == 1
+    assert registered.sealed["user_id"] == registered.data["user_id"]
+
+    verified = await identity.client.post(
+        "/v1/registrations/verify", json={"email": "ann.lee@example.org", "code": code}
+    )
+    assert verified.status_code == 200, verified.text
+    tokens = verified.json()
+    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 900
+    event = await identity.event("UserVerified")
+    assert event.data["user_id"] == registered.data["user_id"]
+    assert event.data["roles"] == ["user"] and event.data["account_version"] == 2
+
+    me = await identity.client.get("/v1/me", headers=bearer(tokens))
+    assert me.status_code == 200
+    assert me.json()["email"] == "ann.lee@example.org" and me.json()["email_verified"] is True
+
+    signed_in = await identity.client.post(
+        "/v1/sessions", json={"email": "ANN.LEE@example.org", "password": PASSWORD}
+    )
+    assert signed_in.status_code == 200
+    assert identity.audit_lines("verification")[0]["user_id"] == registered.data["user_id"]
+
+    again = await identity.client.post(
+        "/v1/registrations/verify", json={"email": "ann.lee@example.org", "code": code}
+    )
+    assert again.status_code == 400 and again.json()["reason"] == "wrong"  # single use
+
+
+async def test_existing_address_answers_like_a_new_one_and_owner_is_told(
+    identity: Harness,
+) -> None:
+    await identity.registered_and_verified("owner@example.org")
+    known = await identity.register("owner@example.org", OTHER_PASSWORD)
+    unknown = await identity.register("nobody@example.org", OTHER_PASSWORD)
+    assert known.status_code == unknown.status_code == 202
+    assert _without_email(known.json()) == _without_email(unknown.json())
+    assert set(known.headers) == set(unknown.headers)
+
+    told = await identity.event("RegistrationAttemptedOnExistingAccount")
+    assert told.sealed == {"user_id": told.data["user_id"], "email": "owner@example.org"}
+    # The existing account keeps its password.
+    old = await identity.client.post(
+        "/v1/sessions", json={"email": "owner@example.org", "password": PASSWORD}
+    )
+    assert old.status_code == 200
+
+
+def _without_email(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != "email"}
+
+
+async def test_registering_a_pending_address_again_sends_a_new_code_last_one_wins(
+    identity: Harness,
+) -> None:
+    await identity.register("pending@example.org", PASSWORD)
+    first = await identity.code_for("pending@example.org")
+    again = await identity.register("pending@example.org", OTHER_PASSWORD, language="fr")
+    assert again.status_code == 202
+    reissued = await identity.event("VerificationCodeReissued")
+    assert reissued.data["purpose"] == "verify_email" and reissued.data["language"] == "fr"
+    assert reissued.sealed is not None
+    second = reissued.sealed["code"]
+
+    if first != second:
+        stale = await identity.client.post(
+            "/v1/registrations/verify", json={"email": "pending@example.org", "code": first}
+        )
+        assert stale.status_code == 400
+    ok = await identity.client.post(
+        "/v1/registrations/verify", json={"email": "pending@example.org", "code": second}
+    )
+    assert ok.status_code == 200
+    sign_in = await identity.client.post(
+        "/v1/sessions", json={"email": "pending@example.org", "password": OTHER_PASSWORD}
+    )
+    assert sign_in.status_code == 200
+
+
+async def test_a_rejected_password_lists_every_broken_rule(identity: Harness) -> None:
+    response = await identity.register("rules@example.org", "rules mail")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "password_rejected"
+    assert body["violations"] == [
+        "too_short",
+        "contains_space",
+        "missing_uppercase",
+        "missing_digit",
+        "missing_symbol",
+        "matches_email",
+    ]
+    assert "rules mail" not in response.text
+    assert identity.events_named("UserRegistered") == []
+
+
+async def test_invalid_address_is_a_problem(identity: Harness) -> None:
+    response = await identity.register("not-an-address", PASSWORD)
+    assert response.status_code == 422 and response.json()["code"] == "invalid_email"
+
+
+async def test_two_concurrent_registrations_of_one_address_make_one_account(
+    identity: Harness,
+) -> None:
+    responses = await asyncio.gather(
+        *(identity.register("race@example.org", PASSWORD) for _ in range(4))
+    )
+    assert {r.status_code for r in responses} == {202}
+    assert len({r.text for r in responses}) == 1
+    assert await identity.db["accounts"].count_documents({"email": "race@example.org"}) == 1
+    await identity.event("UserRegistered")
+    assert len(identity.events_named("UserRegistered")) == 1

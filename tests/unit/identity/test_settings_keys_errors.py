@@ -1,0 +1,87 @@
+"""Settings derive the domain's policies; secrets resolve (or fail) clearly; errors map."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from identity.adapters.keys import MissingSecret, resolve_secrets
+from identity.domain.codes import CodeSettings
+from identity.domain.errors import (
+    CodeRejected,
+    InvalidCredentials,
+    PasswordRejected,
+    SignInThrottled,
+)
+from identity.domain.hashing import Argon2Settings
+from identity.domain.throttling import ACCOUNT_SIGN_IN_POLICY, CLIENT_SIGN_IN_POLICY
+from identity.entrypoints.errors import _problem, install_error_handlers, problems
+from identity.settings import IdentitySettings
+from portal_shared.sealing import generate_keypair
+
+PUBLIC_KEY = generate_keypair()[1]
+
+
+def test_defaults_are_the_domain_defaults() -> None:
+    settings = IdentitySettings()
+    assert settings.code_settings() == CodeSettings()
+    assert settings.sign_in_policies() == (ACCOUNT_SIGN_IN_POLICY, CLIENT_SIGN_IN_POLICY)
+    assert settings.argon2_settings() == Argon2Settings()
+    assert settings.http_port == 8001 and settings.database_name == "identity"
+
+
+def test_settings_read_the_identity_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IDENTITY_CODE_TTL_SECONDS", "60")
+    monkeypatch.setenv("IDENTITY_NOTIFIER_PUBLIC_KEY", PUBLIC_KEY)
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    settings = IdentitySettings()
+    assert settings.code_settings().ttl.total_seconds() == 60
+    assert settings.notifier_public_key == PUBLIC_KEY
+    assert not settings.test_domains_allowed
+
+
+def test_development_keys_are_made_once_and_kept(tmp_path: Path) -> None:
+    settings = IdentitySettings(data_dir=tmp_path, notifier_public_key=PUBLIC_KEY)
+    first, second = resolve_secrets(settings), resolve_secrets(settings)
+    assert first.keys.active.kid == second.keys.active.kid
+    assert first.code_key == second.code_key and len(first.code_key) == 32
+    assert (tmp_path / "identity" / "signing_key.pem").stat().st_mode & 0o077 == 0
+
+
+def test_production_needs_every_secret(tmp_path: Path) -> None:
+    settings = IdentitySettings(
+        environment="production", data_dir=tmp_path, notifier_public_key=PUBLIC_KEY
+    )
+    with pytest.raises(MissingSecret, match="IDENTITY_SIGNING_KEY"):
+        resolve_secrets(settings)
+    assert not (tmp_path / "identity").exists()
+
+
+def test_missing_notifier_key_says_where_to_get_it(tmp_path: Path) -> None:
+    with pytest.raises(MissingSecret, match="notifier public-key"):
+        resolve_secrets(IdentitySettings(data_dir=tmp_path))
+    with pytest.raises(MissingSecret, match="not a base64"):
+        resolve_secrets(IdentitySettings(data_dir=tmp_path, notifier_public_key="nope"))
+
+
+def test_errors_map_to_problems() -> None:
+    assert _problem(PasswordRejected(["too_short", "missing_digit"]))[:2] == (
+        422,
+        "password_rejected",
+    )
+    assert _problem(PasswordRejected(["too_short"]))[3] == {"violations": ["too_short"]}
+    throttled, wrong = _problem(SignInThrottled(7)), _problem(InvalidCredentials())
+    assert throttled[:3] == wrong[:3] and throttled[4] == {"Retry-After": "7"}
+    assert _problem(CodeRejected("account_locked", 60))[0] == 429
+    assert _problem(CodeRejected("wrong"))[:2] == (400, "code_rejected")
+
+
+def test_documented_problems_carry_examples() -> None:
+    documented = problems("invalid_credentials", "sign_in_throttled", "account_not_verified")
+    assert set(documented) == {401, 403, 422}
+    examples = documented[401]["content"]["application/problem+json"]["examples"]
+    assert set(examples) == {"invalid_credentials", "sign_in_throttled"}
+    assert "Retry-After" in documented[401]["headers"]
+    json.dumps(documented)
+    assert callable(install_error_handlers)
