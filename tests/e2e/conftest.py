@@ -110,6 +110,7 @@ def platform() -> Iterator[Platform]:
         deadline = time.monotonic() + 90
         for name in SERVICES:
             _wait_ready(platform, name, deadline)
+        platform.run_cli("catalog", "load-demo")
         yield platform
     finally:
         for process in platform.processes.values():

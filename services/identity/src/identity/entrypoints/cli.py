@@ -12,7 +12,7 @@ from typing import cast
 
 from portal_shared.cli import service_main
 from portal_shared.logging import configure_logging
-from portal_shared.mongo import create_client, database
+from portal_shared.mongo import create_client, open_database
 
 from identity import bootstrap
 from identity.adapters.keys import resolve_secrets
@@ -26,7 +26,7 @@ def _configure_create_editor(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-file",
         type=Path,
-        help="file holding the password (else prompted; an existing account may keep its own)",
+        help="file with the password, - for stdin (else prompted; an existing account may keep its own)",
     )
     parser.add_argument("--language", choices=["en", "fr"], default="en")
     parser.add_argument(
@@ -38,7 +38,9 @@ def _configure_create_editor(parser: argparse.ArgumentParser) -> None:
 
 def _read_password(args: argparse.Namespace) -> str | None:
     if args.password_file:
-        return cast(Path, args.password_file).read_text().rstrip("\n")
+        path = cast(Path, args.password_file)
+        text = sys.stdin.read() if str(path) == "-" else path.read_text()
+        return text.rstrip("\n")
     if args.keep_password:
         return None
     first = getpass.getpass("Password for the editor: ")
@@ -52,7 +54,7 @@ async def _create_editor(settings: IdentitySettings, args: argparse.Namespace) -
     client = create_client(settings)
     try:
         ctx = await bootstrap.build_context(
-            settings, database(client, settings), resolve_secrets(settings)
+            settings, await open_database(client, settings), resolve_secrets(settings)
         )
         user_id, created = await create_editor(ctx, args.email, password, args.language)
     except PasswordRejected as exc:

@@ -35,8 +35,13 @@ def is_expired(expires_at: datetime, now: datetime) -> bool:
 
 
 def whole_minutes_left(expires_at: datetime, now: datetime) -> int:
-    """Whole minutes until expiry, rounded down (0 under a minute, negative once expired)."""
-    return (_aware(expires_at, "expires_at") - _aware(now, "now")) // _MINUTE
+    """Minutes until expiry, to the nearest minute (negative once expired).
+
+    The nearest minute, not the floor: an email sent a second after the code was issued
+    says "30 minutes", as the product copy does, and never errs by more than 30 seconds.
+    """
+    left = _aware(expires_at, "expires_at") - _aware(now, "now")
+    return (left + _MINUTE / 2) // _MINUTE
 
 
 def expiry_duration(expires_at: datetime, now: datetime, language: str) -> str:
@@ -47,9 +52,9 @@ def expiry_duration(expires_at: datetime, now: datetime, language: str) -> str:
     if is_expired(expires_at, now):
         raise CodeExpired("the code expired before the email could be sent")
     language = resolve_language(language)
-    minutes = whole_minutes_left(expires_at, now)
-    if minutes < 1:
+    if _aware(expires_at, "expires_at") - _aware(now, "now") < _MINUTE:
         return _UNDER_A_MINUTE[language]
+    minutes = whole_minutes_left(expires_at, now)
     if minutes < _COUNT_IN_HOURS_FROM:
         return _count(minutes, "minute", language)
     return _count(minutes // 60, "hour", language)
