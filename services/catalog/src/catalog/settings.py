@@ -13,31 +13,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from portal_shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER
-from portal_shared.settings import ServiceSettings
+from portal_shared.access import TokenCheckingSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 LinkForm = Literal["catalog", "nginx"]
 
 
-class CatalogSettings(ServiceSettings):
+class CatalogSettings(TokenCheckingSettings):
     model_config = SettingsConfigDict(
         env_prefix="CATALOG_", extra="ignore", frozen=True, populate_by_name=True
     )
 
     service_name: str = "catalog"
     http_port: int = 8003
-
-    jwks_url: str = Field(
-        "http://127.0.0.1:8001/.well-known/jwks.json",
-        description="identity's public keys for verifying access tokens",
-    )
-    jwks_json: str | None = Field(None, description="a static JWKS document (instead of the URL)")
-    jwks_file: Path | None = Field(None, description="a file holding a static JWKS document")
-    token_issuer: str = Field(DEFAULT_ISSUER, description="expected `iss` of tokens")
-    token_audience: str = Field(DEFAULT_AUDIENCE, description="expected `aud` of access tokens")
-    editor_role: str = "editor"
 
     link_keys: SecretStr | None = Field(None, description="kid:base64,kid2:base64")
     link_keys_file: Path | None = Field(None, description="file holding kid:base64 pairs")

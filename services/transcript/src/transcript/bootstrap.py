@@ -6,13 +6,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
-from portal_shared.auth import AccessTokenVerifier, JwksCache, httpx_jwks_fetch
+from portal_shared.access import build_verifier
+from portal_shared.auth import AccessTokenVerifier
 from portal_shared.clock import Clock, utcnow
 from portal_shared.runtime import Runtime, Wiring, build_service_app
 from pymongo.asynchronous.database import AsyncDatabase
@@ -53,7 +51,7 @@ def build_app(
         app.state.settings = settings
         app.state.revisions = revisions
         app.state.search_index = index
-        app.state.verifier = verifier or _verifier(settings, clock, wiring)
+        app.state.verifier = verifier or build_verifier(settings, clock, wiring.on_stop)
         app.state.ingestion = Ingestion(revisions, index, clock, runtime.nudge_outbox)
         return wiring
 
@@ -67,30 +65,3 @@ def build_app(
         clock=clock,
         openapi_tags=OPENAPI_TAGS,
     )
-
-
-def _verifier(settings: TranscriptSettings, clock: Clock, wiring: Wiring) -> AccessTokenVerifier:
-    common: dict[str, Any] = {
-        "issuer": settings.token_issuer,
-        "audience": settings.token_audience,
-        "clock": clock,
-    }
-    static = static_jwks(settings)
-    if static is not None:
-        return AccessTokenVerifier(jwks=static, **common)
-    client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
-    wiring.on_stop.append(client.aclose)
-    return AccessTokenVerifier(
-        cache=JwksCache(httpx_jwks_fetch(client, settings.jwks_url)), **common
-    )
-
-
-def static_jwks(settings: TranscriptSettings) -> Mapping[str, Any] | None:
-    """A JWKS given in settings (file wins over value), or None to fetch from the URL."""
-    text = settings.jwks_file.read_text() if settings.jwks_file else settings.jwks_json
-    if not text:
-        return None
-    document = json.loads(text)
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ValueError("the configured JWKS is not a {'keys': [...]} document")
-    return document

@@ -26,7 +26,7 @@ def _configure_create_editor(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-file",
         type=Path,
-        help="file with the password, - for stdin (else prompted; an existing account may keep its own)",
+        help="password file, - for stdin (else prompted; an existing account may keep its own)",
     )
     parser.add_argument("--language", choices=["en", "fr"], default="en")
     parser.add_argument(

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from portal_shared.access import CurrentUser, OptionalUser
 from portal_shared.http import problem_response, problem_responses
 from pydantic import ConfigDict
 
@@ -25,7 +26,7 @@ from catalog.domain.ranges import (
     evaluate_range,
     http_date,
 )
-from catalog.entrypoints.deps import CurrentUser, DownloadsDep, OptionalUser, SettingsDep
+from catalog.entrypoints.deps import DownloadsDep, SettingsDep
 from catalog.service_layer.downloads import IssuedDownload, ServableFile
 
 router = APIRouter(tags=["downloads"])

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from portal_shared.access import CurrentEditor
 from portal_shared.http import problem_responses
 from pydantic import ValidationError
 
 from catalog.domain.videos import Video, VideoDraft, VideoPatch
-from catalog.entrypoints.deps import CurrentEditor, EditingDep, VideosDep
+from catalog.entrypoints.deps import EditingDep, VideosDep
 from catalog.entrypoints.problems import validation_problem
 
 router = APIRouter(prefix="/v1/editor/videos", tags=["editor"])

@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from portal_shared.access import CurrentEditor
 from portal_shared.http import Problem, problem_responses
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from transcript.domain.errors import TranscriptParseError, UnreadableTranscriptError
-from transcript.entrypoints.deps import CurrentEditor, IngestionDep, SettingsDep, VideoId
+from transcript.entrypoints.deps import IngestionDep, SettingsDep, VideoId
 from transcript.entrypoints.schemas import SpeakerOut, SubmissionOut, TextSubmission
 from transcript.service_layer.ingest import EmptyTranscriptError, Submission
 

@@ -1,0 +1,132 @@
+"""Access tokens at a service's HTTP edge: settings, the verifier, and route dependencies.
+
+Services other than identity verify identity's access tokens with its public keys, fetched
+from ``<PREFIX>_JWKS_URL`` or given as a static document (``<PREFIX>_JWKS_JSON`` or
+``<PREFIX>_JWKS_FILE``, the file wins). Routes declare who they serve with ``OptionalUser``,
+``CurrentUser`` or ``CurrentEditor``; the verifier lives on ``app.state.verifier``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field
+
+from portal_shared.auth import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_ISSUER,
+    AccessTokenVerifier,
+    JwksCache,
+    Principal,
+    TokenError,
+    httpx_jwks_fetch,
+)
+from portal_shared.clock import Clock
+from portal_shared.http import Problem
+from portal_shared.settings import ServiceSettings
+
+EDITOR_ROLE = "editor"
+
+
+class TokenCheckingSettings(ServiceSettings):
+    """Settings of a service that accepts identity's access tokens."""
+
+    jwks_url: str = Field(
+        "http://127.0.0.1:8001/.well-known/jwks.json",
+        description="identity's public keys for verifying access tokens",
+    )
+    jwks_json: str | None = Field(None, description="a static JWKS document (instead of the URL)")
+    jwks_file: Path | None = Field(None, description="a file holding a static JWKS document")
+    token_issuer: str = Field(DEFAULT_ISSUER, description="expected `iss` of access tokens")
+    token_audience: str = Field(DEFAULT_AUDIENCE, description="expected `aud` of access tokens")
+    editor_role: str = Field(EDITOR_ROLE, description="the role of catalogue/transcript editors")
+
+
+def static_jwks(settings: TokenCheckingSettings) -> Mapping[str, Any] | None:
+    """A JWKS given in settings (file wins over value), or None to fetch from the URL."""
+    text = settings.jwks_file.read_text() if settings.jwks_file else settings.jwks_json
+    if not text:
+        return None
+    document = json.loads(text)
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError("the configured JWKS is not a {'keys': [...]} document")
+    return document
+
+
+def build_verifier(
+    settings: TokenCheckingSettings,
+    clock: Clock,
+    on_stop: list[Callable[[], Awaitable[None]]],
+) -> AccessTokenVerifier:
+    """The verifier the settings describe; an HTTP client it opens is closed on stop."""
+    common: dict[str, Any] = {
+        "issuer": settings.token_issuer,
+        "audience": settings.token_audience,
+        "clock": clock,
+    }
+    static = static_jwks(settings)
+    if static is not None:
+        return AccessTokenVerifier(jwks=static, **common)
+    client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+    on_stop.append(client.aclose)
+    return AccessTokenVerifier(
+        cache=JwksCache(httpx_jwks_fetch(client, settings.jwks_url)), **common
+    )
+
+
+_bearer = HTTPBearer(auto_error=False, description="access token from the identity service")
+_TOKEN_TITLES = {
+    "token_expired": "The access token has expired; refresh it",
+    "token_invalid": "The access token is not valid",
+    "unknown_key": "The access token is signed with an unknown key",
+}
+
+
+async def _optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if credentials is None:
+        return None
+    verifier: AccessTokenVerifier = request.app.state.verifier
+    try:
+        return await verifier.verify(credentials.credentials)
+    except TokenError as exc:
+        raise Problem(
+            401,
+            exc.reason,
+            _TOKEN_TITLES.get(exc.reason, "The access token is not valid"),
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+    except (httpx.HTTPError, ValueError):
+        raise Problem(503, "keys_unavailable", "Cannot check access tokens right now") from None
+
+
+async def _principal(
+    principal: Annotated[Principal | None, Depends(_optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Problem(
+            401, "unauthenticated", "Sign in to do this", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return principal
+
+
+async def _editor(
+    request: Request, principal: Annotated[Principal, Depends(_principal)]
+) -> Principal:
+    settings: TokenCheckingSettings = request.app.state.settings
+    if settings.editor_role not in principal.roles:
+        raise Problem(403, "not_editor", "Only editors may do this")
+    return principal
+
+
+OptionalUser = Annotated[Principal | None, Depends(_optional_principal)]
+CurrentUser = Annotated[Principal, Depends(_principal)]
+CurrentEditor = Annotated[Principal, Depends(_editor)]
