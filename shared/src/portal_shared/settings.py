@@ -9,7 +9,7 @@ service's ``load_settings()``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -17,6 +17,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
+
+
+def http_port(default: int) -> Any:
+    """The ``http_port`` field of a service: read from ``HTTP_PORT``, like ``HTTP_HOST``."""
+    return Field(default, ge=1, le=65535, validation_alias=_env("HTTP_PORT"))
 
 
 class ServiceSettings(BaseSettings):
@@ -60,7 +65,7 @@ class ServiceSettings(BaseSettings):
     outbox_batch: int = Field(50, ge=1, validation_alias=_env("OUTBOX_BATCH"))
 
     http_host: str = Field("127.0.0.1", validation_alias=_env("HTTP_HOST"))
-    http_port: int = 8000
+    http_port: int = http_port(8000)
     public_base_url: str | None = None
     log_level: str = Field("info", validation_alias=_env("LOG_LEVEL"))
     data_dir: Path = Field(Path(".local/data"), validation_alias=_env("PORTAL_DATA_DIR"))

@@ -32,9 +32,6 @@ REQUIRED = {
     "transcript": {"TRANSCRIPT_JWKS_URL"},
 }
 COMMON = {"PORTAL_ENV", "PORTAL_DATA_DIR", "HTTP_HOST", "LOG_LEVEL", "SHUTDOWN_GRACE_SECONDS"}
-# Set for the runtime contract (HTTP_PORT, like HTTP_HOST) although ServiceSettings.http_port
-# has no unprefixed alias yet: it reads <PREFIX>_HTTP_PORT, whose default is the same port.
-AWAITING_ALIAS = {"HTTP_PORT"}
 
 
 def environment_names(settings_class: type) -> set[str]:
@@ -67,7 +64,7 @@ def config_data(service: str) -> dict[str, str]:
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_configured_name_is_a_setting(service):
     known = environment_names(settings_class(service))
-    assert set(config_data(service)) - known - AWAITING_ALIAS == set()
+    assert set(config_data(service)) - known == set()
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from portal_shared.access import TokenCheckingSettings
+from portal_shared.settings import http_port
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -26,7 +27,7 @@ class CatalogSettings(TokenCheckingSettings):
     )
 
     service_name: str = "catalog"
-    http_port: int = 8003
+    http_port: int = http_port(8003)
 
     link_keys: SecretStr | None = Field(None, description="kid:base64,kid2:base64")
     link_keys_file: Path | None = Field(None, description="file holding kid:base64 pairs")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from portal_shared.settings import ServiceSettings
+from portal_shared.settings import ServiceSettings, http_port
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -27,7 +27,7 @@ class IdentitySettings(ServiceSettings):
     )
 
     service_name: str = "identity"
-    http_port: int = 8001
+    http_port: int = http_port(8001)
 
     # Verification and reset codes
     code_ttl_seconds: int = Field(1800, gt=0, description="a code is valid this long")

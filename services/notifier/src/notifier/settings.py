@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from portal_shared.settings import ServiceSettings
+from portal_shared.settings import ServiceSettings, http_port
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -22,7 +22,7 @@ class NotifierSettings(ServiceSettings):
     )
 
     service_name: str = "notifier"
-    http_port: int = 8002
+    http_port: int = http_port(8002)
 
     private_key: SecretStr | None = Field(
         None, description="base64 X25519 private key opening the events' sealed part"

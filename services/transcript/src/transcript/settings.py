@@ -8,6 +8,7 @@ wins). Issuer and audience default to identity's own defaults.
 from __future__ import annotations
 
 from portal_shared.access import TokenCheckingSettings
+from portal_shared.settings import http_port
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -18,7 +19,7 @@ class TranscriptSettings(TokenCheckingSettings):
     )
 
     service_name: str = "transcript"
-    http_port: int = 8004
+    http_port: int = http_port(8004)
 
     max_upload_bytes: int = Field(
         5_000_000,
