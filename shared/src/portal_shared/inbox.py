@@ -25,6 +25,7 @@ class Claim(enum.Enum):
     ACQUIRED = "acquired"
     ALREADY_DONE = "already_done"
     BUSY = "busy"
+    BUSY_HERE = "busy_here"  # claimed under this consumer's own name
 
 
 class Inbox:
@@ -66,10 +67,20 @@ class Inbox:
         )
         if taken is not None:
             return Claim.ACQUIRED
-        existing = await self.collection.find_one({"_id": event_id}, {"status": 1})
+        existing = await self.collection.find_one({"_id": event_id}, {"status": 1, "owner": 1})
         if existing is None:  # released between our insert and read: try once more
             return await self.claim(event_id, event_type, _retry=False) if _retry else Claim.BUSY
-        return Claim.ALREADY_DONE if existing["status"] == "done" else Claim.BUSY
+        if existing["status"] == "done":
+            return Claim.ALREADY_DONE
+        return Claim.BUSY_HERE if existing.get("owner") == self.owner else Claim.BUSY
+
+    async def take_over(self, event_id: str) -> None:
+        """Renew a claim of ours that nothing in this process is working on any more (its
+        insert timed out on our side but happened, or its release failed)."""
+        await self.collection.update_one(
+            {"_id": event_id, "status": "processing", "owner": self.owner},
+            {"$set": {"lease_until": self.clock() + self.lease}},
+        )
 
     async def complete(self, event_id: str) -> None:
         await self.collection.update_one(

@@ -258,3 +258,43 @@ async def test_consumer_killed_before_ack_gets_it_again_and_effect_happens_once(
     assert calls == []  # the inbox knew it was done
     assert (await mongo_db.effects.find_one({"_id": 3}))["count"] == 1
     await consumer.stop()
+
+
+async def test_a_stale_claim_of_our_own_is_resumed_without_waiting_for_its_lease(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """The claim's insert happened but its answer was lost (a timeout): the redelivery must
+    not wait out the lease, since nothing in this process is working on the event."""
+    from datetime import timedelta
+
+    from portal_shared.clock import utcnow
+
+    bus = await make_bus()
+    handled: list[str] = []
+    registry = HandlerRegistry()
+
+    async def handle(event: Pinged, ce: CloudEvent) -> None:
+        handled.append(ce.id)
+
+    registry.add(Pinged, handle)
+    consumer = consumer_for(bus, registry, mongo_db)  # inbox owner "test"
+    ce = ping(11)
+    await mongo_db.inbox.insert_one(
+        {
+            "_id": ce.id,
+            "type": ce.type,
+            "status": "processing",
+            "owner": "test",
+            "lease_until": utcnow() + timedelta(hours=1),
+        }
+    )
+    await consumer.start()
+    await bus.publish(ce)
+    await eventually(
+        lambda: asyncio.sleep(0, handled),
+        lambda h: h == [ce.id],
+        timeout=10,
+        what="stale own claim resumed",
+    )
+    assert (await mongo_db.inbox.find_one({"_id": ce.id}))["status"] == "done"
+    await consumer.stop()

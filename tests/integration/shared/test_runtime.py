@@ -99,6 +99,12 @@ async def test_request_to_event_to_consumer_with_one_trace(
             assert missing.status_code == 404 and missing.json()["code"] == "not_found"
             metrics = await client.get("/metrics")
             assert "portal_events_published_total" in metrics.text
+
+            # a consumer that is gone (channel lost, not restored) makes the service unready
+            await app.state.runtime.consumer._channel.close()
+            unready = await client.get("/readyz")
+            assert unready.status_code == 503
+            assert unready.json()["checks"]["consumers"] is False
     finally:
         await mongo_client.drop_database(service)
         async with amqp.channel() as channel:

@@ -52,6 +52,7 @@ class Consumer:
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._handling: set[str] = set()  # event ids whose handler runs in this process
 
     async def start(self) -> None:
         if self.bus.connection is None:
@@ -156,11 +157,23 @@ class Consumer:
             log.info("event_duplicate_ignored")
             await message.ack()
             return
-        if claim is Claim.BUSY:
+        if claim is Claim.BUSY_HERE and cloudevent.id not in self._handling:
+            await self.inbox.take_over(cloudevent.id)  # a stale claim of ours: resume it
+            claim = Claim.ACQUIRED
+        if claim in (Claim.BUSY, Claim.BUSY_HERE):
             await self._retry(
                 message, attempt, reason="being handled by another consumer", count=False
             )
             return
+        self._handling.add(cloudevent.id)
+        try:
+            await self._run_handler(message, cloudevent, event, attempt)
+        finally:
+            self._handling.discard(cloudevent.id)
+
+    async def _run_handler(
+        self, message: AbstractIncomingMessage, cloudevent: CloudEvent, event: Any, attempt: int
+    ) -> None:
         handler = self.registry.handlers[type(event)]
         started = time.perf_counter()
         try:
