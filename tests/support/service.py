@@ -11,9 +11,9 @@ from fastapi import FastAPI
 
 
 @asynccontextmanager
-async def running(app: FastAPI, base_url: str = "http://testserver") -> AsyncIterator[
-    httpx.AsyncClient
-]:
+async def running(
+    app: FastAPI, base_url: str = "http://testserver"
+) -> AsyncIterator[httpx.AsyncClient]:
     """Start the app's lifespan (connects to MongoDB and RabbitMQ, starts consumer and relay)
     and give an HTTP client bound to it."""
     async with app.router.lifespan_context(app):
