@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from portal_shared.bus import HandlerRegistry
 from portal_shared.clock import utcnow
 from portal_shared.events.base import CloudEvent
 from portal_shared.http import Problem
+from portal_shared.logging import configure_logging
 from portal_shared.outbox import outbox_fields
 from portal_shared.producing import new_event
 from portal_shared.runtime import Runtime, Wiring, build_service_app
@@ -73,6 +76,8 @@ async def test_request_to_event_to_consumer_with_one_trace(
     )
     seen: list[CloudEvent] = []
     app = make_app(settings, seen)
+    logs = io.StringIO()
+    configure_logging(service, "info", stream=logs)
     trace = "00-" + "1f" * 16 + "-" + "2e" * 8 + "-01"
     try:
         async with running(app) as client:
@@ -99,6 +104,19 @@ async def test_request_to_event_to_consumer_with_one_trace(
             assert missing.status_code == 404 and missing.json()["code"] == "not_found"
             metrics = await client.get("/metrics")
             assert "portal_events_published_total" in metrics.text
+
+            lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+            request = next(
+                x
+                for x in lines
+                if x["event"] == "http_request" and x["path"] == "/things" and x["status"] == 202
+            )
+            assert request["method"] == "POST" and request["duration_ms"] >= 0
+            assert request["trace_id"] == "1f" * 16 and request["request_id"] == "req-9"
+            assert request["service"] == service and request["timestamp"].endswith("Z")
+            handled = next(x for x in lines if x["event"] == "event_handled")
+            assert handled["event_id"] == seen[0].id and handled["event_type"] == seen[0].type
+            assert handled["trace_id"] == "1f" * 16 and handled["correlation_id"] == "req-9"
 
             # a consumer that is gone (channel lost, not restored) makes the service unready
             await app.state.runtime.consumer._channel.close()
