@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from portal_shared.logging import configure_logging
 from portal_shared.runtime import ROLES, parse_roles, serve
 from portal_shared.settings import ServiceSettings
 
@@ -41,6 +42,7 @@ def service_main(
     if args.command in handlers:
         return handlers[args.command](args) or 0
     settings = load_settings()
+    configure_logging(settings.service_name, settings.log_level)  # before wiring logs anything
     if args.port:
         settings = settings.model_copy(update={"http_port": args.port})
     serve(build_app(settings, parse_roles(args.command)), settings)
