@@ -9,9 +9,14 @@ subcommands (``identity create-editor``, ``transcript parse``).
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from portal_shared.bus import Bus
+from portal_shared.bus.parking import list_parked, replay_parked
 from portal_shared.logging import configure_logging
 from portal_shared.runtime import ROLES, parse_roles, serve
 from portal_shared.settings import ServiceSettings
@@ -34,6 +39,10 @@ def service_main(
             role, help=f"run the {role} role" if role != "all" else "run every role in one process"
         )
         sub.add_argument("--port", type=int, help="HTTP port (default from settings)")
+    parked = commands.add_parser("parked", help="list or replay the parking lot (operators)")
+    parked.add_argument("action", choices=["list", "replay"])
+    parked.add_argument("--limit", type=int, default=100)
+    parked.add_argument("--id", dest="message_id", help="replay only this message (event id)")
     handlers: dict[str, Command] = {}
     for command, (help_text, configure, handler) in (extra or {}).items():
         configure(commands.add_parser(command, help=help_text))
@@ -42,8 +51,32 @@ def service_main(
     if args.command in handlers:
         return handlers[args.command](args) or 0
     settings = load_settings()
+    if args.command == "parked":
+        configure_logging(settings.service_name, settings.log_level, stream=sys.stderr)
+        return asyncio.run(_parked(settings, args))
     configure_logging(settings.service_name, settings.log_level)  # before wiring logs anything
     if args.port:
         settings = settings.model_copy(update={"http_port": args.port})
     serve(build_app(settings, parse_roles(args.command)), settings)
+    return 0
+
+
+async def _parked(settings: ServiceSettings, args: argparse.Namespace) -> int:
+    """`<service> parked list` prints one JSON object per parked message on stdout."""
+    bus = Bus(
+        settings.amqp_url,
+        settings.amqp_exchange,
+        settings.service_name,
+        queue_prefix=settings.amqp_queue_prefix,
+    )
+    await bus.connect()
+    try:
+        if args.action == "list":
+            for message in await list_parked(bus, args.limit):
+                print(json.dumps(message.as_dict()))
+        else:
+            count = await replay_parked(bus, args.limit, args.message_id)
+            print(f"replayed {count} message(s) to {settings.service_name}'s queue")
+    finally:
+        await bus.close()
     return 0

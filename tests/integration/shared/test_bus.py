@@ -298,3 +298,36 @@ async def test_a_stale_claim_of_our_own_is_resumed_without_waiting_for_its_lease
     )
     assert (await mongo_db.inbox.find_one({"_id": ce.id}))["status"] == "done"
     await consumer.stop()
+
+
+async def test_operators_list_and_replay_the_parking_lot(make_bus: Any, mongo_db: Any) -> None:
+    from portal_shared.bus.parking import list_parked, replay_parked
+
+    bus = await make_bus()
+    broken = True
+    handled: list[int] = []
+    registry = HandlerRegistry()
+
+    async def handle(event: Pinged, ce: CloudEvent) -> None:
+        if broken:
+            raise RuntimeError("downstream is down")
+        handled.append(event.n)
+
+    registry.add(Pinged, handle)
+    consumer = consumer_for(bus, registry, mongo_db, max_attempts=1)
+    await consumer.start()
+    sent = [ping(i) for i in range(3)]
+    for ce in sent:
+        await bus.publish(ce)
+    parked = await eventually(lambda: list_parked(bus), lambda p: len(p) == 3, what="3 parked")
+    assert {p.message_id for p in parked} == {ce.id for ce in sent}
+    assert all("downstream is down" in p.reason and p.attempts == 1 for p in parked)
+    assert len(await list_parked(bus)) == 3  # listing puts them back
+
+    broken = False  # the fix is deployed
+    assert await replay_parked(bus, message_id=sent[1].id) == 1
+    await eventually(lambda: asyncio.sleep(0, handled), lambda h: h == [1], what="one replayed")
+    assert await replay_parked(bus) == 2
+    await eventually(lambda: asyncio.sleep(0, sorted(handled)), lambda h: h == [0, 1, 2])
+    assert await list_parked(bus) == []
+    await consumer.stop()
