@@ -137,3 +137,63 @@ async def test_per_client_cap(identity_service: Callable[..., Any]) -> None:
             assert response.status_code == 202
         identity.clock.advance(hours=1)
         assert (await identity.register("c9@example.org")).status_code == 202
+
+
+async def test_reset_code_valid_at_29_59_expired_at_30_01_and_five_tries(
+    identity: Harness,
+) -> None:
+    for email in ("r-early@example.org", "r-late@example.org", "r-tries@example.org"):
+        await identity.registered_and_verified(email)
+        await identity.client.post("/v1/password-resets", json={"email": email})
+    codes = {
+        email: await identity.code_for(email, "ResetRequested")
+        for email in ("r-early@example.org", "r-late@example.org", "r-tries@example.org")
+    }
+
+    async def reset_verify(email: str, code: str) -> Any:
+        return await identity.client.post(
+            "/v1/password-resets/verify", json={"email": email, "code": code}
+        )
+
+    right = codes["r-tries@example.org"]
+    reasons = [
+        (await reset_verify("r-tries@example.org", wrong(right))).json()["reason"] for _ in range(5)
+    ]
+    assert reasons == ["wrong"] * 4 + ["too_many_attempts"]
+    dead = await reset_verify("r-tries@example.org", right)
+    assert dead.status_code == 400 and dead.json()["reason"] == "too_many_attempts"
+
+    identity.clock.advance(minutes=29, seconds=59)
+    assert (await reset_verify("r-early@example.org", codes["r-early@example.org"])).is_success
+    identity.clock.advance(seconds=2)
+    late = await reset_verify("r-late@example.org", codes["r-late@example.org"])
+    assert late.status_code == 400 and late.json()["reason"] == "expired"
+
+
+async def test_sixty_second_cooldown_and_five_codes_per_hour_answer_429_with_retry_after(
+    identity_service: Callable[..., Any],
+) -> None:
+    """The product's limits (60 s apart, 5 an hour), alike for an account and for nobody."""
+    async with identity_service(resend_cooldown_seconds=60, code_emails_per_address=5) as s:
+        known, unknown = "hourly@example.org", "nohour@example.org"
+        assert (await s.register(known)).status_code == 202  # the first code of the hour
+        await s.client.post("/v1/registrations/resend", json={"email": unknown})
+        for _ in range(4):
+            s.clock.advance(seconds=60)
+            for email in (known, unknown):
+                response = await s.client.post("/v1/registrations/resend", json={"email": email})
+                assert response.status_code == 202, response.text
+                await s.outbox_settled()
+        s.clock.advance(seconds=60)  # 300 s after the first: a sixth code within the hour
+        for email in (known, unknown):
+            refused = await s.client.post("/v1/registrations/resend", json={"email": email})
+            assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+            assert refused.headers["retry-after"] == str(3600 - 300)
+        # The cap also covers reset requests for the address (all code emails count).
+        reset = await s.client.post("/v1/password-resets", json={"email": known})
+        assert reset.status_code == 429
+        await s.event("VerificationCodeReissued", count=4)
+        assert len(s.events_named("VerificationCodeReissued")) == 4
+        s.clock.advance(seconds=3600 - 300)
+        again = await s.client.post("/v1/registrations/resend", json={"email": known})
+        assert again.status_code == 202

@@ -61,7 +61,15 @@ async def test_reset_changes_password_and_ends_every_session(identity: Harness) 
         "/v1/sessions", json={"email": email, "password": OTHER_PASSWORD}
     )
     assert new.status_code == 200
-    assert identity.audit_lines("password_change")[-1]["outcome"] == "success"
+    lines = identity.audit_lines("password_change")
+    assert [(line["outcome"], line["reason"]) for line in lines] == [
+        ("failure", "password_rejected"),  # same as current
+        ("failure", "password_rejected"),  # too short
+        ("success", "reset"),
+        ("failure", "reset_token_rejected"),  # used twice
+    ]
+    assert lines[0]["violations"] == ["same_as_current"]
+    assert all(line["user_id"] and line["client_ip"] for line in lines)
 
 
 async def test_reset_is_silent_for_unknown_and_pending_addresses(identity: Harness) -> None:

@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from identity.service_layer.editors import create_editor
 from portal_shared.outbox import TOMBSTONE
 from portal_shared.sealing import generate_keypair
 
-from tests.integration.identity.conftest import PASSWORD, Harness, bearer
+from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harness, bearer
 from tests.support.infra import MONGODB_URL, eventually, unique
 
 
@@ -88,6 +89,40 @@ async def test_create_editor_emits_verified_with_roles(identity: Harness) -> Non
     assert not created
     promoted = await identity.event("UserVerified", lambda r: r.data["user_id"] == promoted_id, 2)
     assert promoted.data["roles"] == ["editor", "user"]
+    assert identity.events_named("PasswordChanged") == []  # kept its password
+    assert [line["outcome"] for line in identity.audit_lines("editor_granted")] == [
+        "created",
+        "promoted",
+    ]
+
+
+async def test_a_pending_account_is_promoted_only_with_a_new_password(identity: Harness) -> None:
+    """Whoever registered a pending address last chose its password: it must not survive."""
+    await identity.register("squatted@example.org", OTHER_PASSWORD)
+    await identity.code_for("squatted@example.org")
+    with pytest.raises(ValueError, match="not verified"):
+        await create_editor(identity.ctx, "squatted@example.org", None)
+    user_id, created = await create_editor(identity.ctx, "squatted@example.org", PASSWORD)
+    assert not created
+    await identity.event("UserVerified", lambda r: r.data["user_id"] == user_id)
+    squatter = await identity.client.post(
+        "/v1/sessions", json={"email": "squatted@example.org", "password": OTHER_PASSWORD}
+    )
+    assert squatter.status_code == 401
+    assert identity.events_named("PasswordChanged") == []  # nobody verified owned it before
+
+
+async def test_a_new_password_for_a_promoted_editor_ends_its_sessions(identity: Harness) -> None:
+    tokens = await identity.registered_and_verified("moving@example.org")
+    user_id, _ = await create_editor(identity.ctx, "moving@example.org", OTHER_PASSWORD)
+    changed = await identity.event("PasswordChanged")
+    assert changed.data["user_id"] == user_id and changed.data["reason"] == "change"
+    me = await identity.client.get("/v1/me", headers=bearer(tokens))
+    assert me.status_code == 401 and me.json()["reason"] == "token_revoked"
+    refresh = await identity.client.post(
+        "/v1/sessions/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert refresh.status_code == 401
 
 
 async def test_create_editor_command(mongo_client: Any, tmp_path: Path) -> None:

@@ -134,3 +134,26 @@ async def test_two_concurrent_registrations_of_one_address_make_one_account(
     assert await identity.db["accounts"].count_documents({"email": "race@example.org"}) == 1
     await identity.event("UserRegistered")
     assert len(identity.events_named("UserRegistered")) == 1
+
+
+async def test_newsletter_opt_in_takes_effect_at_verification_last_choice_wins(
+    identity: Harness,
+) -> None:
+    await identity.register("keen@example.org", newsletter=True)
+    await identity.register("changed@example.org", newsletter=True)
+    await identity.code_for("changed@example.org")
+    await identity.register("changed@example.org", newsletter=False)  # the last one wins
+    for email in ("keen@example.org", "changed@example.org"):
+        name = "UserRegistered" if email.startswith("keen") else "VerificationCodeReissued"
+        code = await identity.code_for(email, name)
+        response = await identity.client.post(
+            "/v1/registrations/verify", json={"email": email, "code": code}
+        )
+        assert response.status_code == 200
+    subscribed = await identity.event("NewsletterSubscribed")
+    assert subscribed.sealed is not None and subscribed.sealed["email"] == "keen@example.org"
+    await identity.event("UserVerified", count=2)
+    assert len(identity.events_named("NewsletterSubscribed")) == 1
+    verified = identity.events_named("UserVerified")
+    keen = next(r for r in verified if r.data["user_id"] == subscribed.data["user_id"])
+    assert keen.data["account_version"] == subscribed.data["account_version"]

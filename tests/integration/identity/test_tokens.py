@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -71,6 +73,13 @@ async def test_tampered_tokens_are_refused(identity: Harness) -> None:
     raised = {**claims, "roles": ["editor", "user"]}
     swapped = f"{head}.{_b64(json.dumps(raised).encode())}.{signature}"
     assert await me_reason(identity, swapped) == (401, "token_invalid")
+
+    # Algorithm confusion: HMAC keyed with the public key's published bytes.
+    public_x = jwt.utils.base64url_decode(identity.ctx.secrets.keys.active.public_jwk()["x"])
+    hs_header = {"alg": "HS256", "kid": active_kid, "typ": "at+jwt"}
+    signing_input = f"{_b64(json.dumps(hs_header).encode())}.{_b64(json.dumps(claims).encode())}"
+    mac = hmac.new(public_x, signing_input.encode(), hashlib.sha256).digest()
+    assert await me_reason(identity, f"{signing_input}.{_b64(mac)}") == (401, "token_invalid")
 
     wrong_kid = jwt.encode(
         claims, identity.ctx.secrets.keys.active.private_key, algorithm="EdDSA",

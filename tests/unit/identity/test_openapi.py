@@ -37,6 +37,35 @@ def test_every_operation_documents_examples_and_problems(tmp_path: Path) -> None
         if body:
             ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
             assert components[ref].get("examples"), ref
+        # FastAPI's own validation error is documented wherever a 422 can come back
+        validation = operation["responses"]["422"]["content"]["application/problem+json"]
+        assert validation["examples"]["validation_error"]["value"]["code"] == "validation_error"
+        for status, response in operation["responses"].items():
+            if status.startswith("2") and status != "204":
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert components[ref.rsplit("/", 1)[1]].get("examples"), (path, method, status)
+            if status == "429":
+                assert "Retry-After" in response["headers"], (path, method)
+
+
+def test_every_problem_example_is_what_the_handler_sends(tmp_path: Path) -> None:
+    """Examples are built from the same mapping as the answers, with the answer's status."""
+    schema = openapi(tmp_path)
+    for item in schema["paths"].values():
+        for operation in item.values():
+            for status, response in operation["responses"].items():
+                problem = response.get("content", {}).get("application/problem+json")
+                for example in (problem or {}).get("examples", {}).values():
+                    value = example["value"]
+                    assert str(value["status"]) == status
+                    assert value["type"] == f"/problems/{value['code']}"
+
+
+def test_throttled_sign_in_is_documented_with_retry_after(tmp_path: Path) -> None:
+    sign_in = openapi(tmp_path)["paths"]["/v1/sessions"]["post"]["responses"]["401"]
+    assert "Retry-After" in sign_in["headers"]
+    examples = sign_in["content"]["application/problem+json"]["examples"]
+    assert {"invalid_credentials", "sign_in_throttled"} <= set(examples)
 
 
 def test_registration_answer_has_no_user_id(tmp_path: Path) -> None:

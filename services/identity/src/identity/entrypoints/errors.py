@@ -96,6 +96,15 @@ EXAMPLES: dict[str, DomainError] = {
 }
 
 
+VALIDATION_EXAMPLE = problem_body(
+    422,
+    "validation_error",
+    "The request is not valid",
+    "See errors for the fields to fix.",
+    errors=[{"loc": ["body", "email"], "type": "missing", "msg": "Field required"}],
+)
+
+
 def problems(*names: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for a route: each status with example problem documents."""
     by_status: dict[int, dict[str, Any]] = {}
@@ -108,10 +117,10 @@ def problems(*names: str) -> dict[int | str, dict[str, Any]]:
             entry.setdefault("headers", {}).update(
                 {h: {"schema": {"type": "string"}, "description": h} for h in headers}
             )
-    if 422 not in by_status:
-        body = problem_body(422, "validation_error", "The request is not valid")
-        examples = {"validation": {"value": body}}
-        by_status[422] = {"description": "invalid body", "examples": examples}
+    # Any route with a body or parameters can also fail FastAPI's own validation.
+    entry = by_status.setdefault(422, {"description": "invalid request", "examples": {}})
+    entry["examples"]["validation_error"] = {"summary": "a field is missing or malformed",
+                                             "value": VALIDATION_EXAMPLE}  # fmt: skip
     return {
         status: {
             "description": entry["description"],

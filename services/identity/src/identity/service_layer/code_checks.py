@@ -105,4 +105,5 @@ def _audit_failure(
         **who,
     )
     if locked_now:
-        audit(log, "code_lock", outcome="locked", code_purpose=purpose.value, **who)
+        audit(log, "code_lock", outcome="locked", code_purpose=purpose.value, client_ip=client_ip,
+              **who)  # fmt: skip

@@ -2,7 +2,9 @@
 
 ``UserVerified`` carries the roles, so the catalog's projection learns who may edit. An
 address that already has an account is promoted (and verified); its password is replaced
-only when one is given.
+only when one is given (which ends its sessions and tells a verified owner). An account still
+waiting for verification must be given a password: whoever registered it last chose the
+current one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from identity.adapters.accounts import EmailTaken, StoredAccount
 from identity.domain.accounts import (
     ROLE_EDITOR,
     Language,
+    change_password,
     mark_verified,
     new_user_id,
     register,
@@ -52,13 +55,19 @@ async def create_editor(
             except EmailTaken:
                 raise StaleWrite() from None
             return account.user_id, True
+        if password_hash is None and not stored.account.email_verified:
+            # Anyone may have registered this address with a password of their own (the last
+            # registration wins until verified): keeping it would hand them an editor account.
+            raise ValueError("the account is not verified yet: give the editor a password")
         roles = frozenset(stored.account.roles | {ROLE_EDITOR})
         promoted = set_roles(mark_verified(stored.account, now), roles)
         if password_hash is not None:
-            promoted = replace(promoted, password_hash=password_hash)
+            promoted = change_password(promoted, password_hash)  # its sessions end
         account = next_version(promoted, stored)
-        event = events.verified(ctx, account)
-        if not await ctx.accounts.save(stored.with_account(account), stored.version, [event]):
+        emitted = [events.verified(ctx, account)]
+        if password_hash is not None and stored.account.email_verified:
+            emitted.append(events.password_changed(ctx, account, "change"))  # owner is told
+        if not await ctx.accounts.save(stored.with_account(account), stored.version, emitted):
             raise StaleWrite()
         return account.user_id, False
 

@@ -20,7 +20,12 @@ from identity.adapters.accounts import StoredAccount
 from identity.domain.accounts import change_password
 from identity.domain.codes import CodeIssued, CodePurpose, CodeState, issue_code
 from identity.domain.errors import PasswordRejected, ResetTokenRejected
-from identity.domain.opaque_tokens import hash_token, issue_reset_token, redeem_reset_token
+from identity.domain.opaque_tokens import (
+    ResetToken,
+    hash_token,
+    issue_reset_token,
+    redeem_reset_token,
+)
 from identity.domain.passwords import check_password
 from identity.service_layer import events
 from identity.service_layer.code_checks import accept_code
@@ -69,7 +74,7 @@ async def request_reset(ctx: Context, raw_email: str, client_ip: str) -> str:
         if not await ctx.accounts.save(updated, stored.version, [event]):
             raise StaleWrite()
         audit(log, "code_sent", outcome="success", user_id=account.user_id,
-              code_purpose=RESET.value)  # fmt: skip
+              code_purpose=RESET.value, client_ip=client_ip)  # fmt: skip
         return "sent"
 
     outcome = await with_retries(attempt)
@@ -107,9 +112,27 @@ async def verify_reset_code(
 async def complete_reset(ctx: Context, reset_token: str, new_password: str, client_ip: str) -> None:
     record = await ctx.resets.get(hash_token(reset_token))
     stored = await ctx.accounts.by_id(record.user_id) if record else None
+    user_id = stored.account.user_id if stored else None
+    try:
+        await _complete(ctx, record, stored, reset_token, new_password)
+    except (ResetTokenRejected, PasswordRejected) as exc:
+        rejected = exc.violations if isinstance(exc, PasswordRejected) else None
+        violations = {"violations": list(rejected)} if rejected else {}
+        audit(log, "password_change", outcome="failure", reason=exc.code, user_id=user_id,
+              client_ip=client_ip, **violations)  # fmt: skip
+        raise
+    audit(log, "password_change", outcome="success", reason="reset", user_id=user_id,
+          client_ip=client_ip)  # fmt: skip
+
+
+async def _complete(
+    ctx: Context,
+    record: ResetToken | None,
+    stored: StoredAccount | None,
+    reset_token: str,
+    new_password: str,
+) -> None:
     if stored is None:
-        audit(log, "password_change", outcome="failure", reason="reset_token_rejected",
-              client_ip=client_ip)  # fmt: skip
         raise ResetTokenRejected()
     account = stored.account
     used = redeem_reset_token(record, reset_token, account.token_version, ctx.now())
@@ -134,5 +157,3 @@ async def complete_reset(ctx: Context, reset_token: str, new_password: str, clie
     ctx.nudge()
     await ctx.refresh.revoke_all(account.user_id, ctx.now())
     await ctx.rate_limits.clear(SCOPE_SIGN_IN_ADDRESS, ctx.address_key(account.email))
-    audit(log, "password_change", outcome="success", reason="reset", user_id=account.user_id,
-          client_ip=client_ip)  # fmt: skip

@@ -64,10 +64,12 @@ async def update_language(ctx: Context, user_id: str, language: Language) -> Acc
     return await _change(ctx, user_id, lambda a: replace(a, language=language))
 
 
-async def update_newsletter(ctx: Context, user_id: str, subscribed: bool) -> Account:
+async def update_newsletter(
+    ctx: Context, user_id: str, subscribed: bool, client_ip: str
+) -> Account:
     account = await _change(ctx, user_id, lambda a: set_newsletter(a, subscribed))
     audit(log, "newsletter", outcome="subscribed" if subscribed else "unsubscribed",
-          user_id=user_id)  # fmt: skip
+          user_id=user_id, client_ip=client_ip)  # fmt: skip
     return account
 
 

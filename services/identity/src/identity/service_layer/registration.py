@@ -55,10 +55,10 @@ async def register_account(
     async def attempt() -> str:
         stored = await ctx.accounts.by_email(email)
         if stored is None:
-            return await _create(ctx, email, password_hash, language, newsletter)
+            return await _create(ctx, email, password_hash, language, newsletter, client_ip)
         if stored.account.email_verified:
             return await _tell_owner(ctx, stored)
-        return await _restart(ctx, stored, password_hash, language, newsletter)
+        return await _restart(ctx, stored, password_hash, language, newsletter, client_ip)
 
     outcome = await with_retries(attempt)
     ctx.nudge()
@@ -68,7 +68,12 @@ async def register_account(
 
 
 async def _create(
-    ctx: Context, email: str, password_hash: str, language: Language, newsletter: bool
+    ctx: Context,
+    email: str,
+    password_hash: str,
+    language: Language,
+    newsletter: bool,
+    client_ip: str,
 ) -> str:
     now = ctx.now()
     account = register(
@@ -87,7 +92,7 @@ async def _create(
         await ctx.accounts.insert(StoredAccount(account, {VERIFY: issued.state}), [event])
     except EmailTaken:
         raise StaleWrite() from None
-    _audit_code_sent(account.user_id, VERIFY)
+    _audit_code_sent(account.user_id, VERIFY, client_ip)
     return "created"
 
 
@@ -105,6 +110,7 @@ async def _restart(
     password_hash: str,
     language: Language,
     newsletter: bool,
+    client_ip: str,
 ) -> str:
     issued = issue_code(stored.code(VERIFY), ctx.now(), ctx.code_settings, ctx.code_key)
     if not isinstance(issued, CodeIssued):
@@ -118,7 +124,7 @@ async def _restart(
     updated = StoredAccount(account, {**stored.codes, VERIFY: issued.state})
     if not await ctx.accounts.save(updated, stored.version, [event]):
         raise StaleWrite()
-    _audit_code_sent(account.user_id, VERIFY)
+    _audit_code_sent(account.user_id, VERIFY, client_ip)
     return "pending_account_restarted"
 
 
@@ -141,7 +147,7 @@ async def resend_verification_code(ctx: Context, raw_email: str, client_ip: str)
         updated = StoredAccount(account, {**stored.codes, VERIFY: issued.state})
         if not await ctx.accounts.save(updated, stored.version, [event]):
             raise StaleWrite()
-        _audit_code_sent(account.user_id, VERIFY)
+        _audit_code_sent(account.user_id, VERIFY, client_ip)
         return "sent"
 
     outcome = await with_retries(attempt)
@@ -162,7 +168,12 @@ async def verify_email(ctx: Context, raw_email: str, code: str, client_ip: str) 
         loaded = accepted.stored
         account = next_version(mark_verified(loaded.account, ctx.now()), loaded)
         updated = accepted.with_code(account)
-        if not await ctx.accounts.save(updated, loaded.version, [events.verified(ctx, account)]):
+        emitted = [events.verified(ctx, account)]
+        if account.newsletter:
+            # The opt-in made at registration takes effect with the proven address; the last
+            # registration may have changed it, so UserRegistered alone is not the answer.
+            emitted.append(events.newsletter_changed(ctx, account))
+        if not await ctx.accounts.save(updated, loaded.version, emitted):
             raise StaleWrite()
         return updated
 
@@ -173,5 +184,6 @@ async def verify_email(ctx: Context, raw_email: str, code: str, client_ip: str) 
     return await start_session(ctx, stored.account)
 
 
-def _audit_code_sent(user_id: str, purpose: CodePurpose) -> None:
-    audit(log, "code_sent", outcome="success", user_id=user_id, code_purpose=purpose.value)
+def _audit_code_sent(user_id: str, purpose: CodePurpose, client_ip: str) -> None:
+    audit(log, "code_sent", outcome="success", user_id=user_id, code_purpose=purpose.value,
+          client_ip=client_ip)  # fmt: skip

@@ -115,9 +115,10 @@ async def _record_failure(
     who = {"user_id": stored.account.user_id} if stored else {"address_hash": keys[0][1]}
     reason = "wrong_password" if stored else "unknown_account"
     audit(log, "sign_in", outcome="failure", reason=reason, client_ip=client_ip, **who)
-    if address_count == ctx.address_sign_in.lock_after:
+    # From ``lock_after`` on, every failure (one per lock period) starts a new lock.
+    if address_count >= ctx.address_sign_in.lock_after:
         audit(log, "sign_in_lock", outcome="locked", scope="address", client_ip=client_ip, **who)
-    if client_count == ctx.client_sign_in.lock_after:
+    if client_count >= ctx.client_sign_in.lock_after:
         audit(log, "sign_in_lock", outcome="locked", scope="client", client_ip=client_ip)
 
 

@@ -57,8 +57,9 @@ async def delete_me(current: CurrentAccount, ctx: ContextDep, client_ip: ClientI
     summary="Subscribe to the newsletter",
     responses=problems("not_authenticated", "conflict"),
 )
-async def subscribe(current: CurrentAccount, ctx: ContextDep) -> Profile:
-    return profile_body(await profile.update_newsletter(ctx, current.account.user_id, True))
+async def subscribe(current: CurrentAccount, ctx: ContextDep, client_ip: ClientIp) -> Profile:
+    user_id = current.account.user_id
+    return profile_body(await profile.update_newsletter(ctx, user_id, True, client_ip))
 
 
 @router.delete(
@@ -66,5 +67,6 @@ async def subscribe(current: CurrentAccount, ctx: ContextDep) -> Profile:
     summary="Unsubscribe from the newsletter",
     responses=problems("not_authenticated", "conflict"),
 )
-async def unsubscribe(current: CurrentAccount, ctx: ContextDep) -> Profile:
-    return profile_body(await profile.update_newsletter(ctx, current.account.user_id, False))
+async def unsubscribe(current: CurrentAccount, ctx: ContextDep, client_ip: ClientIp) -> Profile:
+    user_id = current.account.user_id
+    return profile_body(await profile.update_newsletter(ctx, user_id, False, client_ip))
