@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,13 @@ async def test_registration_sends_one_email_with_the_code_even_when_redelivered(
         )
         assert record["kind"] == "verify_email" and record["user_id"] == user_id
         assert record["attempts"] == 1 and record["recipient"] == address
+        assert record["event_type"] == "portal.identity.UserRegistered.v1"
+        assert record["message_id"] == f"<{cloudevent.id}@multimedia.example.org>"
+        assert record["smtp_reply"].startswith("250 ")
+        assert record["created_at"] <= record["sent_at"] == record["updated_at"]
+        assert "owner" not in record and "lease_until" not in record
         assert "Q7K2M9" not in repr(record)  # never the code at rest
+        assert "sealed" not in record and cloudevent.data["sealed"] not in repr(record)
 
         answer = await client.get(f"/v1/deliveries/{cloudevent.id}")
         assert answer.status_code == 200
@@ -69,6 +76,14 @@ async def test_registration_sends_one_email_with_the_code_even_when_redelivered(
         assert address not in answer.text and user_id not in answer.text
         missing = await client.get(f"/v1/deliveries/{unique('x')}")
         assert missing.status_code == 404 and missing.json()["code"] == "delivery_not_found"
+        unknown = await client.get(f"/v1/deliveries/{uuid.uuid4()}")
+        assert unknown.status_code == 404 and unknown.json()["code"] == "delivery_not_found"
+        assert (await client.get("/healthz")).status_code == 200
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        metrics = (await client.get("/metrics")).text
+        assert 'notifier_emails_total{kind="verify_email",outcome="sent"}' in metrics
+        assert "notifier_duplicate_window_seconds_count" in metrics
 
         # The notifier "died" after sending but before acking: the inbox never saw the event
         # done. The redelivered event must find the delivery record and send nothing.
@@ -186,3 +201,28 @@ async def test_account_deletion_removes_the_address_from_every_record(
         )
         assert "recipient" not in record
     assert await Mailpit().messages_for(late.id) == []
+
+
+async def test_hostile_display_name_and_address_stay_inert_on_the_wire(
+    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+) -> None:
+    private, public = keypair
+    hostile_name = 'Évil "<b>x</b>", Bcc: spy@evil.example'
+    app = notifier_app(
+        notifier_settings(service_name(), exchange_name, private, from_name=hostile_name)
+    )
+    publisher = await make_bus(unique("identity"))
+    user_id = unique("usr")
+    address = f"tom&jerry'{user_id}@example.org"  # valid, yet markup in HTML if unescaped
+    cloudevent = user_registered(public, user_id=user_id, email=address)
+    async with running(app):
+        await publisher.publish(cloudevent)
+        email = await Mailpit().one_message_for(cloudevent.id)
+    headers = await Mailpit().headers(email["ID"])
+    assert email["From"]["Name"] == hostile_name  # one sender, the name kept as text
+    assert email["From"]["Address"] == "no-reply@multimedia.example.org"
+    assert [to["Address"] for to in email["To"]] == [address]
+    assert not email["Bcc"] and not email["Cc"] and "Bcc" not in headers
+    assert address in email["Text"]
+    assert address not in email["HTML"]
+    assert f"tom&amp;jerry&#39;{user_id}@example.org" in email["HTML"]

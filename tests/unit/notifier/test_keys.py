@@ -58,3 +58,27 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert loaded.smtp_url == "smtps://relay.example.org"
     assert loaded.send_concurrency == 3 and loaded.smtp_starttls is True
     assert loaded.http_port == 8002 and loaded.service_name == "notifier"
+
+
+def test_key_from_the_environment_opens_what_identity_sealed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    private, public = generate_keypair()
+    monkeypatch.setenv("NOTIFIER_PRIVATE_KEY", private)
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    key = resolve_private_key(NotifierSettings(data_dir=tmp_path))  # type: ignore[call-arg]
+    assert unseal(key, seal(public, {"user_id": "u", "code": "483920"}))["code"] == "483920"
+
+
+def test_key_file_from_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    in_file, public = generate_keypair()
+    in_value, _ = generate_keypair()
+    (tmp_path / "key").write_text(in_file + "\n")
+    monkeypatch.setenv("NOTIFIER_PRIVATE_KEY", in_value)
+    monkeypatch.setenv("NOTIFIER_PRIVATE_KEY_FILE", str(tmp_path / "key"))
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    key = resolve_private_key(NotifierSettings(data_dir=tmp_path))  # type: ignore[call-arg]
+    assert key == in_file
+    assert unseal(key, seal(public, {"user_id": "u"})) == {"user_id": "u"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from notifier import handlers
 from notifier.adapters.deliveries import Claim, ClaimOutcome, NewDelivery
 from notifier.adapters.smtp import SmtpFailure, SmtpReceipt
 from notifier.domain.delivery import DeliveryStatus
@@ -18,6 +20,7 @@ from portal_shared.clock import ManualClock
 from portal_shared.events import identity as events
 from portal_shared.events.base import envelope
 from portal_shared.sealing import generate_keypair, seal
+from structlog.testing import capture_logs
 
 PRIVATE, PUBLIC = generate_keypair()
 START = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
@@ -53,7 +56,8 @@ class FakeDeliveries:
         self.finished[event_id] = {"status": DeliveryStatus.RETRYING, **fields}
 
     async def forget_recipient(self, user_id: str, now: datetime) -> int:
-        return 0
+        forgotten = [r for r in self.finished.values() if r.pop("recipient", None)]
+        return len(forgotten)
 
 
 @dataclass
@@ -157,13 +161,40 @@ async def test_permanent_failure_is_not_retried() -> None:
     assert record["status"] == "failed" and record["attempts"] == 1 and sender.calls == 1
 
 
-async def test_expired_code_is_skipped_without_sending() -> None:
+async def test_expired_code_is_skipped_without_sending_and_logged() -> None:
     sender = ScriptedSender()
     notifier, deliveries = make(sender)
     event, cloudevent = registered(expires_in=timedelta(0))  # expires at the send time
-    await notifier.on_mail_event(event, cloudevent)
+    counted = handlers.EXPIRED_CODES_SKIPPED.labels("verify_email")._value.get()
+    with capture_logs() as logs:
+        await notifier.on_mail_event(event, cloudevent)
     assert deliveries.finished[cloudevent.id]["status"] == "skipped_expired"
     assert sender.calls == 0
+    assert handlers.EXPIRED_CODES_SKIPPED.labels("verify_email")._value.get() == counted + 1
+    skipped = [line for line in logs if line["event"] == "email_skipped"]
+    assert skipped == [
+        {"event": "email_skipped", "kind": "verify_email", "status": "skipped_expired",
+         "log_level": "info"}
+    ]  # fmt: skip
+    assert "K3M9Q2" not in repr(logs) and "jane@" not in repr(logs)
+
+
+async def test_quick_retries_wait_growing_delays(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recorded_sleep(delay: float) -> None:
+        waits.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(handlers.asyncio, "sleep", recorded_sleep)
+    sender = ScriptedSender([TEMPORARY] * 3)
+    notifier, deliveries = make(sender)
+    notifier.quick_retries, notifier.quick_retry_delay_seconds = 3, 0.25
+    event, cloudevent = registered()
+    await notifier.on_mail_event(event, cloudevent)
+    assert waits == [0.25, 0.5, 1.0]
+    assert deliveries.finished[cloudevent.id]["attempts"] == 4
 
 
 async def test_deleted_account_gets_no_email() -> None:
@@ -208,3 +239,24 @@ async def test_live_claim_elsewhere_is_retried_later() -> None:
     with pytest.raises(DeliveryInProgress):
         await notifier.on_mail_event(event, cloudevent)
     assert sender.calls == 0
+
+
+@dataclass
+class DeletedWhileSending:
+    """The account is deleted after the pre-send check, while the email is on its way."""
+
+    checks: int = 0
+
+    async def is_deleted(self, user_id: str) -> bool:
+        self.checks += 1
+        return self.checks > 1
+
+
+async def test_account_deleted_during_the_send_leaves_no_address_behind() -> None:
+    sender = ScriptedSender()
+    notifier, deliveries = make(sender, deleted=DeletedWhileSending())
+    event, cloudevent = registered()
+    await notifier.on_mail_event(event, cloudevent)
+    assert sender.calls == 1
+    record = deliveries.finished[cloudevent.id]
+    assert record["status"] == "sent" and "recipient" not in record

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from email.message import EmailMessage
+
 import aiosmtplib
 import pytest
-from notifier.adapters.smtp import SmtpTarget, _failure, parse_smtp_url
+from notifier.adapters.smtp import SmtpSender, SmtpTarget, _failure, parse_smtp_url
 
 
 def test_plain_url_with_defaults() -> None:
@@ -65,6 +68,7 @@ def test_refused_recipient_5xx_is_permanent_and_address_free() -> None:
         aiosmtplib.SMTPReadTimeoutError("timed out"),
         aiosmtplib.SMTPServerDisconnected("gone"),
         aiosmtplib.SMTPAuthenticationError(535, "bad credentials"),  # our account, not the email
+        aiosmtplib.SMTPSenderRefused(530, "5.7.0 Authentication required", "x"),  # ditto
         ConnectionRefusedError(111, "refused"),
     ],
 )
@@ -74,3 +78,49 @@ def test_temporary_failures(error: Exception) -> None:
 
 def test_data_rejected_with_5xx_is_permanent() -> None:
     assert _failure(aiosmtplib.SMTPDataError(554, "5.7.1 message refused")).permanent
+
+
+def test_sender_refused_for_another_5xx_is_permanent() -> None:
+    assert _failure(aiosmtplib.SMTPSenderRefused(553, "5.1.8 bad sender", "x")).permanent
+
+
+class _SlowClient:
+    """Stands in for a connected aiosmtplib.SMTP; each send waits for the test's go."""
+
+    def __init__(self, gauge: _Gauge) -> None:
+        self.gauge = gauge
+        self.is_connected = True
+
+    async def send_message(self, message: EmailMessage) -> tuple[dict[str, str], str]:
+        self.gauge.now += 1
+        self.gauge.peak = max(self.gauge.peak, self.gauge.now)
+        await self.gauge.go.wait()
+        self.gauge.now -= 1
+        return {}, "2.0.0 Ok"
+
+
+class _Gauge:
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+        self.connections = 0
+        self.go = asyncio.Event()
+
+
+async def test_sends_run_concurrently_up_to_the_pool_size_and_reuse_connections() -> None:
+    gauge = _Gauge()
+    sender = SmtpSender(SmtpTarget("127.0.0.1", 1025), size=3, timeout=1)
+
+    async def connect() -> _SlowClient:
+        gauge.connections += 1
+        return _SlowClient(gauge)
+
+    sender._connect = connect  # type: ignore[method-assign]
+    sends = [asyncio.create_task(sender.send(EmailMessage())) for _ in range(10)]
+    for _ in range(100):  # let every task run up to where it blocks
+        await asyncio.sleep(0)
+    assert gauge.now == 3  # three in flight, seven waiting for a slot
+    gauge.go.set()
+    receipts = await asyncio.gather(*sends)
+    assert gauge.peak == 3 and len(receipts) == 10
+    assert gauge.connections == 3  # the pool's connections were reused

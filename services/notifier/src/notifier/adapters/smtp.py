@@ -5,9 +5,10 @@ round trips per email; the pool's size is the send concurrency. A connection tha
 any way is closed and replaced, so a half-finished SMTP dialogue is never reused.
 
 Failures come out as ``SmtpFailure`` with ``permanent`` set only for a 5xx answer to the
-message itself (MAIL FROM, RCPT TO, DATA). Connection refused, timeouts, 4xx, and greeting,
-EHLO or AUTH errors are temporary: they are about the server or our account, not this email,
-and parking every email while a relay is misconfigured would lose them all.
+message itself (MAIL FROM, RCPT TO, DATA). Connection refused, timeouts, 4xx, greeting, EHLO
+or AUTH errors, and a 530 to MAIL FROM (authentication or STARTTLS required) are temporary:
+they are about the server or our account, not this email, and parking every email while a
+relay is misconfigured would lose them all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import aiosmtplib
 from notifier.domain.delivery import is_permanent_smtp_code, redact_addresses
 
 _DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
+_AUTH_REQUIRED = 530  # RFC 4954 / RFC 3207: authenticate (or STARTTLS) first
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -144,6 +146,14 @@ def _failure(exc: Exception) -> SmtpFailure:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         refused = exc.recipients[0]
         return _response_failure(refused.code, refused.message, "recipient refused")
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused) and exc.code == _AUTH_REQUIRED:
+        # "530 Authentication required" / "Must issue a STARTTLS command first": our
+        # configuration, not this email; parking every email until it is fixed would be wrong.
+        return SmtpFailure(
+            redact_addresses(f"SMTPSenderRefused {exc.code} {exc.message}"),
+            permanent=False,
+            code=exc.code,
+        )
     if isinstance(exc, aiosmtplib.SMTPSenderRefused | aiosmtplib.SMTPDataError):
         return _response_failure(exc.code, exc.message, type(exc).__name__)
     if isinstance(exc, aiosmtplib.SMTPNotSupported):  # e.g. SMTPUTF8 needed: no retry helps

@@ -1,14 +1,16 @@
 """The "This code will expire in 30 minutes." sentence, computed at send time.
 
-The duration is what is left between ``now`` (the send time) and the code's expiry, rounded
-DOWN to whole minutes so the email never promises more time than the code has: a code
-expiring in 29 min 59 s "will expire in 29 minutes". Under a minute we say "less than a
-minute"; from two hours up we count whole hours (also rounded down). Plural rules: English
-uses the singular for exactly 1; French for 0 and 1 ("1 minute", "2 minutes").
+The duration is what is left between ``now`` (the send time) and the code's expiry
+(``code_expires_at`` of the event), rounded to the NEAREST whole minute: an email sent a few
+seconds after the code was issued says "30 minutes", as the product copy does, and it never
+promises more than 30 seconds beyond what is left (29 min 31 s says "30 minutes", 29 min 29 s
+says "29 minutes"). Under a full minute we say "less than a minute"; from 120 (rounded)
+minutes up we count whole hours of those minutes, rounded down. Plural rules: English uses
+the singular for exactly 1; French for 0 and 1 ("1 minute", "2 minutes").
 
-Hand-written rather than Babel's ``format_timedelta``: we need our own rounding (Babel
-rounds half up, which overstates) and only two languages, whose rules are the two lines in
-``_plural``.
+Hand-written rather than Babel's ``format_timedelta``: Babel switches units at its own
+threshold (55 minutes becomes "1 hour"), and we need only two languages, whose rules are
+the two lines in ``_plural``.
 """
 
 from __future__ import annotations
