@@ -127,8 +127,11 @@ async def start_catalog(
     stack: list[Any] = []
     names: list[str] = []
 
-    async def start(**overrides: Any) -> Catalog:
+    async def start(*, jwks_over_http: bool = False, **overrides: Any) -> Catalog:
+        """``jwks_over_http``: verify tokens with the keys fetched from ``jwks_url`` (the
+        production path) instead of a static JWKS handed to the app."""
         clock = overrides.pop("clock", None) or ManualClock(START)
+        keys: KeySet = overrides.pop("keys", None) or KeySet.generate_dev()
         service = unique("catalog")
         names.append(service)
         values: dict[str, Any] = {
@@ -144,13 +147,15 @@ async def start_catalog(
             "link_keys": f"k2:{new_key()},k1:{new_key()}",
             "link_active_kid": "k2",
             "quota_limit": 5,
+            "token_issuer": ISSUER,
+            "token_audience": AUDIENCE,
             **overrides,
         }
         settings = CatalogSettings(**values)
-        keys = KeySet.generate_dev()
-        verifier = AccessTokenVerifier(
+        static = AccessTokenVerifier(
             issuer=ISSUER, audience=AUDIENCE, jwks=keys.jwks(), clock=clock
         )
+        verifier = None if jwks_over_http else static
         app = build_app(
             settings, frozenset({"api", "consumer", "relay"}), clock=clock, verifier=verifier
         )

@@ -155,6 +155,18 @@ async def test_range_requests_on_a_served_file(catalog: Catalog) -> None:
     stale = await catalog.client.get(link, headers={"Range": "bytes=100-", "If-Range": '"x"'})
     assert stale.status_code == 200 and stale.content == content
 
+    # The browser's cache already holds these bytes: 304, nothing sent, not yet "started".
+    unchanged = await catalog.client.get(link, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == etag
+    changed = await catalog.client.get(link, headers={"If-None-Match": '"sha256-other"'})
+    assert changed.status_code == 200 and changed.content == content
+    # ...but only behind a valid link: a tampered one learns nothing about the file.
+    forged = await catalog.client.get(
+        with_query(link, sig="A" * 43), headers={"If-None-Match": etag}
+    )
+    assert forged.status_code == 403 and forged.json()["code"] == "link_tampered"
+
 
 async def test_rotated_out_key_and_rotation_overlap(start_catalog: CatalogFactory) -> None:
     old_key, new = new_key(), new_key()

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from catalog.adapters.storage import LocalMediaStorage
 from catalog.domain.demo import demo_videos
+from catalog.domain.text import terms
+from catalog.domain.videos import Video
 from catalog.service_layer.demo import load_demo
 from portal_shared.events.catalog import VideoPublished, VideoUnpublished
 from portal_shared.events.transcript import Speaker, TranscriptPublished
@@ -129,9 +131,17 @@ async def test_search_pagination_and_jsonld(catalog: Catalog) -> None:
     newest_first = sorted(demo, key=lambda v: (v.recorded_on, v.id), reverse=True)
     assert slugs == [v.slug for v in newest_first]
 
-    by_title = await catalog.client.get("/v1/videos", params={"sort": "title", "limit": 100})
-    titles = [v["title"].casefold() for v in by_title.json()["items"]]
-    assert len(titles) == len(demo)
+    by_title = await all_pages(catalog, sort="title", limit=2)
+    assert by_title == [v.slug for v in sorted(demo, key=lambda v: (title_key(v), v.id))]
+    assert by_title == [  # Doorstep, Joint, Panel, Press ... by NATO, ... by the, Sécurité
+        "doorstep-foreign-ministers-dec-2025",
+        "joint-press-point-prime-minister-norway",
+        "msc-2026-panel-rutte-amanpour",
+        "washington-summit-2024-press-conference",
+        "press-conference-defence-ministers-feb-2026",
+        "hague-summit-closing-press-conference-fr",
+    ]
+    assert await all_pages(catalog, sort="oldest", limit=4) == slugs[::-1]
 
     async def slugs_for(**params: Any) -> list[str]:
         response = await catalog.client.get("/v1/videos", params=params)
@@ -143,7 +153,18 @@ async def test_search_pagination_and_jsonld(catalog: Catalog) -> None:
     assert await slugs_for(language="fr") == ["hague-summit-closing-press-conference-fr"]
     assert await slugs_for(event="munich security") == ["msc-2026-panel-rutte-amanpour"]
     in_2025 = await slugs_for(recordedFrom="2025-01-01", recordedTo="2025-12-31")
+    assert in_2025 == [v.slug for v in newest_first if v.recorded_on.year == 2025]
     assert len(in_2025) == 3
+    assert await slugs_for(recordedFrom="2026-02-14") == ["msc-2026-panel-rutte-amanpour"]
+    assert await slugs_for(recordedTo="2024-07-11") == ["washington-summit-2024-press-conference"]
+    assert await slugs_for(speaker="Rutte", language="en", q="panel") == [
+        "msc-2026-panel-rutte-amanpour"
+    ]
+    reversed_dates = await catalog.client.get(
+        "/v1/videos", params={"recordedFrom": "2026-01-01", "recordedTo": "2025-01-01"}
+    )
+    assert reversed_dates.status_code == 422
+    assert reversed_dates.json()["errors"][0]["type"] == "invalid_date_range"
     bad = await catalog.client.get("/v1/videos", params={"cursor": "nonsense", "sort": "title"})
     assert bad.status_code == 400 and bad.json()["code"] == "bad_cursor"
     wrong = await catalog.client.get("/v1/videos", params={"language": "xx", "limit": 0})
@@ -207,6 +228,26 @@ async def test_speakers_from_transcript_events_are_searchable(catalog: Catalog) 
     assert [s["name"] for s in detail["speakers"]] == ["Jens Stoltenberg", "Allison Hart"]
 
 
+def title_key(video: Video) -> str:
+    return " ".join(terms(video.title))
+
+
+async def all_pages(catalog: Catalog, **params: Any) -> list[str]:
+    """Follow nextCursor to the end; the slugs in the order the pages gave them."""
+    slugs: list[str] = []
+    cursor: str | None = None
+    for _ in range(50):
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        response = await catalog.client.get("/v1/videos", params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["items"]) <= params["limit"]
+        slugs += [v["slug"] for v in page["items"]]
+        if (cursor := page["nextCursor"]) is None:
+            return slugs
+    raise AssertionError("pagination did not end")
+
+
 async def _speaker_slugs(catalog: Catalog, name: str) -> list[str]:
     response = await catalog.client.get("/v1/videos", params={"speaker": name})
     return [v["slug"] for v in response.json()["items"]]
@@ -233,3 +274,75 @@ async def test_load_demo_is_idempotent_and_publishes_through_the_outbox(
 
     await eventually(drain, lambda seen: len(seen) >= 6, what="VideoPublished x6")
     assert sorted(published) == sorted(v.slug for v in demo_videos())
+
+
+async def test_every_editor_route_needs_the_editor_role(catalog: Catalog) -> None:
+    video = (await catalog.load_demo())[0]
+    path = f"/v1/editor/videos/{video.id}"
+    routes: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("GET", "/v1/editor/videos", None),
+        ("POST", "/v1/editor/videos", draft("not-by-an-editor")),
+        ("GET", path, None),
+        ("PATCH", path, {"title": "Changed by a reader"}),
+        ("POST", f"{path}/unpublish", None),
+        ("POST", f"{path}/publish", None),
+    ]
+    reader_id = str(uuid.uuid4())
+    await catalog.verify_user(reader_id)  # a verified account may download, not edit
+    await catalog.until_verified(reader_id)
+    stale_editor = catalog.auth(str(uuid.uuid4()), roles=("editor",))
+    catalog.clock.advance(minutes=20)  # that editor token has expired
+    reader = catalog.auth(reader_id)
+    for method, url, body in routes:
+        anonymous = await catalog.client.request(method, url, json=body)
+        assert anonymous.status_code == 401, (method, url)
+        assert anonymous.json()["code"] == "unauthenticated"
+        refused = await catalog.client.request(method, url, json=body, headers=reader)
+        assert refused.status_code == 403 and refused.json()["code"] == "not_editor", (method, url)
+        expired = await catalog.client.request(method, url, json=body, headers=stale_editor)
+        assert expired.status_code == 401 and expired.json()["code"] == "token_expired"
+    public = await catalog.client.get(f"/v1/videos/{video.id}")
+    assert public.status_code == 200 and public.json()["title"] == video.title
+    assert await catalog.db["videos"].count_documents({}) == len(demo_videos())
+
+
+async def test_bad_input_is_a_4xx_problem_never_a_500(catalog: Catalog) -> None:
+    video = (await catalog.load_demo())[0]
+    editor = catalog.auth(str(uuid.uuid4()), roles=("editor",))
+    user = catalog.auth(str(uuid.uuid4()))
+    esc = {**RENDITION, "storageKey": "../../etc/passwd"}
+    cases: list[tuple[str, str, dict[str, Any]]] = [
+        ("GET", "/v1/videos?limit=abc", {}),
+        ("GET", "/v1/videos?limit=1000", {}),
+        ("GET", "/v1/videos?sort=popular", {}),
+        ("GET", "/v1/videos?recordedFrom=yesterday", {}),
+        ("GET", "/v1/videos?cursor=" + "A" * 2000, {}),
+        ("GET", "/v1/videos?q=" + "+".join(f"w{i}" for i in range(40)), {}),
+        ("GET", "/v1/videos/%00%ff", {}),
+        ("POST", "/v1/editor/videos", {"headers": editor, "content": b"{not json"}),
+        ("POST", "/v1/editor/videos", {"headers": editor, "json": []}),
+        ("POST", "/v1/editor/videos", {"headers": editor, "json": draft("x1", renditions=[esc])}),
+        ("PATCH", f"/v1/editor/videos/{video.id}", {"headers": editor, "json": {"title": None}}),
+        ("PATCH", f"/v1/editor/videos/{video.id}", {"headers": editor, "json": {"duration": -1}}),
+        ("PATCH", "/v1/editor/videos/nope", {"headers": editor, "json": {"title": "x"}}),
+        ("POST", "/v1/editor/videos/nope/publish", {"headers": editor}),
+        ("POST", f"/v1/videos/{video.id}/renditions/%2e%2e/download-links", {"headers": user}),
+        ("POST", "/v1/videos/nope/renditions/audio/download-links", {"headers": user}),
+        ("POST", "/v1/downloads/nope/reissue", {"headers": user}),
+        ("GET", "/v1/me/downloads?limit=0", {"headers": user}),
+        ("GET", "/v1/me/downloads", {"headers": {"Authorization": "Bearer not.a.jwt"}}),
+        ("GET", "/v1/downloads/x/y.mp4", {}),
+        ("GET", "/v1/downloads/x/y.mp4?exp=soon&uid=u&vid=v&rid=r&kid=k2&sig=s", {}),
+        ("GET", "/v1/downloads/x/y.mp4?exp=999999999999&uid=u&vid=v&rid=r&kid=k2&sig=s", {}),
+        ("GET", "/v1/downloads/x/y.mp4?exp=1&uid=u&vid=v&rid=r&kid=../k&sig=s", {}),
+    ]
+    for method, url, options in cases:
+        response = await catalog.client.request(method, url, **options)
+        assert 400 <= response.status_code < 500, (method, url, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json"), url
+        assert response.json()["code"], url
+    escaped = await catalog.client.post(
+        "/v1/editor/videos", json=draft("escaping-key", renditions=[esc]), headers=editor
+    )
+    assert escaped.status_code == 422
+    assert [e["type"] for e in escaped.json()["errors"]] == ["storage_key_invalid"]

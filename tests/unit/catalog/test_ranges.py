@@ -10,6 +10,7 @@ from catalog.domain.ranges import (
     etag_from_stat,
     evaluate_range,
     http_date,
+    if_none_match_matches,
     parse_range,
 )
 
@@ -89,6 +90,23 @@ def test_etag_is_strong_and_stable() -> None:
 def test_if_range(if_range: str | None, kind: RangeKind) -> None:
     outcome = evaluate_range("bytes=0-9", if_range, size=SIZE, etag=ETAG, last_modified=MODIFIED)
     assert outcome.kind is kind
+
+
+@pytest.mark.parametrize(
+    ("if_none_match", "matches"),
+    [
+        (None, False),
+        ("", False),
+        (ETAG, True),
+        ("W/" + ETAG, True),  # If-None-Match compares weakly (RFC 9110 §13.1.2)
+        ('"x", ' + ETAG, True),
+        ("*", True),
+        ('"sha256-other"', False),
+        (ETAG.strip('"'), False),  # an unquoted value is not the tag
+    ],
+)
+def test_if_none_match(if_none_match: str | None, matches: bool) -> None:
+    assert if_none_match_matches(if_none_match, ETAG) is matches
 
 
 def test_if_range_date_without_last_modified_sends_everything() -> None:

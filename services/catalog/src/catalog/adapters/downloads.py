@@ -47,15 +47,18 @@ class DownloadRepository:
         limit: int,
         expires_at: datetime,
         events: Sequence[CloudEvent],
+        require_started: bool = True,
     ) -> bool:
-        """Count one fresh link for a started download of ``user_id``, if under ``limit``."""
+        """Count one fresh link for a (started) download of ``user_id``, if under ``limit``."""
+        condition: Document = {
+            "_id": download_id,
+            "userId": user_id,
+            "reissueCount": {"$lt": limit},
+        }
+        if require_started:
+            condition["startedAt"] = {"$ne": None}
         result = await self.collection.update_one(
-            {
-                "_id": download_id,
-                "userId": user_id,
-                "startedAt": {"$ne": None},
-                "reissueCount": {"$lt": limit},
-            },
+            condition,
             with_outbox({"$inc": {"reissueCount": 1}, "$set": {"expiresAt": expires_at}}, events),
         )
         return result.matched_count == 1

@@ -13,6 +13,8 @@ Decisions:
 - If-Range: with an entity tag, the range is honoured only on a strong match (weak tags
   never match, RFC 9110 §13.1.5); with a date, only if it equals Last-Modified exactly.
   Otherwise the whole file is sent (200).
+- If-None-Match (RFC 9110 §13.1.2): weak comparison, ``*`` matches any file; a match on
+  GET/HEAD is 304 Not Modified, checked before Range (§13.2.2).
 """
 
 from __future__ import annotations
@@ -119,6 +121,21 @@ def if_range_matches(if_range: str, etag: str, last_modified: datetime | None) -
     except (TypeError, ValueError):
         return False
     return since == last_modified.replace(microsecond=0)
+
+
+def if_none_match_matches(if_none_match: str | None, etag: str) -> bool:
+    """Does ``If-None-Match`` name the current representation (weak comparison)?"""
+    if not if_none_match or not if_none_match.strip():
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    current = _opaque_tag(etag)
+    return any(_opaque_tag(tag) == current for tag in if_none_match.split(",") if tag.strip())
+
+
+def _opaque_tag(tag: str) -> str:
+    value = tag.strip()
+    return value[2:] if value.startswith("W/") else value
 
 
 def etag_from_sha256(sha256_hex: str) -> str:

@@ -28,6 +28,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RATIONAL = re.compile(r"^\s*(\d+)\s*(?:/\s*(\d+)\s*)?$")
 # A file name is put in a URL path segment and a Content-Disposition header.
 _FILE_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f]{1,200}$")
+_STORAGE_KEY = re.compile(r"^[^\\\x00-\x1f\x7f?#]{1,300}$")
 
 ScanningFormat = Literal["progressive", "interlaced"]
 ScanningOrder = Literal["top", "bottom"]
@@ -167,6 +168,18 @@ class Rendition(InputModel):
     def _file_name(cls, value: str) -> str:
         if not _FILE_NAME.match(value) or value in {".", ".."}:
             raise invalid("file_name_invalid", "fileName must be a plain file name, no path")
+        return value
+
+    @field_validator("storage_key")
+    @classmethod
+    def _relative_storage_key(cls, value: str) -> str:
+        # A key names a file below the media root (or an object): never a way out of it.
+        segments = value.split("/")
+        if not _STORAGE_KEY.match(value) or any(segment in {"", ".", ".."} for segment in segments):
+            raise invalid(
+                "storage_key_invalid",
+                "storageKey must be a relative path like demo/video/720p25.mp4, without '..'",
+            )
         return value
 
     @field_validator("duration")

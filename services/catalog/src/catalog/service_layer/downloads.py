@@ -12,7 +12,8 @@ serving check still asks the projection, so a deleted account's links stop worki
 Reissue (a fresh link for a download whose bytes already started flowing, e.g. a resume
 after the link expired) does not count against the issuance quota: it continues a download
 the quota already paid for. It is capped per download (``reissue_limit``) instead, so it
-cannot be used to mint links without limit.
+cannot be used to mint links without limit. With nginx ``secure_link`` links the catalog
+never serves the bytes and cannot see a download start, so there only the cap applies.
 """
 
 from __future__ import annotations
@@ -127,7 +128,10 @@ class Downloads:
         if record is None or record.get("userId") != user_id:
             raise Problem(404, "download_not_found", "No such download of yours")
         _require_allowed(state, user_id, "download_reissued")
-        if record.get("startedAt") is None:
+        # With nginx links the bytes never pass through the catalog, so it cannot know that a
+        # download started; the per-download cap alone bounds reissues there.
+        require_started = self.settings.link_form != "nginx"
+        if require_started and record.get("startedAt") is None:
             raise Problem(
                 409,
                 "download_not_started",
@@ -144,6 +148,7 @@ class Downloads:
             limit=self.settings.reissue_limit,
             expires_at=link.expires_at,
             events=[cloudevent],
+            require_started=require_started,
         )
         if not taken:
             raise Problem(

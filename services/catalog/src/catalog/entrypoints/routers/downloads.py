@@ -25,6 +25,7 @@ from catalog.domain.ranges import (
     etag_from_stat,
     evaluate_range,
     http_date,
+    if_none_match_matches,
 )
 from catalog.entrypoints.deps import DownloadsDep, SettingsDep
 from catalog.service_layer.downloads import IssuedDownload, ServableFile
@@ -119,13 +120,14 @@ FILE_PATH = "/v1/downloads/{download_id}/{file_name}"
 _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}},
     206: {"description": "partial content"},
+    304: {"description": "not modified (If-None-Match names the file's ETag)"},
     **problem_responses(401, 403, 404, 410, 416),
 }
 
 
 @router.get(
     FILE_PATH,
-    summary="The file a signed link grants (Range, If-Range and ETag supported)",
+    summary="The file a signed link grants (Range, If-Range, If-None-Match and ETag supported)",
     response_class=Response,
     responses=_FILE_RESPONSES,
 )
@@ -145,6 +147,11 @@ async def serve_download(
     )
     stored, rendition = servable.stored, servable.rendition
     etag = _etag(servable)
+    if if_none_match_matches(request.headers.get("if-none-match"), etag):
+        # Checked after the link: a 304 must not tell a stranger anything about the file.
+        return Response(
+            status_code=304, headers={"ETag": etag, "Cache-Control": "private, no-store"}
+        )
     outcome = evaluate_range(
         request.headers.get("range"),
         request.headers.get("if-range"),
