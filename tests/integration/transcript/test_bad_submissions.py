@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from transcript.adapters import revisions as revisions_module
+from transcript.service_layer.ingest import MAX_SEGMENTS
 
-from tests.integration.transcript.conftest import SHORT, ServiceFactory, TranscriptService
+from tests.integration.transcript.conftest import SEED, SHORT, ServiceFactory, TranscriptService
 from tests.support.infra import unique
 
 pytestmark = pytest.mark.integration
@@ -76,3 +78,39 @@ async def test_malformed_requests_are_refused(service: TranscriptService) -> Non
     bad_id = await service.submit_text("not a/valid id", SHORT)
     assert bad_id.status_code in (404, 422)
     await assert_nothing_happened(service)
+
+
+async def test_too_many_turns_are_refused_before_anything_is_stored(
+    service: TranscriptService,
+) -> None:
+    # Each turn becomes an event in one stored document: an upload far below the byte limit
+    # could otherwise build a document beyond MongoDB's 16 MB and fail with a 500.
+    turns = "".join(f"Anna Berg: a{n}.\nJohn Smith: b{n}.\n" for n in range(MAX_SEGMENTS // 2 + 1))
+    response = await service.upload(unique("video"), turns.encode(), "many.txt")
+    assert response.status_code == 413, response.text
+    assert response.json()["code"] == "transcript_too_large"
+    assert str(MAX_SEGMENTS) in response.json()["detail"]
+    await assert_nothing_happened(service)
+
+
+async def test_a_revision_too_big_for_one_document_is_refused(
+    service: TranscriptService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(revisions_module, "MAX_DOCUMENT_BYTES", 20_000)
+    response = await service.submit_text(unique("video"), SEED.read_text("utf-8"))
+    assert response.status_code == 413, response.text
+    body = response.json()
+    assert body["code"] == "transcript_too_large" and "12 speaker turns" in body["detail"]
+    await assert_nothing_happened(service)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+async def test_utf16_and_bom_uploads_are_read(service: TranscriptService, encoding: str) -> None:
+    text = "Secrétaire général de l’OTAN Mark Rutte\n\nMerci.\n\nModératrice : Bonsoir."
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    response = await service.upload(unique("video"), data, "fr.txt", language="fr")
+    assert response.status_code == 201, response.text
+    names = [(s["id"], s["role"]) for s in response.json()["speakers"]]
+    assert names == [("mark-rutte", "Secrétaire général de l’OTAN"), ("moderator", None)]

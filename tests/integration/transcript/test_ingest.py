@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.integration.transcript.conftest import (
@@ -97,3 +99,18 @@ async def test_only_editors_may_submit(service: TranscriptService) -> None:
     forged = await service.submit_text(video, SHORT, Authorization="Bearer x.y.z")
     assert forged.status_code == 401 and forged.json()["code"] == "token_invalid"
     assert await service.stored_revisions() == 0
+
+
+async def test_concurrent_submissions_get_distinct_revisions(service: TranscriptService) -> None:
+    video = unique("video")
+    responses = await asyncio.gather(*(service.submit_text(video, SHORT) for _ in range(5)))
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses]
+    numbers = sorted(r.json()["revision"] for r in responses)
+    assert numbers == [1, 2, 3, 4, 5]
+    assert all(
+        r.json()["supersedes_revision"] == (r.json()["revision"] - 1 or None) for r in responses
+    )
+    await service.events.until_published(video, 5)
+    for revision in numbers:
+        await service.events.until_published(video, revision)
+        check_segments(service, video, revision, 2)

@@ -21,7 +21,15 @@ from transcript.domain.vocabulary import (
     TITLE_WORDS,
 )
 
-_RESERVED = TITLE_WORDS | TITLE_CONNECTORS | MODERATOR_WORDS | QUESTION_WORDS | NAME_PARTICLES
+# "and"/"et" open a roster entry ("...; and Jane Doe"), so no generated name starts with them.
+_RESERVED = (
+    TITLE_WORDS
+    | TITLE_CONNECTORS
+    | MODERATOR_WORDS
+    | QUESTION_WORDS
+    | NAME_PARTICLES
+    | frozenset({"and", "et"})
+)
 _LOWER = "abcdefghijklmnopqrstuvwxyzéèêëàâäîïôöùûüçñøå"
 _UPPER = "ABCDEFGHIJKLMNOPRSTUVWZÉÅÖØÇ"
 

@@ -32,6 +32,39 @@ def test_parse_reads_stdin_and_writes_other_formats() -> None:
     assert result.stdout.decode().endswith("Mark Rutte: Hi.\n")
 
 
+def test_parse_gives_times_in_seconds_and_null_details() -> None:
+    vtt = (
+        "WEBVTT\n\n00:00:01.500 --> 00:00:04.000\n<v Christiane Amanpour>Welcome.\n\n"
+        "01:00:04.250 --> 01:00:09.000\n<v Mark Rutte>Thank you.\n"
+    )
+    result = run("parse", "-", stdin=vtt.encode())
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["speakers"][0] == {
+        "id": "christiane-amanpour",
+        "name": "Christiane Amanpour",
+        "role": None,
+        "affiliation": None,
+        "is_moderator": False,
+    }
+    assert document["segments"] == [
+        {
+            "index": 0,
+            "speaker_id": "christiane-amanpour",
+            "text": "Welcome.",
+            "start": 1.5,
+            "end": 4.0,
+        },
+        {
+            "index": 1,
+            "speaker_id": "mark-rutte",
+            "text": "Thank you.",
+            "start": 3604.25,
+            "end": 3609.0,
+        },
+    ]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

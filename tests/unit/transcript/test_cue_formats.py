@@ -94,6 +94,17 @@ def test_srt_with_shouted_labels() -> None:
     assert transcript.speaker("question").affiliation == "BBC"
 
 
+def test_srt_with_mixed_case_labels_each_used_once() -> None:
+    transcript = parse(
+        "1\n00:00:01,000 --> 00:00:02,000\nMark Rutte: Hello.\n\n"
+        "2\n00:00:02,000 --> 00:00:03,500\nJohn Smith: Hi.\n"
+    )
+    assert [(s.speaker_id, s.text, s.start, s.end) for s in transcript.segments] == [
+        ("mark-rutte", "Hello.", 1.0, 2.0),
+        ("john-smith", "Hi.", 2.0, 3.5),
+    ]
+
+
 def test_srt_with_windows_line_endings_and_bom() -> None:
     transcript = parse("\ufeff" + SRT.replace("\n", "\r\n"))
     assert len(transcript.segments) == 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from transcript.domain.labels import parse_label, split_title_name
+from transcript.domain.labels import colon_label, parse_label, split_title_name
 
 
 @pytest.mark.parametrize(
@@ -99,3 +99,21 @@ def test_split_keeps_particles_and_initials_with_the_name() -> None:
         ["John", "F.", "Kennedy"],
     )
     assert split_title_name(["President", "Zelenskyy"]) == (["President"], ["Zelenskyy"])
+
+
+@pytest.mark.parametrize(
+    ("label", "explicit"),
+    [
+        ("Mark Rutte", True),
+        ("Ursula von der Leyen", True),
+        ("MARK RUTTE", True),
+        ("Rutte", False),
+        ("Step One", False),
+        ("Breaking News", False),
+        ("Good Morning Brussels", False),
+    ],
+)
+def test_a_full_name_before_a_colon_is_explicit(label: str, explicit: bool) -> None:
+    ref = colon_label(label)
+    assert ref is not None and ref.explicit == explicit
+    assert parse_label(label) is not None and not parse_label(label).explicit  # type: ignore[union-attr]

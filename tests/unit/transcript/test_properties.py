@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from transcript.domain.errors import TranscriptParseError
+from transcript.domain.export import to_plain_text
 from transcript.domain.model import Transcript
 from transcript.domain.parser import detect_format, parse
 from transcript.domain.render import render
@@ -21,6 +22,12 @@ PROPERTY_SETTINGS = settings(
 @given(transcripts())
 def test_parse_reads_back_what_render_wrote(transcript: Transcript) -> None:
     assert parse(render(transcript)) == transcript
+
+
+@PROPERTY_SETTINGS
+@given(transcripts(timed=False))
+def test_parse_reads_back_inline_labels(transcript: Transcript) -> None:
+    assert parse(to_plain_text(transcript, "labels")) == transcript
 
 
 @PROPERTY_SETTINGS

@@ -120,6 +120,26 @@ def test_a_short_line_of_speech_is_not_taken_for_a_speaker() -> None:
     )
 
 
+def test_full_names_before_a_colon_are_speakers_even_once() -> None:
+    transcript = parse(
+        "Moderator: Welcome to the panel.\n"
+        "Mark Rutte: Thank you.\n"
+        "Jane van der Berg:\n\nGlad to be here.\n\n"
+        "Step One: the money comes first.\n"
+    )
+    assert turns(transcript) == [
+        ("moderator", "Welcome to the panel."),
+        ("mark-rutte", "Thank you."),
+        ("jane-van-der-berg", "Glad to be here.\n\nStep One: the money comes first."),
+    ]
+
+
+def test_two_people_speaking_once_each() -> None:
+    transcript = parse("Mark Rutte: Hello.\n\nChristiane Amanpour: Thank you.")
+    assert turns(transcript) == [("mark-rutte", "Hello."), ("christiane-amanpour", "Thank you.")]
+    assert all(s.role is None and s.affiliation is None for s in transcript.speakers)
+
+
 def test_a_label_that_recurs_counts_as_a_speaker() -> None:
     transcript = parse("Anna Berg: Hello.\nJohn Smith: Hi.\nAnna Berg: Bye.\nJohn Smith: Bye.")
     assert [s.speaker_id for s in transcript.segments] == ["anna-berg", "john-smith"] * 2

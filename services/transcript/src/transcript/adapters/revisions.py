@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bson import encode as bson_encode
 from portal_shared.events.base import CloudEvent
 from portal_shared.outbox import EVENTS, outbox_fields
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
+from transcript.domain.errors import TranscriptTooLargeError
 from transcript.domain.model import Segment, Speaker, Transcript
 
 Document = dict[str, Any]
@@ -31,6 +33,8 @@ Document = dict[str, Any]
 _DUPLICATE_CODES = frozenset({1, 11000})
 _ALLOCATE_ATTEMPTS = 3
 _WITHOUT_OUTBOX = {EVENTS: 0}
+# MongoDB's (and FerretDB's) 16 MiB document limit, less room for the relay's lease fields.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 - 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +127,16 @@ class RevisionRepository:
         raise AssertionError("unreachable")
 
     async def insert(self, stored: StoredRevision, events: Sequence[CloudEvent]) -> None:
-        await self.revisions.insert_one({**to_document(stored), **outbox_fields(events)})
+        """Store the revision with its events. Raises TranscriptTooLargeError, storing
+        nothing, when they would not fit in one document (its revision number is skipped)."""
+        document = {**to_document(stored), **outbox_fields(events)}
+        size = len(bson_encode(document))
+        if size > MAX_DOCUMENT_BYTES:
+            raise TranscriptTooLargeError(
+                f"Its {len(stored.transcript.segments)} speaker turns and their events take "
+                f"{size} bytes, more than one stored revision may hold ({MAX_DOCUMENT_BYTES})."
+            )
+        await self.revisions.insert_one(document)
 
     async def get(self, video_id: str, revision: int | None = None) -> StoredRevision | None:
         """A given revision, or the latest stored one when ``revision`` is None."""

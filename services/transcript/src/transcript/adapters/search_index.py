@@ -141,4 +141,8 @@ class SearchIndex:
         if not video_ids:
             return {}
         cursor = self.heads.find({"_id": {"$in": sorted(video_ids)}}, {"indexed_revision": 1})
-        return {doc["_id"]: doc.get("indexed_revision") async for doc in cursor}
+        return {
+            doc["_id"]: int(doc["indexed_revision"])
+            async for doc in cursor
+            if "indexed_revision" in doc
+        }

@@ -13,3 +13,8 @@ class UnreadableTranscriptError(TranscriptParseError):
 
 class UntimedTranscriptError(ValueError):
     """A subtitle export (WebVTT, SRT) needs times the source did not have."""
+
+
+class TranscriptTooLargeError(ValueError):
+    """The transcript has more turns, or its revision (segments and their events) more data,
+    than one stored revision may hold."""

@@ -2,13 +2,14 @@
 "Name [Role, Moderator]", "Title, Name", "Question [Outlet]", "MARK RUTTE".
 
 A label is read without context; whether it really is a speaker (and not a short line of
-speech) is decided by the reader with the help of the roster and repetition.
+speech) is decided by the reader with the help of the roster and repetition; ``colon_label``
+marks a full name before a colon as explicit.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -16,6 +17,7 @@ from transcript.domain.text import collapse, fold, slugify, straighten_quotes
 from transcript.domain.vocabulary import (
     MODERATOR_WORDS,
     NAME_PARTICLES,
+    NOT_NAME_WORDS,
     QUESTION_WORDS,
     TITLE_CONNECTORS,
     TITLE_WORDS,
@@ -127,6 +129,28 @@ def parse_label(label: str) -> SpeakerRef | None:
     if ", " in core:
         return _title_comma_name(label, core, extras, moderator)
     return _title_then_name(label, core.split(" "), extras, moderator, bool(extras) or moderator)
+
+
+@lru_cache(maxsize=8192)
+def colon_label(label: str) -> SpeakerRef | None:
+    """Read the label before a colon ("Mark Rutte: text", "Jane Doe:" on its own line).
+
+    A colon after a full name (two to four name words) is evidence enough that a person
+    speaks, so such a label is explicit even if it occurs once; a lone word ("Rutte:",
+    "Note:") or a phrase such as "Step One:" still needs the roster or repetition.
+    """
+    ref = parse_label(label)
+    if ref is None or ref.explicit or not _is_full_name(ref):
+        return ref
+    return replace(ref, explicit=True)
+
+
+def _is_full_name(ref: SpeakerRef) -> bool:
+    if ref.kind != "person" or ref.title is not None or ref.name is None:
+        return False
+    words = ref.name.split(" ")
+    capitalised = [w for w in words if w not in NAME_PARTICLES]
+    return 2 <= len(capitalised) <= 4 and not any(fold(w) in NOT_NAME_WORDS for w in words)
 
 
 def _title_comma_name(

@@ -126,7 +126,8 @@ def evidence_test(known: SpeakerRegistry, refs: list[SpeakerRef]) -> Callable[[S
     """Decide which labels really name a speaker rather than being a short line of speech.
 
     A label counts when it says so itself (a keyword, a group like "(Moderator)", a title before
-    a name), when it names someone the roster or such a label introduced, or when it recurs.
+    a name, a full name before a colon), when it names someone the roster or such a label
+    introduced, or when it recurs.
     ``known`` is consumed: the explicit labels are registered in it.
     """
     counts = Counter(ref.key for ref in refs)

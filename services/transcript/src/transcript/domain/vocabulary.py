@@ -40,5 +40,20 @@ TITLE_CONNECTORS = _keys("of the for on de du des la le les d' l' à aux en pour
 # Lowercase words inside a personal name ("Ursula von der Leyen").
 NAME_PARTICLES = _keys("von van der den de da di du del della le la bin ibn al el ter ten dos das")
 
+# Capitalised words that start lines of speech like "Step One: the money." and are never part
+# of a person's name: a "Word Word:" label holding one is not taken as a speaker on its own.
+NOT_NAME_WORDS = _keys(
+    """
+    one two three four five six seven eight nine ten first second third fourth fifth last
+    next final step part phase point chapter section day week month year item option rule
+    lesson key bottom line breaking news note update number example answer reply response
+    summary conclusion introduction agenda topic subject title source date time place
+    location venue event live watch read more good morning afternoon evening thank thanks
+    un une deux trois quatre cinq premier première deuxième troisième dernier dernière étape
+    partie chapitre jour semaine mois année remarque réponse résumé sujet lieu bonjour bonsoir
+    merci
+    """
+)
+
 # Characters after which a short line is a sentence, never a heading.
 SENTENCE_END = frozenset(".?!…;,\"'”’»")

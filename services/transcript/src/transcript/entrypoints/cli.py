@@ -105,7 +105,7 @@ def _run_load_demo(args: argparse.Namespace) -> int:
 
     from portal_shared.logging import configure_logging
 
-    from transcript.domain.errors import TranscriptParseError
+    from transcript.domain.errors import TranscriptParseError, TranscriptTooLargeError
     from transcript.service_layer.demo import load_demo_transcript
     from transcript.settings import load_settings
 
@@ -117,8 +117,8 @@ def _run_load_demo(args: argparse.Namespace) -> int:
     configure_logging(settings.service_name, settings.log_level)
     try:
         result = asyncio.run(load_demo_transcript(settings, data, args.video, args.language))
-    except TranscriptParseError as exc:
-        return _fail(f"cannot parse {args.file}: {exc}")
+    except (TranscriptParseError, TranscriptTooLargeError) as exc:
+        return _fail(f"cannot load {args.file}: {exc}")
     state = "stored" if result.created else "already there (same content)"
     print(
         f"transcript of {result.video_id}: revision {result.revision} {state}, "

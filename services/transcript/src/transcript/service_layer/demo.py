@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from portal_shared.clock import utcnow
 from portal_shared.logging import get_logger
-from portal_shared.mongo import create_client, database
+from portal_shared.mongo import create_client, open_database
 
 from transcript import bootstrap
 from transcript.service_layer.ingest import Ingestion, Submission, Submitted
@@ -22,7 +22,7 @@ async def load_demo_transcript(
     source (SHA-256); the running relay (``transcript all``) publishes the events."""
     client = create_client(settings)
     try:
-        revisions, index = bootstrap.repositories(database(client, settings))
+        revisions, index = bootstrap.repositories(await open_database(client, settings))
         await bootstrap.ensure_indexes(revisions, index)
         ingestion = Ingestion(revisions, index, utcnow, nudge=lambda: None)
         result = await ingestion.submit(

@@ -18,7 +18,7 @@ from portal_shared.producing import new_event
 
 from transcript.adapters.revisions import RevisionRepository, StoredRevision
 from transcript.adapters.search_index import SearchIndex
-from transcript.domain.errors import TranscriptParseError
+from transcript.domain.errors import TranscriptParseError, TranscriptTooLargeError
 from transcript.domain.model import Speaker, Transcript
 from transcript.domain.parser import SourceFormat, decode, detect_format, parse
 from transcript.domain.publishing import RevisionInfo, revision_events
@@ -28,6 +28,9 @@ log = get_logger(__name__)
 SOURCE = "/transcript"
 # Parsing a few MB takes tens of milliseconds: off the event loop above this size.
 _THREAD_ABOVE_BYTES = 64_000
+# Every turn becomes an event in the revision's document: this bounds the work and keeps the
+# document under MongoDB's 16 MB (a real panel or press conference has tens to hundreds).
+MAX_SEGMENTS = 5000
 
 
 class EmptyTranscriptError(TranscriptParseError):
@@ -57,6 +60,11 @@ def _read(content: bytes | str) -> tuple[str, SourceFormat, Transcript]:
     transcript = parse(text)
     if not transcript.segments:
         raise EmptyTranscriptError("no speaker turns found in the transcript")
+    if len(transcript.segments) > MAX_SEGMENTS:
+        raise TranscriptTooLargeError(
+            f"It has {len(transcript.segments)} speaker turns; a transcript may have at most "
+            f"{MAX_SEGMENTS}."
+        )
     return text, detect_format(text), transcript
 
 
@@ -75,7 +83,8 @@ class Ingestion:
 
     async def submit(self, submission: Submission, *, skip_unchanged: bool = False) -> Submitted:
         """Store a new revision and its events. Raises TranscriptParseError (and its
-        subclasses UnreadableTranscriptError, EmptyTranscriptError) before storing anything."""
+        subclasses UnreadableTranscriptError, EmptyTranscriptError) or
+        TranscriptTooLargeError before storing anything."""
         text, source_format, transcript = await _parse(submission.content)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if skip_unchanged:

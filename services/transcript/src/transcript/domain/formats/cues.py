@@ -15,7 +15,7 @@ import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from transcript.domain.errors import TranscriptParseError
-from transcript.domain.labels import MAX_LABEL_CHARS, SpeakerRef, parse_label
+from transcript.domain.labels import MAX_LABEL_CHARS, SpeakerRef, colon_label, parse_label
 from transcript.domain.model import Transcript, Turn, build_transcript, merge_turns
 from transcript.domain.roster import RosterEntry, parse_roster
 from transcript.domain.speakers import (
@@ -113,7 +113,7 @@ def _label(line: str) -> tuple[SpeakerRef | None, str]:
     colon = bare.find(":", 0, MAX_LABEL_CHARS + 2)
     if colon <= 0:
         return None, line
-    ref = parse_label(bare[:colon])
+    ref = colon_label(bare[:colon])
     if ref is None:
         return None, line
     return ref, bare[colon + 1 :].strip()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from transcript.domain.furniture import account_box_spans, is_furniture
-from transcript.domain.labels import MAX_LABEL_CHARS, SpeakerRef, parse_label
+from transcript.domain.labels import MAX_LABEL_CHARS, SpeakerRef, colon_label, parse_label
 from transcript.domain.model import Transcript, Turn, build_transcript, merge_turns
 from transcript.domain.roster import RosterEntry, parse_roster
 from transcript.domain.speakers import SpeakerRegistry, evidence_test, resolve_all
@@ -83,7 +83,7 @@ def _labelled(line: str, block_start: bool) -> _Item | None:
     """A line that may open a turn: "Label: text", "Label:", or a heading on its own line."""
     colon = line.find(":", 0, MAX_LABEL_CHARS + 2)
     if colon > 0:
-        ref = parse_label(line[:colon])
+        ref = colon_label(line[:colon])
         if ref is None:
             return None
         text = line[colon + 1 :].strip()

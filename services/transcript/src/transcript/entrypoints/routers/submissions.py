@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -12,7 +12,11 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from transcript.domain.errors import TranscriptParseError, UnreadableTranscriptError
+from transcript.domain.errors import (
+    TranscriptParseError,
+    TranscriptTooLargeError,
+    UnreadableTranscriptError,
+)
 from transcript.entrypoints.deps import IngestionDep, SettingsDep, VideoId
 from transcript.entrypoints.schemas import SpeakerOut, SubmissionOut, TextSubmission
 from transcript.service_layer.ingest import EmptyTranscriptError, Submission
@@ -75,6 +79,14 @@ async def submit_transcript(
         submitted = await ingestion.submit(Submission(video_id, content, language, editor.user_id))
     except UnreadableTranscriptError as exc:
         raise Problem(415, "transcript_not_text", "The transcript is not text", str(exc)) from None
+    except TranscriptTooLargeError as exc:
+        raise Problem(
+            413,
+            "transcript_too_large",
+            "The transcript is too large",
+            str(exc),
+            max_bytes=settings.max_upload_bytes,
+        ) from None
     except EmptyTranscriptError as exc:
         raise Problem(
             422, "transcript_empty", "The transcript has no speaker turns", str(exc)
@@ -157,7 +169,7 @@ async def _read_upload(request: Request, max_bytes: int) -> tuple[bytes, str]:
     return content, str(language)
 
 
-async def _limited(request: Request, limit: int, advertised: int) -> AsyncIterator[bytes]:
+async def _limited(request: Request, limit: int, advertised: int) -> AsyncGenerator[bytes, None]:
     """The request body, refused with 413 once it passes ``limit`` (whatever Content-Length
     says, so a chunked upload cannot fill the disk)."""
     declared = request.headers.get("content-length", "")
