@@ -23,6 +23,7 @@ from portal_shared.auth import (
     DEFAULT_ISSUER,
     AccessTokenVerifier,
     JwksCache,
+    KeysUnavailable,
     Principal,
     TokenError,
     httpx_jwks_fetch,
@@ -104,8 +105,13 @@ async def _optional_principal(
             _TOKEN_TITLES.get(exc.reason, "The access token is not valid"),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from None
-    except (httpx.HTTPError, ValueError):
-        raise Problem(503, "keys_unavailable", "Cannot check access tokens right now") from None
+    except (httpx.HTTPError, ValueError, KeysUnavailable):
+        raise Problem(
+            503,
+            "keys_unavailable",
+            "Cannot check access tokens right now",
+            headers={"Retry-After": "1"},
+        ) from None
 
 
 async def _principal(

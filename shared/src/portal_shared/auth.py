@@ -169,10 +169,18 @@ def httpx_jwks_fetch(client: httpx.AsyncClient, url: str) -> JwksFetch:
     return fetch
 
 
+class KeysUnavailable(Exception):
+    """No public keys are held and the last fetch failed moments ago: try again shortly."""
+
+
 class JwksCache:
     """Public keys fetched on demand, kept for ``ttl``; an unknown ``kid`` (a rotation) makes
     one early refetch, at most once per ``min_refetch_interval`` so forged kids cannot turn
-    every request into a fetch. A failed refetch keeps serving the keys already held."""
+    every request into a fetch. A failed refetch keeps serving the keys already held.
+
+    While no keys are held (identity was down at start-up), every request may fetch again
+    after ``retry_without_keys``; in between it raises ``KeysUnavailable`` (a 503 for the
+    caller), never an empty key set that would refuse valid tokens as ``unknown_key``."""
 
     def __init__(
         self,
@@ -180,11 +188,13 @@ class JwksCache:
         *,
         ttl: timedelta = timedelta(minutes=10),
         min_refetch_interval: timedelta = timedelta(seconds=30),
+        retry_without_keys: timedelta = timedelta(seconds=1),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fetch = fetch
         self._ttl = ttl.total_seconds()
         self._min_interval = min_refetch_interval.total_seconds()
+        self._retry_without_keys = retry_without_keys.total_seconds()
         self._monotonic = monotonic
         self._keys: dict[str, Ed25519PublicKey] = {}
         self._fetched_at: float | None = None
@@ -192,12 +202,14 @@ class JwksCache:
 
     async def keys_for(self, kid: str) -> PublicKeys:
         async with self._lock:
-            if self._fetched_at is None:
+            if not self._keys:
+                if self._fetched_at is not None and self._age() < self._retry_without_keys:
+                    raise KeysUnavailable("the last JWKS fetch failed; no keys held")
                 await self._refresh(required=True)
             elif self._age() >= self._ttl or (
                 kid not in self._keys and self._age() >= self._min_interval
             ):
-                await self._refresh(required=not self._keys)
+                await self._refresh(required=False)
             return dict(self._keys)
 
     def _age(self) -> float:

@@ -8,6 +8,7 @@ served by a real HTTP server on 127.0.0.1, in a thread, as identity's
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import uuid
@@ -144,8 +145,19 @@ async def test_keys_unavailable_is_503_and_public_routes_still_answer(
     editor = catalog.auth(str(uuid.uuid4()), roles=("editor",))
     failing = await catalog.client.get("/v1/editor/videos", headers=editor)
     assert failing.status_code == 503 and failing.json()["code"] == "keys_unavailable"
+    assert failing.headers["retry-after"] == "1"
     assert jwks_server.paths == [JWKS_PATH]
     assert (await catalog.client.get("/v1/videos")).status_code == 200  # no token needed
+
+    # Still no keys: a valid token is never refused as unknown_key, and identity's recovery
+    # is seen within a second rather than after the 30 s rotation interval.
+    again = await catalog.client.get("/v1/editor/videos", headers=editor)
+    assert again.status_code == 503 and again.json()["code"] == "keys_unavailable"
+    jwks_server.status = 200
+    await asyncio.sleep(1.1)
+    recovered = await catalog.client.get("/v1/editor/videos", headers=editor)
+    assert recovered.status_code == 200, recovered.text
+    assert jwks_server.paths == [JWKS_PATH, JWKS_PATH]
 
 
 async def test_unreachable_jwks_url_is_503(

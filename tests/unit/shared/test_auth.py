@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from portal_shared.auth import (
     AccessTokenVerifier,
     JwksCache,
+    KeysUnavailable,
     Principal,
     TokenError,
     httpx_jwks_fetch,
@@ -260,6 +261,23 @@ async def test_first_fetch_failure_propagates():
     fake.fail = True
     with pytest.raises(httpx.HTTPError):
         await fake.cache().keys_for(KID)
+
+
+async def test_without_keys_a_failure_is_unavailable_then_refetched(key):
+    # identity down when the first token arrives: never an empty key set (401 unknown_key)
+    fake = FakeJwks({"keys": [jwk_of(key)]})
+    fake.fail = True
+    cache = fake.cache()
+    with pytest.raises(httpx.HTTPError):
+        await cache.keys_for(KID)
+    fake.clock += 0.5
+    with pytest.raises(KeysUnavailable):
+        await cache.keys_for(KID)
+    assert fake.calls == 1
+    fake.fail = False
+    fake.clock += 0.5
+    assert set(await cache.keys_for(KID)) == {KID}
+    assert fake.calls == 2
 
 
 async def test_verifier_over_http_follows_a_rotation(key):
