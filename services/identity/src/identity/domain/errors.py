@@ -90,6 +90,12 @@ class SignInThrottled(InvalidCredentials):
         super().__init__(f"retry after {retry_after} s")
 
 
+class CurrentPasswordWrong(DomainError):
+    """A signed-in password change gave the wrong current password (counts as a failed sign-in)."""
+
+    code = "current_password_wrong"
+
+
 class AccountNotVerified(DomainError):
     """The password was right but the address is not verified yet: offer a new code."""
 

@@ -17,6 +17,7 @@ from identity.domain.errors import (
     AccountNotVerified,
     CodeRejected,
     ConcurrentUpdate,
+    CurrentPasswordWrong,
     DomainError,
     InvalidCredentials,
     InvalidEmail,
@@ -42,6 +43,8 @@ def _problem(exc: DomainError) -> Problem:
             return 401, exc.code, "Wrong email address or password", {}, _retry(exc.retry_after)
         case InvalidCredentials():
             return 401, exc.code, "Wrong email address or password", {}, {}
+        case CurrentPasswordWrong():
+            return 403, exc.code, "The current password is not right", {}, {}
         case AccountNotVerified():
             return 403, exc.code, "Verify your email address first", {}, {}
         case RateLimited():
@@ -84,6 +87,7 @@ EXAMPLES: dict[str, DomainError] = {
     "invalid_credentials": InvalidCredentials(),
     "sign_in_throttled": SignInThrottled(30),
     "account_not_verified": AccountNotVerified(),
+    "current_password_wrong": CurrentPasswordWrong(),
     "rate_limited": RateLimited(42),
     "code_wrong": CodeRejected("wrong"),
     "code_expired": CodeRejected("expired"),

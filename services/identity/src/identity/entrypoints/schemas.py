@@ -93,6 +93,14 @@ class ResetCompletion(BaseModel):
     new_password: str = Field(max_length=1024)
 
 
+class PasswordChange(BaseModel):
+    model_config = _examples(
+        {"current_password": PASSWORD_EXAMPLE, "new_password": "Battery-Staple-97?"}
+    )
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024, description="checked against the password rules")
+
+
 class PasswordChanged(BaseModel):
     model_config = _examples({"status": "password_changed"})
     status: Literal["password_changed"] = "password_changed"

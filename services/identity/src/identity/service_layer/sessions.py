@@ -87,7 +87,7 @@ async def sign_in(ctx: Context, raw_email: str, password: str, client_ip: str) -
     stored = await ctx.accounts.by_email(email)
     password_hash = stored.account.password_hash if stored else None
     if not await ctx.verify_password(password_hash, password):
-        await _record_failure(ctx, stored, keys, client_ip)
+        await record_failure(ctx, stored, keys, client_ip)
         raise InvalidCredentials()
     assert stored is not None
     account = stored.account
@@ -104,7 +104,7 @@ async def sign_in(ctx: Context, raw_email: str, password: str, client_ip: str) -
     return session
 
 
-async def _record_failure(
+async def record_failure(
     ctx: Context, stored: StoredAccount | None, keys: list[tuple[str, str]], client_ip: str
 ) -> None:
     now = ctx.now()

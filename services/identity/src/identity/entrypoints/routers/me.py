@@ -1,4 +1,4 @@
-"""/v1/me: the signed-in user's account (profile, language, newsletter, deletion)."""
+"""/v1/me: the signed-in user's account (profile, language, password, newsletter, deletion)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from fastapi import APIRouter, Response, status
 from identity.domain.accounts import Account
 from identity.entrypoints.deps import ClientIp, ContextDep, CurrentAccount
 from identity.entrypoints.errors import problems
-from identity.entrypoints.schemas import Profile, ProfileChange
-from identity.service_layer import profile
+from identity.entrypoints.routers.sessions import tokens_body
+from identity.entrypoints.schemas import PasswordChange, Profile, ProfileChange, SessionTokens
+from identity.service_layer import password_change, profile
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 
@@ -70,3 +71,25 @@ async def subscribe(current: CurrentAccount, ctx: ContextDep, client_ip: ClientI
 async def unsubscribe(current: CurrentAccount, ctx: ContextDep, client_ip: ClientIp) -> Profile:
     user_id = current.account.user_id
     return profile_body(await profile.update_newsletter(ctx, user_id, False, client_ip))
+
+
+@router.put(
+    "/password",
+    summary="Change the password, giving the current one",
+    description=(
+        "Every session and access token ends, the owner is told by email, and the answer "
+        "carries a fresh session for this client. Wrong current passwords count against the "
+        "same budget as failed sign-ins: past it, `rate_limited` with `Retry-After`."
+    ),
+    responses=problems(
+        "not_authenticated", "current_password_wrong", "password_rejected", "rate_limited",
+        "conflict",
+    ),
+)  # fmt: skip
+async def put_password(
+    body: PasswordChange, current: CurrentAccount, ctx: ContextDep, client_ip: ClientIp
+) -> SessionTokens:
+    session = await password_change.change_password(
+        ctx, current, body.current_password, body.new_password, client_ip
+    )
+    return tokens_body(ctx, session)
