@@ -31,6 +31,7 @@ def dev_secrets(namespace: str = DEV_NAMESPACE) -> list[dict[str, Any]]:
     from portal_shared.sealing import generate_keypair
 
     notifier_private, notifier_public = generate_keypair()
+    sealing_private, sealing_public = generate_keypair()  # identity's: the notifier trusts it
     documents: list[dict[str, Any]] = []
     for service in SERVICES:
         # Hex passwords: URL-safe, since they end up inside MONGODB_URL and AMQP_URL.
@@ -51,11 +52,18 @@ def dev_secrets(namespace: str = DEV_NAMESPACE) -> list[dict[str, Any]]:
             {
                 "signing-key.pem": _ed25519_pem(),
                 "code-hmac.key": _random_base64(32),
+                "sealing.key": sealing_private,
                 "notifier-public.key": notifier_public,
             },
         )
     )
-    documents.append(_secret("notifier-keys", namespace, {"private.key": notifier_private}))
+    documents.append(
+        _secret(
+            "notifier-keys",
+            namespace,
+            {"private.key": notifier_private, "identity-public.keys": sealing_public},
+        )
+    )
     documents.append(
         _secret("catalog-keys", namespace, {"link-keys": f"dev1:{_random_base64(32)}"})
     )

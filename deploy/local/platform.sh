@@ -19,8 +19,12 @@ infra_env() {
 	# shellcheck disable=SC2046
 	eval "$("$REPO_ROOT/deploy/local/infra.sh" env)"
 	export PORTAL_ENV=development PORTAL_DATA_DIR="$LOCAL_DIR/data" HTTP_HOST=127.0.0.1
-	export IDENTITY_NOTIFIER_PUBLIC_KEY
+	# Each side's development key is made (once, under PORTAL_DATA_DIR) by its own command; the
+	# other side is told the public half: identity seals for the notifier's key, and the
+	# notifier opens only parts sealed with identity's key.
+	export IDENTITY_NOTIFIER_PUBLIC_KEY NOTIFIER_IDENTITY_PUBLIC_KEYS
 	IDENTITY_NOTIFIER_PUBLIC_KEY="$("$BIN/notifier" public-key)"
+	NOTIFIER_IDENTITY_PUBLIC_KEYS="$("$BIN/identity" sealing-public-key)"
 	export CATALOG_JWKS_URL="http://127.0.0.1:${PORT[identity]}/.well-known/jwks.json"
 	export TRANSCRIPT_JWKS_URL="$CATALOG_JWKS_URL"
 	export CATALOG_PUBLIC_BASE_URL="http://127.0.0.1:${PORT[catalog]}"

@@ -73,7 +73,9 @@ async def wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path
     raise SystemExit("identity not ready after 30 s")
 
 
-async def create_accounts(base: str, exchange: str, private_key: str, count: int) -> list[str]:
+async def create_accounts(
+    base: str, exchange: str, private_key: str, sealing_public: str, count: int
+) -> list[str]:
     connection = await aio_pika.connect_robust(AMQP_URL)
     codes: dict[str, str] = {}
     async with connection:
@@ -83,7 +85,8 @@ async def create_accounts(base: str, exchange: str, private_key: str, count: int
 
         async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             async with message.process():
-                opened = unseal(private_key, json.loads(message.body)["data"]["sealed"])
+                sealed = json.loads(message.body)["data"]["sealed"]
+                opened = unseal(private_key, [sealing_public], sealed)
                 codes[opened["email"]] = opened["code"]
 
         await queue.consume(on_message)
@@ -136,7 +139,8 @@ async def cleanup(database: str, exchange: str) -> None:
 
 async def main(clients: int, sign_ins: int) -> None:
     argon2 = argon2_verify_ms()
-    private_key, public_key = generate_keypair()
+    private_key, public_key = generate_keypair()  # the notifier's
+    sealing_private, sealing_public = generate_keypair()  # identity's
     suffix = uuid.uuid4().hex[:8]
     database, exchange, port = f"bench_identity_{suffix}", f"bench.events.{suffix}", free_port()
     base = f"http://127.0.0.1:{port}"
@@ -148,6 +152,7 @@ async def main(clients: int, sign_ins: int) -> None:
         "AMQP_EXCHANGE": exchange,
         "IDENTITY_MONGODB_DATABASE": database,
         "IDENTITY_NOTIFIER_PUBLIC_KEY": public_key,
+        "IDENTITY_SEALING_PRIVATE_KEY": sealing_private,
         "IDENTITY_REQUESTS_PER_CLIENT": "10000",
         "PORTAL_ENV": "development",
         "PORTAL_DATA_DIR": data_dir,
@@ -159,7 +164,7 @@ async def main(clients: int, sign_ins: int) -> None:
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         await wait_ready(base, process, log_path)
-        emails = await create_accounts(base, exchange, private_key, clients)
+        emails = await create_accounts(base, exchange, private_key, sealing_public, clients)
         latencies, elapsed = await drive(base, emails, sign_ins)
     finally:
         process.terminate()

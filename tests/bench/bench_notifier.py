@@ -35,10 +35,10 @@ import aio_pika  # noqa: E402
 import httpx  # noqa: E402
 from portal_shared.bus import Bus  # noqa: E402
 from portal_shared.logging import configure_logging  # noqa: E402
-from portal_shared.sealing import generate_keypair  # noqa: E402
 from pymongo import AsyncMongoClient  # noqa: E402
 
 from tests.integration.notifier.helpers import (  # noqa: E402
+    SealingKeys,
     free_port,
     remove_service,
     spare_mailpit,
@@ -63,7 +63,7 @@ def summary(name: str, latencies: list[float]) -> dict[str, Any]:
 
 
 async def start_notifier(
-    service: str, exchange: str, private_key: str, smtp_port: int, log_path: Path, args: Any
+    service: str, exchange: str, keys: SealingKeys, smtp_port: int, log_path: Path, args: Any
 ) -> tuple[asyncio.subprocess.Process, int]:
     http_port = free_port()
     env = {
@@ -75,7 +75,8 @@ async def start_notifier(
         "RETRY_DELAYS_MS": "[100, 200, 400]",  # JSON: the comma form fails from env
         "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "NOTIFIER_SERVICE_NAME": service,
-        "NOTIFIER_PRIVATE_KEY": private_key,
+        "NOTIFIER_PRIVATE_KEY": keys.notifier_private,
+        "NOTIFIER_IDENTITY_PUBLIC_KEYS": keys.identity_public,
         "NOTIFIER_SEND_CONCURRENCY": str(args.concurrency),
         "LOG_LEVEL": "info",
     }
@@ -110,7 +111,7 @@ async def _ready(port: int) -> bool:
 
 
 async def run_phase(
-    name: str, bus: Bus, deliveries: Any, public_key: str, count: int, rate: float | None
+    name: str, bus: Bus, deliveries: Any, keys: SealingKeys, count: int, rate: float | None
 ) -> tuple[dict[str, Any], list[datetime]]:
     ids = []
     started = time.monotonic()
@@ -118,7 +119,7 @@ async def run_phase(
         if rate:
             await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
         user_id = unique(f"bench-{name}")
-        cloudevent = user_registered(public_key, user_id=user_id, email=f"{user_id}@example.org")
+        cloudevent = user_registered(keys, user_id=user_id, email=f"{user_id}@example.org")
         await bus.publish(cloudevent)
         ids.append(cloudevent.id)
     await eventually(
@@ -162,7 +163,7 @@ def duplicate_windows(log_path: Path) -> dict[str, float]:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    private_key, public_key = generate_keypair()
+    keys = SealingKeys.generate()
     service, exchange = unique("bench-notifier"), unique("bench.events")
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URL, tz_aware=True)
     amqp = await aio_pika.connect_robust(AMQP_URL)
@@ -172,19 +173,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         async with spare_mailpit(options=["--max", str(4 * args.events)]) as mailpit:
             assert mailpit.smtp_port is not None
             process, _port = await start_notifier(
-                service, exchange, private_key, mailpit.smtp_port, log_path, args
+                service, exchange, keys, mailpit.smtp_port, log_path, args
             )
             try:
                 await bus.connect()
                 deliveries = mongo[service]["deliveries"]
                 results = []
-                paced, _ = await run_phase(
-                    "paced", bus, deliveries, public_key, args.events, args.rate
-                )
+                paced, _ = await run_phase("paced", bus, deliveries, keys, args.events, args.rate)
                 results.append({**paced, "rate_per_s": args.rate})
-                burst, sent_at = await run_phase(
-                    "burst", bus, deliveries, public_key, args.events, None
-                )
+                burst, sent_at = await run_phase("burst", bus, deliveries, keys, args.events, None)
                 results.append({**burst, "steady_emails_per_s": steady_throughput(sent_at)})
                 windows = duplicate_windows(log_path)
                 if args.keep_log:

@@ -97,7 +97,12 @@ def platform() -> Iterator[Platform]:
     for name in SERVICES:
         env[f"{name.upper()}_MONGODB_DATABASE"] = f"{run}_{name}".replace("-", "_")
     platform = Platform(env=env, ports=ports, data_dir=data_dir)
+    # As deploy/local/platform.sh does: each side makes its development key, the other side
+    # is given the public half.
     env["IDENTITY_NOTIFIER_PUBLIC_KEY"] = platform.run_cli("notifier", "public-key").strip()
+    env["NOTIFIER_IDENTITY_PUBLIC_KEYS"] = platform.run_cli(
+        "identity", "sealing-public-key"
+    ).strip()
     try:
         for name in SERVICES:
             log = (data_dir / f"{name}.log").open("wb")

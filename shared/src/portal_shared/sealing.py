@@ -1,23 +1,44 @@
-"""The part of an account event only the notifier may read: sealed with its public key.
+"""The part of an account event only the notifier may read, and only identity may write.
 
-A PyNaCl sealed box (X25519 + XSalsa20-Poly1305) encrypts to the notifier's public key with
-an ephemeral sender key, so every other subscriber sees opaque bytes: it can neither read the
-code and address nor forge a part the notifier would accept as coming from the producer of the
-event (the notifier additionally checks the sealed part names the event's user id).
+A PyNaCl ``Box`` (X25519 key agreement + XSalsa20-Poly1305, random 24-byte nonce) between the
+identity service's sealing private key and the notifier's public key. The part is
+``base64(nonce || ciphertext)``; the ciphertext carries a Poly1305 tag under the key the two
+parties agree on. So:
+
+- every other subscriber sees opaque bytes: it can neither read the code and address nor
+  change a single bit without the notifier refusing the part;
+- only a holder of identity's sealing private key (or of the notifier's own private key) can
+  make a part that the notifier opens with an accepted identity public key. Publishing to the
+  bus, or knowing both public keys, is not enough to forge one. (An anonymous ``SealedBox``,
+  used before, proved nothing about its sender: anyone could seal for the notifier's public
+  key.)
+- ``unseal`` tries each accepted sender key in order, so identity's key can be rotated: the
+  notifier accepts the new key and the previous one until no part sealed with the old one is
+  left (retries, parked messages).
+
+What it does not do: bind the part to one event. Someone able to publish to the bus can copy a
+genuine part into another event naming the same user; the notifier's check that the part names
+the event's ``user_id`` and its once-per-event-id delivery records limit that to re-sending
+identity's own content to the account's own address. Either key holder could have made a part
+(no non-repudiation), which is fine since only the notifier opens them.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from nacl.exceptions import CryptoError
-from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.public import Box, PrivateKey, PublicKey
+
+KEY_BYTES = 32
 
 
 class UnsealError(ValueError):
-    """The sealed part cannot be opened with this key or is not what it should be."""
+    """The sealed part cannot be opened with these keys or is not what it should be."""
 
 
 def generate_keypair() -> tuple[str, str]:
@@ -27,20 +48,51 @@ def generate_keypair() -> tuple[str, str]:
 
 
 def public_key_of(private_key_b64: str) -> str:
-    return _b64(bytes(PrivateKey(base64.b64decode(private_key_b64)).public_key))
+    """The public key of a base64 private key; ValueError (naming no key) if it is not one."""
+    return _b64(bytes(PrivateKey(key_bytes(private_key_b64)).public_key))
 
 
-def seal(public_key_b64: str, payload: dict[str, Any]) -> str:
-    box = SealedBox(PublicKey(base64.b64decode(public_key_b64)))
+def key_bytes(key_b64: str) -> bytes:
+    """Decode a base64 32-byte X25519 key; ValueError (never echoing the key) otherwise."""
+    try:
+        raw = base64.b64decode(key_b64, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise ValueError("not base64") from None
+    if len(raw) != KEY_BYTES:
+        raise ValueError(f"not a {KEY_BYTES}-byte key")
+    return raw
+
+
+def seal(sender_private_b64: str, recipient_public_b64: str, payload: dict[str, Any]) -> str:
+    """Encrypt and authenticate ``payload`` from the sender's key to the recipient's."""
+    box = Box(PrivateKey(key_bytes(sender_private_b64)), PublicKey(key_bytes(recipient_public_b64)))
     return _b64(box.encrypt(json.dumps(payload, separators=(",", ":")).encode()))
 
 
-def unseal(private_key_b64: str, sealed: str) -> dict[str, Any]:
+def unseal(
+    recipient_private_b64: str, sender_public_keys_b64: Sequence[str], sealed: str
+) -> dict[str, Any]:
+    """Open a part sealed for our key by one of the accepted sender keys (tried in order)."""
+    if isinstance(sender_public_keys_b64, str):  # a lone key would be tried letter by letter
+        raise TypeError("sender_public_keys_b64 must be a sequence of keys, not one string")
     try:
-        box = SealedBox(PrivateKey(base64.b64decode(private_key_b64)))
-        opened = json.loads(box.decrypt(base64.b64decode(sealed)))
-    except (CryptoError, ValueError, TypeError) as exc:
-        raise UnsealError("sealed part cannot be opened") from exc
+        private = PrivateKey(key_bytes(recipient_private_b64))
+        raw = base64.b64decode(sealed, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise UnsealError("sealed part cannot be opened: not base64") from None
+    plaintext = None
+    for sender in sender_public_keys_b64:
+        try:
+            plaintext = Box(private, PublicKey(key_bytes(sender))).decrypt(raw)
+        except (CryptoError, ValueError, TypeError):
+            continue
+        break
+    if plaintext is None:
+        raise UnsealError("sealed part cannot be opened with our key and an accepted sender key")
+    try:
+        opened = json.loads(plaintext)
+    except ValueError:
+        raise UnsealError("sealed part is not JSON") from None
     if not isinstance(opened, dict):
         raise UnsealError("sealed part is not an object")
     return opened

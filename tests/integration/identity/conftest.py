@@ -3,7 +3,7 @@
 ``identity_service(**overrides)`` starts the whole service (api + relay) in-process on its own
 database and exchange, binds a test queue to ``portal.identity.#`` and captures the JSON logs.
 Tests learn codes the way the notifier does: by unsealing the events' sealed part with the
-private key generated here.
+notifier private key generated here, accepting only the identity sealing key generated here.
 """
 
 from __future__ import annotations
@@ -153,7 +153,8 @@ def bearer(tokens: dict[str, Any] | str) -> dict[str, str]:
 async def _identity(
     mongo_client: Any, amqp: Any, exchange_name: str, **overrides: Any
 ) -> AsyncIterator[Harness]:
-    private_key, public_key = generate_keypair()
+    private_key, public_key = generate_keypair()  # the notifier's
+    sealing_private, sealing_public = generate_keypair()  # identity's
     database = unique("identity").replace("-", "_")
     settings = IdentitySettings(
         service_name=unique("identity"),
@@ -163,6 +164,7 @@ async def _identity(
         amqp_url=AMQP_URL,
         amqp_exchange=exchange_name,
         notifier_public_key=public_key,
+        sealing_private_key=sealing_private,
         code_hmac_key=base64.b64encode(os.urandom(32)).decode(),
         **{**DEFAULTS, **overrides},
     )
@@ -176,7 +178,7 @@ async def _identity(
             harness = Harness(app, client, clock, settings, private_key, logs)
             queue = await channel.declare_queue(exclusive=True, auto_delete=True)
             await queue.bind(exchange_name, routing_key="portal.identity.#")
-            await queue.consume(_collector(harness, private_key))
+            await queue.consume(_collector(harness, private_key, sealing_public))
             yield harness
     finally:
         await channel.queue_delete(f"{exchange_name}.archive")
@@ -184,14 +186,14 @@ async def _identity(
         await mongo_client.drop_database(database)
 
 
-def _collector(harness: Harness, private_key: str) -> Callable[..., Any]:
+def _collector(harness: Harness, private_key: str, sealing_public: str) -> Callable[..., Any]:
     async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         async with message.process():
             cloudevent = parse_cloudevent(message.body)
             if any(r.cloudevent.id == cloudevent.id for r in harness.received):
                 return  # at-least-once delivery: a consumer's inbox drops the duplicate too
             sealed = cloudevent.data.get("sealed")
-            opened = unseal(private_key, sealed) if sealed else None
+            opened = unseal(private_key, [sealing_public], sealed) if sealed else None
             harness.received.append(Received(cloudevent, message.body, opened))
 
     return on_message

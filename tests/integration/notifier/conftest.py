@@ -1,4 +1,4 @@
-"""Fixtures for the notifier's integration tests: a test keypair and throwaway services."""
+"""Fixtures for the notifier's integration tests: test keys and throwaway services."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from portal_shared.sealing import generate_keypair
 
-from tests.integration.notifier.helpers import remove_service
+from tests.integration.notifier.helpers import SealingKeys, remove_service
 from tests.support.infra import unique
 
 
 @pytest.fixture(scope="session")
-def keypair() -> tuple[str, str]:
-    """(private, public): the notifier opens with the first what tests seal with the second."""
-    return generate_keypair()
+def keys() -> SealingKeys:
+    """The notifier's keypair and identity's sealing keypair; tests seal as identity does."""
+    return SealingKeys.generate()
 
 
 @pytest.fixture

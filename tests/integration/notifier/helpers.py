@@ -18,7 +18,7 @@ from notifier.bootstrap import build_app
 from notifier.settings import NotifierSettings
 from portal_shared.events import identity as events
 from portal_shared.events.base import CloudEvent, Event, envelope
-from portal_shared.sealing import seal
+from portal_shared.sealing import generate_keypair, seal
 from pymongo import AsyncMongoClient
 
 from tests.support.infra import AMQP_URL, MAILPIT_API_URL, MONGODB_URL, SMTP_URL, eventually
@@ -28,8 +28,25 @@ RETRY_DELAYS_MS = [100, 200, 400]
 QUEUE_SUFFIXES = ("events", "parking", *(f"retry.{ms}ms" for ms in RETRY_DELAYS_MS))
 
 
+@dataclass(frozen=True)
+class SealingKeys:
+    """The notifier's keypair and identity's sealing keypair, as the two services hold them."""
+
+    notifier_private: str
+    notifier_public: str
+    identity_private: str
+    identity_public: str
+
+    @classmethod
+    def generate(cls) -> SealingKeys:
+        return cls(*generate_keypair(), *generate_keypair())
+
+    def __repr__(self) -> str:  # never the private keys in a failing test's output
+        return f"SealingKeys(notifier_public={self.notifier_public!r}, identity_public=...)"
+
+
 def notifier_settings(
-    service: str, exchange: str, private_key: str, **overrides: Any
+    service: str, exchange: str, keys: SealingKeys, **overrides: Any
 ) -> NotifierSettings:
     values: dict[str, Any] = {
         "service_name": service,
@@ -41,7 +58,8 @@ def notifier_settings(
         "smtp_quick_retries": 1,
         "smtp_quick_retry_delay_ms": 50,
         "smtp_timeout_seconds": 5,
-        "private_key": private_key,
+        "private_key": keys.notifier_private,
+        "identity_public_keys": keys.identity_public,
         **overrides,
     }
     return NotifierSettings(**values)
@@ -62,15 +80,24 @@ async def remove_service(
             await channel.queue_delete(f"{service}.{suffix}")
 
 
-def sealed_for(public_key: str, user_id: str, email: str, code: str | None = None) -> str:
-    private: dict[str, Any] = {"user_id": user_id, "email": email}
+def sealed_for(
+    keys: SealingKeys,
+    user_id: str,
+    email: str,
+    code: str | None = None,
+    *,
+    by: str | None = None,
+    **extra: str,
+) -> str:
+    """The part identity seals (or, with ``by``, someone else's private key seals)."""
+    private: dict[str, Any] = {"user_id": user_id, "email": email, **extra}
     if code is not None:
         private["code"] = code
-    return seal(public_key, private)
+    return seal(by or keys.identity_private, keys.notifier_public, private)
 
 
 def user_registered(
-    public_key: str,
+    keys: SealingKeys,
     *,
     user_id: str,
     email: str,
@@ -78,6 +105,7 @@ def user_registered(
     expires_in: timedelta = timedelta(minutes=30),
     sealed_user_id: str | None = None,
     language: str = "en",
+    sealed: str | None = None,
 ) -> CloudEvent:
     now = datetime.now(UTC)
     event = events.UserRegistered(
@@ -87,17 +115,19 @@ def user_registered(
         newsletter=False,
         registered_at=now,
         code_expires_at=now + expires_in,
-        sealed=sealed_for(public_key, sealed_user_id or user_id, email, code),
+        sealed=sealed or sealed_for(keys, sealed_user_id or user_id, email, code),
     )
     return identity_envelope(event, user_id)
 
 
-def newsletter_subscribed(public_key: str, *, user_id: str, email: str) -> CloudEvent:
+def newsletter_subscribed(
+    keys: SealingKeys, *, user_id: str, email: str, token: str = "tok_9Zx"
+) -> CloudEvent:
     event = events.NewsletterSubscribed(
         user_id=user_id,
         account_version=3,
         language="fr",
-        sealed=sealed_for(public_key, user_id, email),
+        sealed=sealed_for(keys, user_id, email, unsubscribe_token=token),
     )
     return identity_envelope(event, user_id)
 

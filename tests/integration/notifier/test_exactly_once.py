@@ -11,6 +11,7 @@ from portal_shared.inbox import Inbox
 from portal_shared.metrics import EVENTS_CONSUMED
 
 from tests.integration.notifier.helpers import (
+    SealingKeys,
     notifier_app,
     notifier_settings,
     spare_mailpit,
@@ -23,18 +24,17 @@ pytestmark = pytest.mark.integration
 
 
 async def test_two_replicas_send_exactly_one_email_per_event(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
     service = service_name()
     async with spare_mailpit() as mailpit:
         settings = notifier_settings(
-            service, exchange_name, private, smtp_url=f"smtp://127.0.0.1:{mailpit.smtp_port}"
+            service, exchange_name, keys, smtp_url=f"smtp://127.0.0.1:{mailpit.smtp_port}"
         )
         first, second = notifier_app(settings), notifier_app(settings)
         publisher = await make_bus(unique("identity"))
         cloudevents = [
-            user_registered(public, user_id=f"usr-{n}", email=f"user{n}@example.org")
+            user_registered(keys, user_id=f"usr-{n}", email=f"user{n}@example.org")
             for n in range(20)
         ]
         async with running(first), running(second):
@@ -55,19 +55,18 @@ async def test_two_replicas_send_exactly_one_email_per_event(
 
 
 async def test_live_claim_of_another_sender_is_waited_for_then_taken_over(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
     """A sender holds the event's record (lease live): nothing is sent and the event is
     retried; once its lease runs out (it died mid-send), the email is sent by us."""
-    private, public = keypair
     service = service_name()
     async with spare_mailpit() as mailpit:
         settings = notifier_settings(
-            service, exchange_name, private, smtp_url=f"smtp://127.0.0.1:{mailpit.smtp_port}"
+            service, exchange_name, keys, smtp_url=f"smtp://127.0.0.1:{mailpit.smtp_port}"
         )
         app = notifier_app(settings)
         publisher = await make_bus(unique("identity"))
-        cloudevent = user_registered(public, user_id=unique("usr"), email="late@example.org")
+        cloudevent = user_registered(keys, user_id=unique("usr"), email="late@example.org")
         retried = EVENTS_CONSUMED.labels(service, cloudevent.type, "retried")
         now = datetime.now(UTC)
         async with running(app):
@@ -104,17 +103,16 @@ async def test_live_claim_of_another_sender_is_waited_for_then_taken_over(
 
 
 async def test_event_whose_record_is_final_sends_nothing(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
     async with spare_mailpit() as mailpit:
         settings = notifier_settings(
-            service_name(), exchange_name, private, smtp_url=f"smtp://127.0.0.1:{mailpit.smtp_port}"
+            service_name(), exchange_name, keys, smtp_url=f"smtp://127.0.0.1:{mailpit.smtp_port}"
         )
         app = notifier_app(settings)
         publisher = await make_bus(unique("identity"))
-        cloudevent = user_registered(public, user_id=unique("usr"), email="done@example.org")
-        control = user_registered(public, user_id=unique("usr"), email="control@example.org")
+        cloudevent = user_registered(keys, user_id=unique("usr"), email="done@example.org")
+        control = user_registered(keys, user_id=unique("usr"), email="control@example.org")
         now = datetime.now(UTC)
         async with running(app):
             await runtime_of(app).db["deliveries"].insert_one(

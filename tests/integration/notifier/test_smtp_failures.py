@@ -8,6 +8,7 @@ import pytest
 
 from tests.integration.notifier.helpers import (
     Mailpit,
+    SealingKeys,
     free_port,
     notifier_app,
     notifier_settings,
@@ -22,21 +23,20 @@ pytestmark = pytest.mark.integration
 
 
 async def test_email_is_sent_once_the_smtp_server_is_back(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
     port = free_port()  # nothing listens here yet: connection refused
     settings = notifier_settings(
         service_name(),
         exchange_name,
-        private,
+        keys,
         smtp_url=f"smtp://127.0.0.1:{port}",
         max_handling_attempts=1000,  # keep retrying for as long as the test needs
     )
     app = notifier_app(settings)
     publisher = await make_bus(unique("identity"))
     user_id = unique("usr")
-    cloudevent = user_registered(public, user_id=user_id, email=f"{user_id}@example.org")
+    cloudevent = user_registered(keys, user_id=user_id, email=f"{user_id}@example.org")
     async with running(app) as client:
         await publisher.publish(cloudevent)
         deliveries = runtime_of(app).db["deliveries"]
@@ -63,18 +63,17 @@ async def test_email_is_sent_once_the_smtp_server_is_back(
 
 
 async def test_refused_recipient_is_recorded_failed_and_parked(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any, amqp: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any, amqp: Any
 ) -> None:
-    private, public = keypair
     service = service_name()
     async with spare_mailpit(options=["--smtp-allowed-recipients", "^accepted"]) as mailpit:
         port = mailpit.smtp_port
         app = notifier_app(
-            notifier_settings(service, exchange_name, private, smtp_url=f"smtp://127.0.0.1:{port}")
+            notifier_settings(service, exchange_name, keys, smtp_url=f"smtp://127.0.0.1:{port}")
         )
         publisher = await make_bus(unique("identity"))
-        refused = user_registered(public, user_id=unique("usr"), email="refused@example.org")
-        accepted = user_registered(public, user_id=unique("usr"), email="accepted@example.org")
+        refused = user_registered(keys, user_id=unique("usr"), email="refused@example.org")
+        accepted = user_registered(keys, user_id=unique("usr"), email="accepted@example.org")
         async with running(app):
             await publisher.publish(refused)
             await publisher.publish(accepted)

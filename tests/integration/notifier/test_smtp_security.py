@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.integration.notifier.helpers import (
+    SealingKeys,
     notifier_app,
     notifier_settings,
     parked_messages,
@@ -72,25 +73,24 @@ def tls_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_starttls_and_authentication_with_the_password_from_a_file(
     make_bus: Any,
     exchange_name: str,
-    keypair: tuple[str, str],
+    keys: SealingKeys,
     service_name: Any,
     tls_files: list[str],
     tmp_path: Path,
 ) -> None:
-    private, public = keypair
     password_file = tmp_path / "smtp_password"
     password_file.write_text(PASSWORD + "\n")
     async with spare_mailpit(options=[*tls_files, "--smtp-require-starttls"]) as mailpit:
         settings = notifier_settings(
             service_name(),
             exchange_name,
-            private,
+            keys,
             smtp_url=f"smtp://{USER}:stale-password@127.0.0.1:{mailpit.smtp_port}",
             smtp_starttls=True,
             smtp_password_file=password_file,  # wins over the URL's
         )
         publisher = await make_bus(unique("identity"))
-        cloudevent = user_registered(public, user_id=unique("usr"), email="tls@example.org")
+        cloudevent = user_registered(keys, user_id=unique("usr"), email="tls@example.org")
         async with running(notifier_app(settings)):
             await publisher.publish(cloudevent)
             email = await mailpit.one_message_for(cloudevent.id)
@@ -98,18 +98,17 @@ async def test_starttls_and_authentication_with_the_password_from_a_file(
 
 
 async def test_implicit_tls_with_credentials_in_the_url(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any, tls_files: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any, tls_files: Any
 ) -> None:
-    private, public = keypair
     async with spare_mailpit(options=[*tls_files, "--smtp-require-tls"]) as mailpit:
         settings = notifier_settings(
             service_name(),
             exchange_name,
-            private,
+            keys,
             smtp_url=f"smtps://{USER}:s3cret%3Apass%40word@127.0.0.1:{mailpit.smtp_port}",
         )
         publisher = await make_bus(unique("identity"))
-        cloudevent = user_registered(public, user_id=unique("usr"), email="smtps@example.org")
+        cloudevent = user_registered(keys, user_id=unique("usr"), email="smtps@example.org")
         async with running(notifier_app(settings)):
             await publisher.publish(cloudevent)
             await mailpit.one_message_for(cloudevent.id)
@@ -118,14 +117,13 @@ async def test_implicit_tls_with_credentials_in_the_url(
 async def test_missing_or_wrong_credentials_are_temporary_and_never_send(
     make_bus: Any,
     exchange_name: str,
-    keypair: tuple[str, str],
+    keys: SealingKeys,
     service_name: Any,
     tls_files: list[str],
     amqp: Any,
 ) -> None:
     """Our account's problem, not the email's: retried (never parked as a 5xx would be) until
     the attempts run out; then parked with the reason, and the password is nowhere."""
-    private, public = keypair
     anonymous_service, wrong_service = service_name(), service_name()
     async with spare_mailpit(options=[*tls_files, "--smtp-require-starttls"]) as mailpit:
         port = mailpit.smtp_port
@@ -133,7 +131,7 @@ async def test_missing_or_wrong_credentials_are_temporary_and_never_send(
             notifier_settings(
                 anonymous_service,
                 exchange_name,
-                private,
+                keys,
                 smtp_url=f"smtp://127.0.0.1:{port}",
                 max_handling_attempts=1000,
             )
@@ -142,13 +140,13 @@ async def test_missing_or_wrong_credentials_are_temporary_and_never_send(
             notifier_settings(
                 wrong_service,
                 exchange_name,
-                private,
+                keys,
                 smtp_url=f"smtp://{USER}:not-the-password@127.0.0.1:{port}",
                 max_handling_attempts=1,
             )
         )
         publisher = await make_bus(unique("identity"))
-        cloudevent = user_registered(public, user_id=unique("usr"), email="auth@example.org")
+        cloudevent = user_registered(keys, user_id=unique("usr"), email="auth@example.org")
         async with running(anonymous), running(wrong):
             await publisher.publish(cloudevent)  # both services' queues get it
             pending = await eventually(

@@ -126,6 +126,8 @@ def test_every_secret_read_in_prod_comes_from_an_external_secret(prod_docs):
 def test_every_secret_read_in_dev_comes_from_the_dev_script(dev_docs, dev_secrets_module):
     needed = secret_references(dev_docs) - operator_written_secrets(dev_docs)
     assert ("notifier-keys", "private.key") in needed
+    assert ("notifier-keys", "identity-public.keys") in needed
+    assert ("identity-keys", "sealing.key") in needed
     assert needed - provided_by_dev_script(dev_secrets_module) == set()
 
 
@@ -150,6 +152,8 @@ def test_dev_secrets_are_valid_fresh_and_url_safe(dev_secrets_module):
     )
     assert len(base64.b64decode(identity["code-hmac.key"], validate=True)) == 32
     assert public_key_of(notifier["private.key"]) == identity["notifier-public.key"]
+    assert public_key_of(identity["sealing.key"]) == notifier["identity-public.keys"]
+    assert identity["sealing.key"] != second["identity-keys"]["sealing.key"]
     kid, _, material = first["catalog-keys"]["link-keys"].partition(":")
     assert kid and len(base64.b64decode(material, validate=True)) == 32
     for name, values in first.items():

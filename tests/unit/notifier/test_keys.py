@@ -1,13 +1,21 @@
-"""Where the notifier's private key comes from."""
+"""Where the notifier's private key and identity's sealing public keys come from."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
-from notifier.keys import MissingPrivateKey, resolve_private_key
+from notifier.keys import (
+    MissingIdentityKeys,
+    MissingPrivateKey,
+    resolve_identity_public_keys,
+    resolve_private_key,
+)
 from notifier.settings import NotifierSettings
 from portal_shared.sealing import generate_keypair, public_key_of, seal, unseal
+
+IDENTITY_PRIVATE, IDENTITY_PUBLIC = generate_keypair()
 
 
 def settings(tmp_path: Path, **values: object) -> NotifierSettings:
@@ -34,8 +42,8 @@ def test_development_key_is_created_once_and_kept(tmp_path: Path) -> None:
     again = resolve_private_key(settings(tmp_path))
     assert first == again
     assert (tmp_path / "notifier_dev_key").stat().st_mode & 0o777 == 0o600
-    sealed = seal(public_key_of(first), {"user_id": "u"})
-    assert unseal(again, sealed) == {"user_id": "u"}
+    sealed = seal(IDENTITY_PRIVATE, public_key_of(first), {"user_id": "u"})
+    assert unseal(again, [IDENTITY_PUBLIC], sealed) == {"user_id": "u"}
 
 
 def test_no_key_outside_development_fails_fast(tmp_path: Path) -> None:
@@ -66,8 +74,11 @@ def test_key_from_the_environment_opens_what_identity_sealed(
     private, public = generate_keypair()
     monkeypatch.setenv("NOTIFIER_PRIVATE_KEY", private)
     monkeypatch.setenv("PORTAL_ENV", "production")
-    key = resolve_private_key(NotifierSettings(data_dir=tmp_path))  # type: ignore[call-arg]
-    assert unseal(key, seal(public, {"user_id": "u", "code": "483920"}))["code"] == "483920"
+    monkeypatch.setenv("NOTIFIER_IDENTITY_PUBLIC_KEYS", IDENTITY_PUBLIC)
+    loaded = NotifierSettings(data_dir=tmp_path)  # type: ignore[call-arg]
+    key, senders = resolve_private_key(loaded), resolve_identity_public_keys(loaded)
+    sealed = seal(IDENTITY_PRIVATE, public, {"user_id": "u", "code": "483920"})
+    assert unseal(key, senders, sealed)["code"] == "483920"
 
 
 def test_key_file_from_the_environment_wins(
@@ -81,4 +92,49 @@ def test_key_file_from_the_environment_wins(
     monkeypatch.setenv("PORTAL_ENV", "production")
     key = resolve_private_key(NotifierSettings(data_dir=tmp_path))  # type: ignore[call-arg]
     assert key == in_file
-    assert unseal(key, seal(public, {"user_id": "u"})) == {"user_id": "u"}
+    sealed = seal(IDENTITY_PRIVATE, public, {"user_id": "u"})
+    assert unseal(key, [IDENTITY_PUBLIC], sealed) == {"user_id": "u"}
+
+
+def test_identity_keys_are_read_in_order_without_duplicates(tmp_path: Path) -> None:
+    _, previous = generate_keypair()
+    keys = resolve_identity_public_keys(
+        settings(tmp_path, identity_public_keys=f" {IDENTITY_PUBLIC}, {previous},{IDENTITY_PUBLIC}")
+    )
+    assert keys == (IDENTITY_PUBLIC, previous)
+
+
+def test_identity_keys_file_wins_and_may_hold_one_key_per_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, previous = generate_keypair()
+    (tmp_path / "identity.keys").write_text(f"{IDENTITY_PUBLIC}\n{previous}\n")
+    _, ignored = generate_keypair()
+    monkeypatch.setenv("NOTIFIER_IDENTITY_PUBLIC_KEYS", ignored)
+    monkeypatch.setenv("NOTIFIER_IDENTITY_PUBLIC_KEYS_FILE", str(tmp_path / "identity.keys"))
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    loaded = NotifierSettings(data_dir=tmp_path)  # type: ignore[call-arg]
+    assert resolve_identity_public_keys(loaded) == (IDENTITY_PUBLIC, previous)
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_identity_keys_are_required_everywhere_and_never_made_up(
+    tmp_path: Path, environment: str
+) -> None:
+    for missing in (None, "", " , "):
+        with pytest.raises(MissingIdentityKeys, match="identity sealing-public-key"):
+            resolve_identity_public_keys(
+                settings(tmp_path, environment=environment, identity_public_keys=missing)
+            )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_invalid_identity_key_is_refused_naming_its_position_only(tmp_path: Path) -> None:
+    with pytest.raises(MissingIdentityKeys, match="key 2 is not") as raised:
+        resolve_identity_public_keys(
+            settings(tmp_path, identity_public_keys=f"{IDENTITY_PUBLIC},s3cret-nonsense")
+        )
+    assert "s3cret" not in str(raised.value)
+    too_long = base64.b64encode(b"k" * 33).decode()
+    with pytest.raises(MissingIdentityKeys, match=r"key 1 is not .* \(not a 32-byte key\)"):
+        resolve_identity_public_keys(settings(tmp_path, identity_public_keys=too_long))

@@ -23,6 +23,7 @@ from portal_shared.sealing import generate_keypair, seal
 from structlog.testing import capture_logs
 
 PRIVATE, PUBLIC = generate_keypair()
+IDENTITY_PRIVATE, IDENTITY_PUBLIC = generate_keypair()  # identity's sealing key
 START = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 IDENTITY = MailIdentity(
     from_address="no-reply@multimedia.example.org",
@@ -30,7 +31,7 @@ IDENTITY = MailIdentity(
     reply_to="support@multimedia.example.org",
     message_id_domain="multimedia.example.org",
     site_url="https://multimedia.example.org/",
-    unsubscribe_url_template="https://multimedia.example.org/u?user={user_id}",
+    unsubscribe_url_template="https://multimedia.example.org/u?user={user_id}&token={token}",
 )
 
 
@@ -94,6 +95,7 @@ def make(
     deliveries = deliveries or FakeDeliveries()
     notifier = Notifier(
         private_key=PRIVATE,
+        identity_public_keys=(IDENTITY_PUBLIC,),
         identity=IDENTITY,
         deliveries=deliveries,  # type: ignore[arg-type]
         deleted_accounts=options.pop("deleted", FakeDeleted()),  # type: ignore[arg-type]
@@ -106,7 +108,12 @@ def make(
     return notifier, deliveries
 
 
-def registered(*, expires_in: timedelta = timedelta(minutes=30), sealed_user: str = "usr_1"):
+def registered(
+    *,
+    expires_in: timedelta = timedelta(minutes=30),
+    sealed_user: str = "usr_1",
+    sealed_by: str = IDENTITY_PRIVATE,
+):
     event = events.UserRegistered(
         user_id="usr_1",
         account_version=1,
@@ -115,7 +122,9 @@ def registered(*, expires_in: timedelta = timedelta(minutes=30), sealed_user: st
         registered_at=START,
         code_expires_at=START + expires_in,
         sealed=seal(
-            PUBLIC, {"user_id": sealed_user, "email": "jane@example.org", "code": "K3M9Q2"}
+            sealed_by,
+            PUBLIC,
+            {"user_id": sealed_user, "email": "jane@example.org", "code": "K3M9Q2"},
         ),
     )
     return event, envelope(event, source="/identity", time=START)
@@ -222,6 +231,27 @@ async def test_sealed_part_for_another_key_is_parked() -> None:
     event, cloudevent = registered()
     with pytest.raises(PermanentHandlingError, match="cannot be opened"):
         await notifier.on_mail_event(event, cloudevent)
+
+
+async def test_sealed_part_from_an_unaccepted_sender_is_parked_before_any_claim() -> None:
+    sender = ScriptedSender()
+    notifier, deliveries = make(sender)
+    intruder_private, _ = generate_keypair()  # a bus writer knowing our public key
+    event, cloudevent = registered(sealed_by=intruder_private)
+    with pytest.raises(PermanentHandlingError, match="accepted identity key") as raised:
+        await notifier.on_mail_event(event, cloudevent)
+    assert deliveries.claims == [] and sender.calls == 0
+    assert PRIVATE not in str(raised.value) and IDENTITY_PUBLIC not in str(raised.value)
+
+
+async def test_previous_identity_key_still_opens_during_a_rotation() -> None:
+    sender = ScriptedSender()
+    notifier, deliveries = make(sender)
+    _new_private, new_public = generate_keypair()
+    notifier.identity_public_keys = (new_public, IDENTITY_PUBLIC)
+    event, cloudevent = registered()  # sealed with the previous key
+    await notifier.on_mail_event(event, cloudevent)
+    assert deliveries.finished[cloudevent.id]["status"] == "sent" and sender.calls == 1
 
 
 async def test_final_record_means_nothing_to_do() -> None:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from portal_shared.events import ALL_EVENTS, MalformedEvent, decode_data, envelope, parse_cloudevent
 from portal_shared.events.identity import UserVerified
-from portal_shared.sealing import UnsealError, generate_keypair, seal, unseal
 
 
 def verified() -> UserVerified:
@@ -85,16 +84,6 @@ def test_every_event_type_is_versioned_and_unique() -> None:
     types = [model.event_type() for model in ALL_EVENTS]
     assert len(types) == len(set(types))
     assert all(t.startswith("portal.") and t.rsplit(".", 1)[1].startswith("v") for t in types)
-
-
-def test_sealed_part_only_opens_with_the_notifier_key() -> None:
-    private, public = generate_keypair()
-    other_private, _ = generate_keypair()
-    sealed = seal(public, {"email": "a@b.org", "code": "123456"})
-    assert "123456" not in sealed and "a@b.org" not in sealed
-    assert unseal(private, sealed) == {"email": "a@b.org", "code": "123456"}
-    with pytest.raises(UnsealError):
-        unseal(other_private, sealed)
 
 
 def test_settings_read_lists_as_comma_separated_or_json(monkeypatch: pytest.MonkeyPatch) -> None:

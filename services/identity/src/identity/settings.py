@@ -1,8 +1,9 @@
 """The identity service's settings: shared infrastructure (unprefixed) plus ``IDENTITY_...``.
 
 Every limit is configurable so tests can make windows and counts small. Secrets (signing keys,
-the code HMAC key, the notifier's public key) come as value-or-file pairs and are resolved in
-``identity.adapters.keys`` at start-up, never here (no I/O at import or construction).
+the code HMAC key, the sealing key, the notifier's public key) come as value-or-file pairs and
+are resolved in ``identity.adapters.keys`` at start-up, never here (no I/O at import or
+construction).
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ class IdentitySettings(ServiceSettings):
     previous_signing_key_file: Path | None = None
     code_hmac_key: SecretStr | None = Field(None, description="keyed hash of codes, >= 32 bytes")
     code_hmac_key_file: Path | None = None
+    sealing_private_key: SecretStr | None = Field(
+        None,
+        description="base64 X25519 key authenticating the sealed parts to the notifier"
+        " (`identity sealing-public-key` prints its public key)",
+    )
+    sealing_private_key_file: Path | None = None
     notifier_public_key: str | None = Field(
         None, description="base64 X25519 key sealing addresses and codes (`notifier public-key`)"
     )

@@ -1,4 +1,4 @@
-"""Wiring the notifier: settings -> key, SMTP, repositories, handlers -> a service app."""
+"""Wiring the notifier: settings -> keys, SMTP, repositories, handlers -> a service app."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from notifier.adapters.deliveries import DeletedAccounts, DeliveryRepository
 from notifier.adapters.smtp import SmtpSender, parse_smtp_url
 from notifier.entrypoints import api
 from notifier.handlers import Notifier, build_registry
-from notifier.keys import resolve_private_key
+from notifier.keys import resolve_identity_public_keys, resolve_private_key
 from notifier.settings import NotifierSettings
 
 DESCRIPTION = """Sends the account emails (verification and reset codes, password changed,
@@ -61,6 +61,7 @@ def _consumer_wiring(
     )
     notifier = Notifier(
         private_key=resolve_private_key(settings),
+        identity_public_keys=resolve_identity_public_keys(settings),
         identity=settings.mail_identity,
         deliveries=deliveries,
         deleted_accounts=DeletedAccounts(runtime.db["deleted_accounts"]),

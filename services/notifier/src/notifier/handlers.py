@@ -1,8 +1,9 @@
 """What the notifier does with each account event: one email per event, exactly once.
 
-For an event asking for an email: open the sealed part (and check it names the event's user),
-claim the event's delivery record, then skip (account deleted, code expired), fail (cannot be
-rendered, SMTP 5xx) or send and record ``sent``. Temporary SMTP failures are retried a few
+For an event asking for an email: open the sealed part (it must be sealed with one of identity's
+accepted keys, see ``portal_shared.sealing``) and check it names the event's user, claim the
+event's delivery record, then skip (account deleted, code expired), fail (cannot be rendered,
+SMTP 5xx) or send and record ``sent``. Temporary SMTP failures are retried a few
 times in-process, then handed back to the bus (raise), which redelivers the event later with
 growing delays. See ``notifier.domain.delivery`` for the record's states.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -69,7 +70,8 @@ class _SendFailed(Exception):
 
 @dataclass
 class Notifier:
-    private_key: str
+    private_key: str = field(repr=False)
+    identity_public_keys: tuple[str, ...]
     identity: MailIdentity
     deliveries: DeliveryRepository
     deleted_accounts: DeletedAccounts
@@ -120,10 +122,13 @@ class Notifier:
 
     def _open_sealed(self, event: Any, kind: MailKind) -> dict[str, Any]:
         try:
-            private = unseal(self.private_key, event.sealed)
+            private = unseal(self.private_key, self.identity_public_keys, event.sealed)
         except UnsealError:
             EMAILS.labels(kind.value, "rejected").inc()
-            raise PermanentHandlingError("sealed part cannot be opened with our key") from None
+            raise PermanentHandlingError(
+                "sealed part cannot be opened with our key and an accepted identity key:"
+                " forged, tampered with or misrouted"
+            ) from None
         if private.get("user_id") != event.user_id:
             EMAILS.labels(kind.value, "rejected").inc()
             raise PermanentHandlingError("sealed part names another user: forged or misrouted")

@@ -28,6 +28,14 @@ class NotifierSettings(ServiceSettings):
         None, description="base64 X25519 private key opening the events' sealed part"
     )
     private_key_file: Path | None = Field(None, description="file holding the private key")
+    identity_public_keys: str | None = Field(
+        None,
+        description="base64 X25519 public keys of identity's sealing key, comma-separated,"
+        " current first (`identity sealing-public-key`); a part sealed with another is refused",
+    )
+    identity_public_keys_file: Path | None = Field(
+        None, description="file holding them (commas or one per line)"
+    )
 
     smtp_url: str = Field(
         "smtp://127.0.0.1:1025", validation_alias=AliasChoices("SMTP_URL", "smtp_url")
@@ -54,7 +62,7 @@ class NotifierSettings(ServiceSettings):
     message_id_domain: str = "multimedia.example.org"
     site_url: str = "https://multimedia.example.org/"
     unsubscribe_url_template: str = (
-        "https://multimedia.example.org/newsletter/unsubscribe?user={user_id}"
+        "https://multimedia.example.org/newsletter/unsubscribe?user={user_id}&token={token}"
     )
 
     @property

@@ -1,8 +1,8 @@
 """Events of the identity service.
 
 Other systems subscribe to these, so they carry no secret in clear: the recipient's address
-and any code travel only in ``sealed``, a part sealed for the notifier (see
-``portal_shared.sealing``) holding ``{"user_id", "email", "code"?}``.
+and any code travel only in ``sealed``, a part identity seals for the notifier with its own
+sealing key (see ``portal_shared.sealing``) holding ``{"user_id", "email", "code"?}``.
 
 ``account_version`` grows by one with every change of an account, so consumers can order
 events of one account that arrive out of order.

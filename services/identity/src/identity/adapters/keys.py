@@ -1,10 +1,12 @@
 """The identity service's secrets, resolved at start-up from settings (value or file).
 
-In development (and tests) a missing signing key or code HMAC key is generated once and kept
-under ``<data_dir>/identity/`` so tokens and codes survive restarts; anywhere else a missing
-secret stops the start with a clear message. The notifier's public key is never generated:
-without the matching private key no email could be read, so it is always required
-(``notifier public-key`` prints it).
+In development (and tests) a missing signing key, code HMAC key or sealing key is generated
+once and kept under ``<data_dir>/identity/`` so tokens, codes and the notifier's trust survive
+restarts; anywhere else a missing secret stops the start with a clear message. The notifier's
+public key is never generated: without the matching private key no email could be read, so it
+is always required (``notifier public-key`` prints it). The sealing key authenticates the
+sealed parts to the notifier, which opens only parts sealed with a key it accepts
+(``identity sealing-public-key`` prints the public key to give it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from portal_shared.logging import get_logger
+from portal_shared.sealing import generate_keypair, key_bytes, public_key_of
 from portal_shared.settings import read_secret
 from pydantic import SecretStr
 
@@ -37,6 +40,7 @@ class MissingSecret(RuntimeError):
 class IdentitySecrets:
     keys: KeySet
     code_key: bytes = field(repr=False)
+    sealing_key: str = field(repr=False)
     notifier_public_key: str
 
 
@@ -44,6 +48,7 @@ def resolve_secrets(settings: IdentitySettings) -> IdentitySecrets:
     return IdentitySecrets(
         keys=_key_set(settings),
         code_key=_code_key(settings),
+        sealing_key=resolve_sealing_key(settings),
         notifier_public_key=_notifier_public_key(settings),
     )
 
@@ -92,6 +97,30 @@ def _code_key(settings: IdentitySettings) -> bytes:
     return key
 
 
+def resolve_sealing_key(settings: IdentitySettings) -> str:
+    """The base64 X25519 private key identity seals the notifier's parts with, validated."""
+    configured = read_secret(
+        _value(settings.sealing_private_key), settings.sealing_private_key_file
+    )
+    if not configured:
+        if not settings.is_development:
+            raise MissingSecret(
+                "set IDENTITY_SEALING_PRIVATE_KEY or IDENTITY_SEALING_PRIVATE_KEY_FILE (a base64"
+                " X25519 private key; `identity sealing-public-key` prints its public key for"
+                " the notifier's NOTIFIER_IDENTITY_PUBLIC_KEYS)"
+            )
+        configured = _dev_secret(
+            settings.dev_key_dir / "sealing.key", lambda: generate_keypair()[0]
+        )
+    try:
+        public_key_of(configured)
+    except ValueError:  # the message must not echo the key
+        raise MissingSecret(
+            "IDENTITY_SEALING_PRIVATE_KEY is not a base64 32-byte X25519 private key"
+        ) from None
+    return configured
+
+
 def _notifier_public_key(settings: IdentitySettings) -> str:
     key = read_secret(settings.notifier_public_key, settings.notifier_public_key_file)
     if not key:
@@ -101,9 +130,8 @@ def _notifier_public_key(settings: IdentitySettings) -> str:
             " it no verification email could be read"
         )
     try:
-        if len(base64.b64decode(key, validate=True)) != 32:
-            raise ValueError("wrong length")
-    except (binascii.Error, ValueError):
+        key_bytes(key)
+    except ValueError:
         raise MissingSecret("IDENTITY_NOTIFIER_PUBLIC_KEY is not a base64 32-byte key") from None
     return key
 

@@ -1,4 +1,5 @@
-"""``identity [api|consumer|relay|all]`` and ``identity create-editor``."""
+"""``identity [api|consumer|relay|all]``, ``identity create-editor`` and
+``identity sealing-public-key``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from portal_shared.logging import configure_logging
 from portal_shared.mongo import create_client, open_database
 
 from identity import bootstrap
-from identity.adapters.keys import resolve_secrets
+from identity.adapters.keys import MissingSecret, resolve_sealing_key, resolve_secrets
 from identity.domain.errors import DomainError, PasswordRejected
 from identity.service_layer.editors import create_editor
 from identity.settings import IdentitySettings, load_settings
@@ -76,6 +77,21 @@ def _create_editor_command(args: argparse.Namespace) -> int:
     return asyncio.run(_create_editor(settings, args))
 
 
+def _print_sealing_public_key(_args: argparse.Namespace) -> int:
+    """Print the public key the notifier must accept (configured or development key)."""
+    from portal_shared.sealing import public_key_of
+
+    settings = load_settings()
+    configure_logging(settings.service_name, "warning", stream=sys.stderr)  # stdout: the key
+    try:
+        sealing_key = resolve_sealing_key(settings)
+    except MissingSecret as exc:
+        print(f"identity: {exc}", file=sys.stderr)
+        return 1
+    print(public_key_of(sealing_key))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return service_main(
         argv,
@@ -89,7 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "create (or promote to) a verified editor account",
                 _configure_create_editor,
                 _create_editor_command,
-            )
+            ),
+            "sealing-public-key": (
+                "print the public key of identity's sealing key (for the notifier)",
+                lambda _parser: None,
+                _print_sealing_public_key,
+            ),
         },
     )
 

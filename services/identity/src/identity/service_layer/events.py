@@ -26,6 +26,7 @@ from portal_shared.sealing import seal
 
 from identity.domain.accounts import Account
 from identity.domain.codes import CodePurpose
+from identity.domain.unsubscribe import unsubscribe_token
 from identity.service_layer.context import Context
 
 SOURCE = "/identity"
@@ -35,11 +36,11 @@ def _envelope(ctx: Context, event: Event, user_id: str) -> CloudEvent:
     return new_event(event, source=SOURCE, subject=user_id, time=ctx.now())
 
 
-def _sealed(ctx: Context, account: Account, code: str | None = None) -> str:
-    payload = {"user_id": account.user_id, "email": account.email}
+def _sealed(ctx: Context, account: Account, code: str | None = None, **extra: str) -> str:
+    payload = {"user_id": account.user_id, "email": account.email, **extra}
     if code is not None:
         payload["code"] = code
-    return seal(ctx.secrets.notifier_public_key, payload)
+    return seal(ctx.secrets.sealing_key, ctx.secrets.notifier_public_key, payload)
 
 
 def registered(ctx: Context, account: Account, code: str, expires_at: datetime) -> CloudEvent:
@@ -116,12 +117,18 @@ def password_changed(
 
 
 def newsletter_changed(ctx: Context, account: Account) -> CloudEvent:
+    if account.newsletter:
+        # The confirmation email carries the one-click unsubscribe link (RFC 8058).
+        token = unsubscribe_token(ctx.code_key, account.user_id)
+        sealed = _sealed(ctx, account, unsubscribe_token=token)
+    else:
+        sealed = _sealed(ctx, account)
     model = NewsletterSubscribed if account.newsletter else NewsletterUnsubscribed
     event = model(
         user_id=account.user_id,
         account_version=account.account_version,
         language=account.language,
-        sealed=_sealed(ctx, account),
+        sealed=sealed,
     )
     return _envelope(ctx, event, account.user_id)
 
