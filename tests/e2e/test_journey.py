@@ -130,3 +130,40 @@ def test_editor_transcript_reaches_the_catalogue(platform: Platform) -> None:
     assert submitted.status_code == 201, submitted.text
     assert submitted.json()["segment_count"] == 12
     poll(amanpour_videos, lambda ids: video_id in ids, what="speakers from the transcript")
+
+
+def test_newsletter_one_click_unsubscribe_from_the_email(platform: Platform) -> None:
+    email = f"e2e-news-{uuid.uuid4().hex[:8]}@example.org"
+    identity = platform.url("identity")
+    registered = httpx.post(
+        f"{identity}/v1/registrations",
+        json={"email": email, "password": PASSWORD, "language": "en", "newsletter": True},
+    )
+    assert registered.status_code == 202, registered.text
+    code = code_in(mail_to(email, "verification code"))
+    verified = httpx.post(
+        f"{identity}/v1/registrations/verify", json={"email": email, "code": code}
+    )
+    assert verified.status_code == 200, verified.text
+    auth = {"Authorization": f"Bearer {verified.json()['access_token']}"}
+
+    confirmation = mail_to(email, "You are subscribed")
+    headers = httpx.get(
+        f"{MAILPIT_API_URL}/api/v1/message/{confirmation['ID']}/headers", timeout=5
+    ).json()
+    assert headers["List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
+    https_url = re.search(r"<(https://[^>]+)>", headers["List-Unsubscribe"][0])
+    assert https_url, headers["List-Unsubscribe"]
+    query = httpx.URL(https_url.group(1)).params
+    assert https_url.group(1) in confirmation["Text"]
+
+    # What the mail client POSTs to that URL, sent to identity (the site's proxy in production).
+    clicked = httpx.post(
+        f"{identity}/v1/newsletter/unsubscribe",
+        params={"user": query["user"], "token": query["token"]},
+        data={"List-Unsubscribe": "One-Click"},
+    )
+    assert clicked.status_code == 200, clicked.text
+    assert httpx.get(f"{identity}/v1/me", headers=auth).json()["newsletter"] is False
+    assert mail_to(email, "You have unsubscribed")["count"] == 1
+    assert query["token"] not in platform.log("identity") + platform.log("notifier")

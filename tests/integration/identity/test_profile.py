@@ -26,7 +26,13 @@ async def test_language_and_newsletter(identity: Harness) -> None:
     assert subscribed.status_code == 200 and subscribed.json()["newsletter"] is True
     event = await identity.event("NewsletterSubscribed")
     assert event.data["language"] == "fr"
-    assert event.sealed == {"user_id": event.data["user_id"], "email": "prefs@example.org"}
+    assert event.sealed is not None and set(event.sealed) == {
+        "user_id",
+        "email",
+        "unsubscribe_token",
+    }
+    assert event.sealed["user_id"] == event.data["user_id"]
+    assert event.sealed["email"] == "prefs@example.org"
     again = await identity.client.put("/v1/me/newsletter", headers=bearer(tokens))
     assert again.status_code == 200  # idempotent: no second event
     unsubscribed = await identity.client.delete("/v1/me/newsletter", headers=bearer(tokens))

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from nacl.public import PublicKey, SealedBox
 from notifier.metrics import EXPIRED_CODES_SKIPPED
+from portal_shared.events.base import CloudEvent
 from portal_shared.inbox import Inbox
+from portal_shared.logging import configure_logging
+from portal_shared.sealing import generate_keypair
 
 from tests.integration.notifier.helpers import (
     Mailpit,
+    SealingKeys,
     newsletter_subscribed,
     notifier_app,
     notifier_settings,
     parked_messages,
+    sealed_for,
     user_deleted,
     user_registered,
 )
@@ -38,14 +48,13 @@ async def record_of(app: Any, event_id: str) -> dict[str, Any] | None:
 
 
 async def test_registration_sends_one_email_with_the_code_even_when_redelivered(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
-    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    app = notifier_app(notifier_settings(service_name(), exchange_name, keys))
     publisher = await make_bus(unique("identity"))
     user_id = unique("usr")
     address = f"{user_id}@example.org"
-    cloudevent = user_registered(public, user_id=user_id, email=address, code="Q7K2M9")
+    cloudevent = user_registered(keys, user_id=user_id, email=address, code="Q7K2M9")
     async with running(app) as client:
         await publisher.publish(cloudevent)
         await publisher.publish(cloudevent)  # the same CloudEvent again: a redelivery
@@ -97,33 +106,31 @@ async def test_registration_sends_one_email_with_the_code_even_when_redelivered(
 
 
 async def test_newsletter_email_carries_list_unsubscribe(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
-    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    app = notifier_app(notifier_settings(service_name(), exchange_name, keys))
     publisher = await make_bus(unique("identity"))
     user_id = unique("usr")
-    cloudevent = newsletter_subscribed(public, user_id=user_id, email=f"{user_id}@example.org")
+    cloudevent = newsletter_subscribed(keys, user_id=user_id, email=f"{user_id}@example.org")
     async with running(app):
         await publisher.publish(cloudevent)
         email = await Mailpit().one_message_for(cloudevent.id)
     headers = await Mailpit().headers(email["ID"])
     assert headers["List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
-    assert f"user={user_id}" in headers["List-Unsubscribe"][0]
+    assert f"user={user_id}&token=tok_9Zx" in headers["List-Unsubscribe"][0]
     assert headers["Reply-To"] == ["support@multimedia.example.org"]
     assert headers["Content-Language"] == ["fr"]
     assert email["Subject"] == expected_subject("fr", "newsletter_subscribed")
 
 
 async def test_expired_code_is_not_sent_but_recorded_and_counted(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
-    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    app = notifier_app(notifier_settings(service_name(), exchange_name, keys))
     publisher = await make_bus(unique("identity"))
     user_id = unique("usr")
     cloudevent = user_registered(
-        public, user_id=user_id, email=f"{user_id}@example.org", expires_in=-timedelta(seconds=1)
+        keys, user_id=user_id, email=f"{user_id}@example.org", expires_in=-timedelta(seconds=1)
     )
     skipped_before = EXPIRED_CODES_SKIPPED.labels("verify_email")._value.get()
     async with running(app) as client:
@@ -139,37 +146,88 @@ async def test_expired_code_is_not_sent_but_recorded_and_counted(
     assert await Mailpit().messages_for(cloudevent.id) == []
 
 
-async def test_sealed_part_of_another_user_is_parked_without_email(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any, amqp: Any
+def anonymous_sealed_box(keys: SealingKeys, payload: dict[str, Any]) -> str:
+    """What anyone knowing the notifier's public key can make (the format used before)."""
+    box = SealedBox(PublicKey(base64.b64decode(keys.notifier_public)))
+    return base64.b64encode(box.encrypt(json.dumps(payload).encode())).decode()
+
+
+def tampered(sealed: str) -> str:
+    raw = bytearray(base64.b64decode(sealed))
+    raw[-1] ^= 0x01
+    return base64.b64encode(bytes(raw)).decode()
+
+
+async def test_forged_or_misrouted_sealed_parts_are_parked_without_email(
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any, amqp: Any
 ) -> None:
-    private, public = keypair
+    """A service that may publish on the exchange (any of ours can) tries to make the notifier
+    send our code email, with a code it chose, to an address it chose."""
     service = service_name()
-    app = notifier_app(notifier_settings(service, exchange_name, private))
-    publisher = await make_bus(unique("identity"))
+    logs = io.StringIO()
+    configure_logging(service, "debug", stream=logs)
+    app = notifier_app(notifier_settings(service, exchange_name, keys))
+    publisher = await make_bus(unique("catalog"))  # the bus does not care who publishes
+    target = f"{unique('target')}@example.org"
+    forged_code = "666666"
+    intruder_private, _ = generate_keypair()
+
+    def forged(sealed: Callable[[str], str]) -> CloudEvent:
+        user_id = unique("usr")
+        return user_registered(keys, user_id=user_id, email=target, sealed=sealed(user_id))
+
+    def payload(user_id: str) -> dict[str, Any]:
+        return {"user_id": user_id, "email": target, "code": forged_code}
+
+    not_identity = {
+        "anonymous sealed box": forged(lambda u: anonymous_sealed_box(keys, payload(u))),
+        "another sender key": forged(
+            lambda u: sealed_for(keys, u, target, forged_code, by=intruder_private)
+        ),
+        "altered genuine part": forged(lambda u: tampered(sealed_for(keys, u, target, "111111"))),
+    }
     victim = unique("usr")
-    forged = user_registered(
-        public, user_id=unique("usr"), email=f"{victim}@example.org", sealed_user_id=victim
+    misrouted = user_registered(keys, user_id=unique("usr"), email=target, sealed_user_id=victim)
+    genuine_user = unique("usr")
+    genuine = user_registered(
+        keys, user_id=genuine_user, email=f"{genuine_user}@example.org", code="Q7K2M9"
     )
     async with running(app):
-        await publisher.publish(forged)
-        parked = await eventually(lambda: parked_messages(amqp, service), what="parked")
-    assert [m.message_id for m in parked] == [forged.id]
-    assert "another user" in parked[0].headers["x-portal-parked-reason"]
-    assert await Mailpit().messages_for(forged.id) == []
+        for cloudevent in (*not_identity.values(), misrouted, genuine):
+            await publisher.publish(cloudevent)
+        email = await Mailpit().one_message_for(genuine.id)  # published last, handled
+        parked = await eventually(
+            lambda: parked_messages(amqp, service), lambda found: len(found) == 4, what="parked"
+        )
+        # Parked before any delivery record: nothing to replay by mistake, no address kept.
+        deliveries = runtime_of(app).db["deliveries"]
+        assert await deliveries.count_documents({"_id": {"$ne": genuine.id}}) == 0
+    assert "Q7K2M9" in email["Text"]
+    reasons = {m.message_id: m.headers["x-portal-parked-reason"] for m in parked}
+    assert set(reasons) == {*(c.id for c in not_identity.values()), misrouted.id}
+    for what, cloudevent in not_identity.items():
+        assert "accepted identity key" in reasons[cloudevent.id], what
+    assert "another user" in reasons[misrouted.id]
+    for cloudevent in (*not_identity.values(), misrouted):
+        assert await Mailpit().messages_for(cloudevent.id) == []
+    everything = logs.getvalue() + repr([m.headers for m in parked])
+    assert logs.getvalue().count('"event_handling_failed"') == 4
+    secrets = (keys.notifier_private, keys.identity_private, intruder_private, forged_code)
+    for secret in (*secrets, "Q7K2M9"):
+        assert secret not in everything
 
 
 async def test_account_deletion_removes_the_address_from_every_record(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
-    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    app = notifier_app(notifier_settings(service_name(), exchange_name, keys))
     publisher = await make_bus(unique("identity"))
     user_id, other_id = unique("usr"), unique("usr")
     mine = [
-        user_registered(public, user_id=user_id, email=f"{user_id}@example.org"),
-        newsletter_subscribed(public, user_id=user_id, email=f"{user_id}@example.org"),
+        user_registered(keys, user_id=user_id, email=f"{user_id}@example.org"),
+        newsletter_subscribed(keys, user_id=user_id, email=f"{user_id}@example.org"),
     ]
-    other = user_registered(public, user_id=other_id, email=f"{other_id}@example.org")
+    other = user_registered(keys, user_id=other_id, email=f"{other_id}@example.org")
     async with running(app):
         for cloudevent in (*mine, other):
             await publisher.publish(cloudevent)
@@ -194,7 +252,7 @@ async def test_account_deletion_removes_the_address_from_every_record(
         assert kept["recipient"] == f"{other_id}@example.org"
 
         # A late event for the deleted account sends nothing and stores no address.
-        late = user_registered(public, user_id=user_id, email=f"{user_id}@example.org")
+        late = user_registered(keys, user_id=user_id, email=f"{user_id}@example.org")
         await publisher.publish(late)
         record = await eventually(
             lambda: record_of(app, late.id), lambda r: r and r["status"] == "skipped_deleted"
@@ -204,17 +262,16 @@ async def test_account_deletion_removes_the_address_from_every_record(
 
 
 async def test_hostile_display_name_and_address_stay_inert_on_the_wire(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
     hostile_name = 'Évil "<b>x</b>", Bcc: spy@evil.example'
     app = notifier_app(
-        notifier_settings(service_name(), exchange_name, private, from_name=hostile_name)
+        notifier_settings(service_name(), exchange_name, keys, from_name=hostile_name)
     )
     publisher = await make_bus(unique("identity"))
     user_id = unique("usr")
     address = f"tom&jerry'{user_id}@example.org"  # valid, yet markup in HTML if unescaped
-    cloudevent = user_registered(public, user_id=user_id, email=address)
+    cloudevent = user_registered(keys, user_id=user_id, email=address)
     async with running(app):
         await publisher.publish(cloudevent)
         email = await Mailpit().one_message_for(cloudevent.id)

@@ -13,6 +13,7 @@ from portal_shared.events.base import CloudEvent, Event
 
 from tests.integration.notifier.helpers import (
     Mailpit,
+    SealingKeys,
     identity_envelope,
     notifier_app,
     notifier_settings,
@@ -25,15 +26,15 @@ pytestmark = pytest.mark.integration
 
 EXPECTED = Path(__file__).parents[2] / "data" / "notifier" / "expected"
 # The values the expected files were rendered with (tests/unit/notifier/test_rendering_golden).
-USER_ID, EMAIL, CODE = "usr_7Qm2", "jane.doe@example.org", "483920"
+USER_ID, EMAIL, CODE, TOKEN = "usr_7Qm2", "jane.doe@example.org", "483920", "tok_9Zx"
 
 
-def every_mailed_event(public: str, language: str) -> dict[str, CloudEvent]:
+def every_mailed_event(keys: SealingKeys, language: str) -> dict[str, CloudEvent]:
     """One event per email kind, as the identity service publishes them."""
     now = datetime.now(UTC)
     expires = now + timedelta(minutes=30)
-    with_code = sealed_for(public, USER_ID, EMAIL, CODE)
-    without = sealed_for(public, USER_ID, EMAIL)
+    with_code = sealed_for(keys, USER_ID, EMAIL, CODE)
+    without = sealed_for(keys, USER_ID, EMAIL)
     common: dict[str, Any] = {"user_id": USER_ID, "account_version": 2, "language": language}
     built: dict[str, Event] = {
         "verify_email": events.UserRegistered(
@@ -51,7 +52,9 @@ def every_mailed_event(public: str, language: str) -> dict[str, CloudEvent]:
         "password_changed": events.PasswordChanged(
             **common, changed_at=now, reason="reset", sealed=without
         ),
-        "newsletter_subscribed": events.NewsletterSubscribed(**common, sealed=without),
+        "newsletter_subscribed": events.NewsletterSubscribed(
+            **common, sealed=sealed_for(keys, USER_ID, EMAIL, unsubscribe_token=TOKEN)
+        ),
         "newsletter_unsubscribed": events.NewsletterUnsubscribed(**common, sealed=without),
         "existing_account": events.RegistrationAttemptedOnExistingAccount(
             **common, attempted_at=now, sealed=without
@@ -70,15 +73,14 @@ def expected(language: str, kind: str, suffix: str) -> str:
 
 
 async def test_every_event_kind_is_consumed_and_rendered_as_reviewed(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
-    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    app = notifier_app(notifier_settings(service_name(), exchange_name, keys))
     publisher = await make_bus(unique("identity"))
     published = {
         (language, kind): cloudevent
         for language in ("en", "fr")
-        for kind, cloudevent in every_mailed_event(public, language).items()
+        for kind, cloudevent in every_mailed_event(keys, language).items()
     }
     mailpit = Mailpit()
     async with running(app):
@@ -101,10 +103,9 @@ async def test_every_event_kind_is_consumed_and_rendered_as_reviewed(
 
 
 async def test_expiry_sentence_is_computed_from_the_events_expiry(
-    make_bus: Any, exchange_name: str, keypair: tuple[str, str], service_name: Any
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:
-    private, public = keypair
-    app = notifier_app(notifier_settings(service_name(), exchange_name, private))
+    app = notifier_app(notifier_settings(service_name(), exchange_name, keys))
     publisher = await make_bus(unique("identity"))
     now = datetime.now(UTC)
     cloudevents = {
@@ -114,7 +115,7 @@ async def test_expiry_sentence_is_computed_from_the_events_expiry(
                 account_version=5,
                 language=language,
                 code_expires_at=now + timedelta(minutes=12),
-                sealed=sealed_for(public, USER_ID, EMAIL, CODE),
+                sealed=sealed_for(keys, USER_ID, EMAIL, CODE),
             ),
             USER_ID,
         )

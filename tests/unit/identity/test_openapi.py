@@ -25,7 +25,7 @@ def test_every_operation_documents_examples_and_problems(tmp_path: Path) -> None
         if path.startswith("/v1/")
         for method, operation in item.items()
     ]
-    assert len(operations) == 16
+    assert len(operations) == 17
     for path, method, operation in operations:
         assert operation.get("summary"), (path, method)
         errors = [status for status in operation["responses"] if status.startswith(("4", "5"))]

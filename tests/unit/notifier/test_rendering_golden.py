@@ -23,14 +23,19 @@ from notifier.domain.rendering import render_email
 EXPECTED = Path(__file__).resolve().parents[2] / "data" / "notifier" / "expected"
 NOW = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 EVENT_ID = "0f8c6a4e-7d8b-4c1e-9a61-2f3b4c5d6e7f"
-PRIVATE = {"user_id": "usr_7Qm2", "email": "jane.doe@example.org", "code": "483920"}
+PRIVATE = {
+    "user_id": "usr_7Qm2",
+    "email": "jane.doe@example.org",
+    "code": "483920",
+    "unsubscribe_token": "tok_9Zx",
+}
 IDENTITY = MailIdentity(
     from_address="no-reply@multimedia.example.org",
     from_name="NATO Multimedia",
     reply_to="support@multimedia.example.org",
     message_id_domain="multimedia.example.org",
     site_url="https://multimedia.example.org/",
-    unsubscribe_url_template="https://multimedia.example.org/newsletter/unsubscribe?user={user_id}",
+    unsubscribe_url_template="https://multimedia.example.org/newsletter/unsubscribe?user={user_id}&token={token}",
 )
 CASES = [(kind, language) for kind in MailKind for language in SUPPORTED_LANGUAGES]
 

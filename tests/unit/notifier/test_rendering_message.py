@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -10,6 +11,7 @@ from email.parser import BytesParser
 from typing import Any
 
 import pytest
+from aiosmtplib.email import flatten_message
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from notifier.domain.errors import CodeExpired, RenderError
@@ -28,7 +30,7 @@ IDENTITY = MailIdentity(
     reply_to="support@multimedia.example.org",
     message_id_domain="multimedia.example.org",
     site_url="https://multimedia.example.org/",
-    unsubscribe_url_template="https://multimedia.example.org/newsletter/unsubscribe?user={user_id}",
+    unsubscribe_url_template="https://multimedia.example.org/newsletter/unsubscribe?user={user_id}&token={token}",
 )
 
 
@@ -103,15 +105,58 @@ def test_message_id_is_stable_across_resends_and_differs_per_event() -> None:
 
 
 def test_newsletter_confirmation_offers_one_click_unsubscribe() -> None:
-    private = {**PRIVATE, "user_id": "usr 7&next=https://evil.example"}
+    private = {
+        **PRIVATE,
+        "user_id": "usr 7&next=https://evil.example",
+        "unsubscribe_token": "t/k=1&x",
+    }
     message = received(render(MailKind.NEWSLETTER_SUBSCRIBED, private=private))
-    url = "https://multimedia.example.org/newsletter/unsubscribe?user=usr%207%26next%3Dhttps%3A%2F%2Fevil.example"
+    url = (
+        "https://multimedia.example.org/newsletter/unsubscribe"
+        "?user=usr%207%26next%3Dhttps%3A%2F%2Fevil.example&token=t%2Fk%3D1%26x"
+    )
     assert message["List-Unsubscribe"] == (
         f"<{url}>, <mailto:support@multimedia.example.org?subject=unsubscribe>"
     )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert url in body(message, "plain")
-    assert url in body(message, "html")
+    assert url.replace("&", "&amp;") in body(message, "html")
+
+
+@pytest.mark.parametrize("utf8", [False, True])
+def test_the_unsubscribe_url_reaches_the_wire_as_typed(utf8: bool) -> None:
+    # Flattened exactly as the SMTP client sends it: a URL longer than a line must not become
+    # RFC 2047 encoded words, which mail clients do not decode in List-Unsubscribe.
+    private = {
+        **PRIVATE,
+        "user_id": "ba4ac732069242e7a22631234567890a",
+        "unsubscribe_token": "T" * 43,
+    }
+    wire = flatten_message(render(MailKind.NEWSLETTER_SUBSCRIBED, private=private), utf8=utf8)
+    header = wire.split(b"\r\n\r\n", 1)[0].decode()
+    url = (
+        "https://multimedia.example.org/newsletter/unsubscribe"
+        f"?user=ba4ac732069242e7a22631234567890a&token={'T' * 43}"
+    )
+    assert f"List-Unsubscribe: <{url}>,\r\n <mailto:" in header
+    assert "=?" not in header.split("List-Unsubscribe:")[1].split("\r\nList-Unsubscribe-Post")[0]
+
+
+def test_without_a_token_only_mailto_is_offered_and_the_body_links_the_site() -> None:
+    message = received(render(MailKind.NEWSLETTER_SUBSCRIBED, private=PRIVATE))
+    assert message["List-Unsubscribe"] == (
+        "<mailto:support@multimedia.example.org?subject=unsubscribe>"
+    )
+    assert "List-Unsubscribe-Post" not in message
+    assert "unsubscribe?user" not in body(message, "plain")
+    assert "https://multimedia.example.org/" in body(message, "plain")
+
+
+def test_a_template_without_token_placeholder_is_refused() -> None:
+    with pytest.raises(ValueError, match="token"):
+        replace(
+            IDENTITY, unsubscribe_url_template="https://multimedia.example.org/u?user={user_id}"
+        )
 
 
 def test_unsubscribe_confirmation_has_no_unsubscribe_header() -> None:

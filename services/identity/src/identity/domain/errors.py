@@ -96,6 +96,12 @@ class CurrentPasswordWrong(DomainError):
     code = "current_password_wrong"
 
 
+class UnsubscribeLinkInvalid(DomainError):
+    """An unsubscribe link whose token does not belong to its user id."""
+
+    code = "unsubscribe_link_invalid"
+
+
 class AccountNotVerified(DomainError):
     """The password was right but the address is not verified yet: offer a new code."""
 

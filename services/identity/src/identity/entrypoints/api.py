@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from identity.entrypoints.routers import me, password_resets, registrations, sessions, well_known
+from identity.entrypoints.routers import (
+    me,
+    newsletter,
+    password_resets,
+    registrations,
+    sessions,
+    well_known,
+)
 
 ROUTERS = [
     registrations.router,
     sessions.router,
     password_resets.router,
     me.router,
+    newsletter.router,
     well_known.router,
 ]
 
@@ -25,5 +33,6 @@ OPENAPI_TAGS = [
     {"name": "sessions", "description": "Sign in, refresh, sign out"},
     {"name": "password resets", "description": "Forgotten password"},
     {"name": "me", "description": "The signed-in user's own account"},
+    {"name": "newsletter", "description": "Unsubscribe links from emails (no sign-in)"},
     {"name": "keys", "description": "Public keys for verifying access tokens"},
 ]

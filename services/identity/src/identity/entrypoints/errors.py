@@ -27,6 +27,7 @@ from identity.domain.errors import (
     RefreshRejected,
     ResetTokenRejected,
     SignInThrottled,
+    UnsubscribeLinkInvalid,
 )
 
 Problem = tuple[int, str, str, dict[str, Any], dict[str, str]]
@@ -45,6 +46,8 @@ def _problem(exc: DomainError) -> Problem:
             return 401, exc.code, "Wrong email address or password", {}, {}
         case CurrentPasswordWrong():
             return 403, exc.code, "The current password is not right", {}, {}
+        case UnsubscribeLinkInvalid():
+            return 403, exc.code, "This unsubscribe link is not valid", {}, {}
         case AccountNotVerified():
             return 403, exc.code, "Verify your email address first", {}, {}
         case RateLimited():
@@ -88,6 +91,7 @@ EXAMPLES: dict[str, DomainError] = {
     "sign_in_throttled": SignInThrottled(30),
     "account_not_verified": AccountNotVerified(),
     "current_password_wrong": CurrentPasswordWrong(),
+    "unsubscribe_link_invalid": UnsubscribeLinkInvalid(),
     "rate_limited": RateLimited(42),
     "code_wrong": CodeRejected("wrong"),
     "code_expired": CodeRejected("expired"),

@@ -106,6 +106,11 @@ class PasswordChanged(BaseModel):
     status: Literal["password_changed"] = "password_changed"
 
 
+class Unsubscribed(BaseModel):
+    model_config = _examples({"status": "unsubscribed"})
+    status: Literal["unsubscribed"] = "unsubscribed"
+
+
 class Profile(BaseModel):
     model_config = _examples(
         {"user_id": "5f0c2a8e9b1d4c7fa3e6b2d1c0a9f8e7", "email": EMAIL_EXAMPLE, "language": "en",

@@ -17,7 +17,8 @@ from portal_shared.logging import audit, get_logger
 
 from identity.adapters.accounts import StoredAccount
 from identity.domain.accounts import Account, Language, set_newsletter
-from identity.domain.errors import NotAuthenticated
+from identity.domain.errors import NotAuthenticated, UnsubscribeLinkInvalid
+from identity.domain.unsubscribe import is_valid_unsubscribe_token
 from identity.service_layer import events
 from identity.service_layer.context import Context, StaleWrite, next_version, with_retries
 
@@ -71,6 +72,26 @@ async def update_newsletter(
     audit(log, "newsletter", outcome="subscribed" if subscribed else "unsubscribed",
           user_id=user_id, client_ip=client_ip)  # fmt: skip
     return account
+
+
+async def unsubscribe_by_link(ctx: Context, user_id: str, token: str, client_ip: str) -> None:
+    """The one-click link from a newsletter email: no sign-in, the token is the proof.
+
+    Idempotent; an account deleted since the email was sent is simply nothing to do.
+    """
+    if not is_valid_unsubscribe_token(ctx.code_key, user_id, token):
+        audit(log, "newsletter", outcome="failure", reason=UnsubscribeLinkInvalid.code,
+              client_ip=client_ip)  # fmt: skip
+        raise UnsubscribeLinkInvalid()
+    stored = await ctx.accounts.by_id(user_id)
+    if stored is None or not stored.account.newsletter:
+        return  # deleted, or unsubscribed already
+    try:
+        await _change(ctx, user_id, lambda a: set_newsletter(a, False))
+    except NotAuthenticated:
+        return  # deleted meanwhile
+    audit(log, "newsletter", outcome="unsubscribed", via="link", user_id=user_id,
+          client_ip=client_ip)  # fmt: skip
 
 
 async def delete_account(ctx: Context, user_id: str, client_ip: str) -> None:

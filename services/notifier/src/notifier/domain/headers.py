@@ -11,7 +11,9 @@ import re
 import unicodedata
 import uuid
 from email.errors import HeaderParseError
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
+from email.policy import EmailPolicy
+from email.policy import default as default_policy
 from urllib.parse import quote
 
 from notifier.domain.errors import RenderError
@@ -77,20 +79,52 @@ def message_id(event_id: str, domain: str) -> str:
     return f"<{canonical_event_id(event_id)}@{domain_part(domain)}>"
 
 
-def unsubscribe_url(url_template: str, user_id: str) -> str:
-    """Fill the ``{user_id}`` placeholder, percent-encoded so it cannot alter the URL."""
+def unsubscribe_url(url_template: str, user_id: str, token: str | None = None) -> str | None:
+    """Fill ``{user_id}`` and ``{token}``, percent-encoded so they cannot alter the URL.
+
+    None when the template wants a token and the event brought none: a link that cannot
+    work is worse than no link.
+    """
     reject_line_breaks(user_id, what="user id")
+    if "{token}" in url_template:
+        if token is None:
+            return None
+        reject_line_breaks(token, what="unsubscribe token")
+        url_template = url_template.replace("{token}", quote(token, safe=""))
     return url_template.replace("{user_id}", quote(user_id, safe=""))
 
 
-def list_unsubscribe_headers(*, url: str, reply_to: Address) -> dict[str, str]:
+def list_unsubscribe_headers(*, url: str | None, reply_to: Address) -> dict[str, str]:
     """RFC 2369 and RFC 8058 (one-click) unsubscribe headers for newsletter emails.
 
     The https URL must accept a POST with ``List-Unsubscribe=One-Click``; the mailto form is
-    for clients without one-click support and goes to the Reply-To mailbox.
+    for clients without one-click support and goes to the Reply-To mailbox. Without a URL only
+    the mailto form is offered (and no one-click header).
     """
-    mailto = f"mailto:{reply_to.addr_spec}?subject=unsubscribe"
+    mailto = f"<mailto:{reply_to.addr_spec}?subject=unsubscribe>"
+    if url is None:
+        return {"List-Unsubscribe": mailto}
     return {
-        "List-Unsubscribe": reject_line_breaks(f"<{url}>, <{mailto}>", what="List-Unsubscribe"),
+        "List-Unsubscribe": reject_line_breaks(f"<{url}>, {mailto}", what="List-Unsubscribe"),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+
+
+class UrlListHeader(UnstructuredHeader):
+    """``List-Unsubscribe``: a list of ``<URL>``s (RFC 2369) that must reach mail clients as
+    typed. The standard folding turns a URL longer than a line into RFC 2047 encoded words,
+    which clients do not decode there; this header folds only between its entries (a line
+    may then pass 78 characters, well within the 998 allowed)."""
+
+    def fold(self, *, policy: EmailPolicy) -> str:  # type: ignore[override]
+        entries = [entry.strip() for entry in str(self).split(">,")]
+        value = ("," + policy.linesep + " ").join(
+            entry if entry.endswith(">") else entry + ">" for entry in entries
+        )
+        return f"{self.name}: {value}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", UrlListHeader)
+MESSAGE_POLICY: EmailPolicy = default_policy.clone(header_factory=_HEADERS)
+"""The policy of every email built here; any generator policy then keeps the URLs intact."""

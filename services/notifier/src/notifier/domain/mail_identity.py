@@ -11,8 +11,10 @@ from notifier.domain.headers import domain_part, mailbox, reject_line_breaks
 class MailIdentity:
     """Sender identity and site links shared by every email.
 
-    ``unsubscribe_url_template`` is an https URL with a ``{user_id}`` placeholder, for example
-    ``https://multimedia.example.org/newsletter/unsubscribe?user={user_id}``.
+    ``unsubscribe_url_template`` is an https URL with ``{user_id}`` and ``{token}``
+    placeholders, for example
+    ``https://multimedia.example.org/newsletter/unsubscribe?user={user_id}&token={token}``;
+    a POST to it must reach identity's ``POST /v1/newsletter/unsubscribe`` (RFC 8058).
     Construction validates every field, so a bad setting fails at start-up, not per email.
     """
 
@@ -32,5 +34,6 @@ class MailIdentity:
         for name in ("site_url", "unsubscribe_url_template"):
             if not getattr(self, name).startswith("https://"):
                 raise ValueError(f"{name} must be an https URL")
-        if "{user_id}" not in self.unsubscribe_url_template:
-            raise ValueError("unsubscribe_url_template must contain {user_id}")
+        for placeholder in ("{user_id}", "{token}"):
+            if placeholder not in self.unsubscribe_url_template:
+                raise ValueError(f"unsubscribe_url_template must contain {placeholder}")

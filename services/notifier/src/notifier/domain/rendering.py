@@ -60,13 +60,13 @@ def render_email(
     context = _template_context(kind, private, language, now, identity, expires_at)
     parts = render_parts(kind, language, context)
 
-    message = EmailMessage()
+    message = EmailMessage(policy=headers.MESSAGE_POLICY)
     for name, value in _header_values(kind, parts.subject, language, now, identity, event_id):
         message[name] = value
     message["To"] = recipient
     if kind in NEWSLETTER_KINDS:
         unsubscribe = headers.list_unsubscribe_headers(
-            url=context["unsubscribe_url"], reply_to=headers.mailbox(identity.reply_to)
+            url=context["one_click_url"], reply_to=headers.mailbox(identity.reply_to)
         )
         for name, value in unsubscribe.items():
             message[name] = value
@@ -124,9 +124,16 @@ def _template_context(
         context["code"] = code
         context["expiry_sentence"] = expiry_sentence(expires_at, now, language)
     if kind in NEWSLETTER_KINDS:
-        context["unsubscribe_url"] = headers.unsubscribe_url(
-            identity.unsubscribe_url_template, _text(private, "user_id")
+        token = private.get("unsubscribe_token")
+        url = headers.unsubscribe_url(
+            identity.unsubscribe_url_template,
+            _text(private, "user_id"),
+            token if isinstance(token, str) else None,
         )
+        context["one_click_url"] = url
+        # Without a working link the email points at the site, where the signed-in user can
+        # unsubscribe; the mailto header still works.
+        context["unsubscribe_url"] = url or identity.site_url
     return context
 
 
