@@ -8,9 +8,17 @@ from portal_shared.events.base import CloudEvent, Event, envelope
 from portal_shared.tracing import current_correlation_id, outgoing_traceparent
 
 
-def new_event(event: Event, *, source: str, subject: str | None, time: datetime) -> CloudEvent:
+def new_event(
+    event: Event,
+    *,
+    source: str,
+    subject: str | None,
+    time: datetime,
+    event_id: str | None = None,
+) -> CloudEvent:
     """Envelope ``event`` with the trace and correlation id of the request or message that
-    caused it, so one trace id follows a request through the bus to its effects."""
+    caused it, so one trace id follows a request through the bus to its effects. Give
+    ``event_id`` when part of the event must name its own id (a sealed part)."""
     return envelope(
         event,
         source=source,
@@ -18,4 +26,5 @@ def new_event(event: Event, *, source: str, subject: str | None, time: datetime)
         time=time,
         traceparent=outgoing_traceparent(),
         correlationid=current_correlation_id.get(),
+        event_id=event_id,
     )

@@ -16,11 +16,9 @@ parties agree on. So:
   notifier accepts the new key and the previous one until no part sealed with the old one is
   left (retries, parked messages).
 
-What it does not do: bind the part to one event. Someone able to publish to the bus can copy a
-genuine part into another event naming the same user; the notifier's check that the part names
-the event's ``user_id`` and its once-per-event-id delivery records limit that to re-sending
-identity's own content to the account's own address. Either key holder could have made a part
-(no non-repudiation), which is fine since only the notifier opens them.
+Binding a part to one event is the producer's job: identity puts the event id in the payload
+and the notifier refuses a part found in an event with another id (a replay). Either key holder
+could have made a part (no non-repudiation), which is fine since only the notifier opens them.
 """
 
 from __future__ import annotations

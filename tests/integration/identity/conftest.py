@@ -54,7 +54,8 @@ DEFAULTS: dict[str, Any] = {
 class Received:
     cloudevent: CloudEvent
     body: bytes
-    sealed: dict[str, Any] | None
+    sealed: dict[str, Any] | None  # without event_id, which is checked by ``Harness.event``
+    sealed_for_event: str | None = None
 
     @property
     def name(self) -> str:
@@ -98,7 +99,10 @@ class Harness:
 
         found = await eventually(matching, lambda m: len(m) >= count, what=f"{count} x {name}")
         await self.outbox_settled()
-        return found[count - 1]
+        event = found[count - 1]
+        if event.sealed is not None:  # the sealed part names its own event (no replays)
+            assert event.sealed_for_event == event.cloudevent.id, event.name
+        return event
 
     async def outbox_settled(self) -> None:
         """Wait until the relay has finished with every account document.
@@ -194,7 +198,8 @@ def _collector(harness: Harness, private_key: str, sealing_public: str) -> Calla
                 return  # at-least-once delivery: a consumer's inbox drops the duplicate too
             sealed = cloudevent.data.get("sealed")
             opened = unseal(private_key, [sealing_public], sealed) if sealed else None
-            harness.received.append(Received(cloudevent, message.body, opened))
+            sealed_for_event = opened.pop("event_id", None) if opened else None
+            harness.received.append(Received(cloudevent, message.body, opened, sealed_for_event))
 
     return on_message
 

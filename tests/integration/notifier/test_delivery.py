@@ -217,6 +217,33 @@ async def test_forged_or_misrouted_sealed_parts_are_parked_without_email(
         assert secret not in everything
 
 
+async def test_a_genuine_sealed_part_replayed_in_another_event_is_parked(
+    make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any, amqp: Any
+) -> None:
+    """Someone able to publish copies identity's sealed part into a new event: the part names
+    the event it was sealed for, so only the original is mailed."""
+    service = service_name()
+    app = notifier_app(notifier_settings(service, exchange_name, keys))
+    publisher = await make_bus(unique("catalog"))
+    user_id = unique("usr")
+    email = f"{user_id}@example.org"
+    original_id = str(uuid.uuid4())
+    part = sealed_for(keys, user_id, email, "Q7K2M9", event_id=original_id)
+    original = user_registered(keys, user_id=user_id, email=email, sealed=part)
+    original = original.model_copy(update={"id": original_id})
+    replayed = user_registered(keys, user_id=user_id, email=email, sealed=part)
+    async with running(app):
+        await publisher.publish(original)
+        await Mailpit().one_message_for(original.id)
+        await publisher.publish(replayed)
+        [parked] = await eventually(
+            lambda: parked_messages(amqp, service), lambda found: len(found) == 1, what="parked"
+        )
+    assert parked.message_id == replayed.id
+    assert "another event" in parked.headers["x-portal-parked-reason"]
+    assert await Mailpit().messages_for(replayed.id) == []
+
+
 async def test_account_deletion_removes_the_address_from_every_record(
     make_bus: Any, exchange_name: str, keys: SealingKeys, service_name: Any
 ) -> None:

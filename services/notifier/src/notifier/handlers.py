@@ -85,7 +85,7 @@ class Notifier:
         kind = kind_for_event(event)
         if kind is None:  # registered only for mailed types; a bug if reached
             raise PermanentHandlingError(f"{type(event).__name__} needs no email")
-        private = self._open_sealed(event, kind)
+        private = self._open_sealed(event, kind, cloudevent.id)
         delivery = NewDelivery(
             event_id=cloudevent.id,
             event_type=cloudevent.type,
@@ -120,7 +120,7 @@ class Notifier:
         forgotten = await self.deliveries.forget_recipient(event.user_id, self.clock())
         log.info("recipient_forgotten", user_id=event.user_id, records=forgotten)
 
-    def _open_sealed(self, event: Any, kind: MailKind) -> dict[str, Any]:
+    def _open_sealed(self, event: Any, kind: MailKind, event_id: str) -> dict[str, Any]:
         try:
             private = unseal(self.private_key, self.identity_public_keys, event.sealed)
         except UnsealError:
@@ -132,6 +132,11 @@ class Notifier:
         if private.get("user_id") != event.user_id:
             EMAILS.labels(kind.value, "rejected").inc()
             raise PermanentHandlingError("sealed part names another user: forged or misrouted")
+        # Identity names the event in its sealed part: a genuine part copied into another
+        # event (a replay by someone able to publish) is refused.
+        if "event_id" in private and private["event_id"] != event_id:
+            EMAILS.labels(kind.value, "rejected").inc()
+            raise PermanentHandlingError("sealed part belongs to another event: replayed")
         return private
 
     async def _deliver(

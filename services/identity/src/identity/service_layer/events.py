@@ -6,6 +6,7 @@ write sets) and returns the CloudEvent to put in the account document's outbox.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Literal
 
@@ -32,18 +33,23 @@ from identity.service_layer.context import Context
 SOURCE = "/identity"
 
 
-def _envelope(ctx: Context, event: Event, user_id: str) -> CloudEvent:
-    return new_event(event, source=SOURCE, subject=user_id, time=ctx.now())
+def _envelope(ctx: Context, event: Event, user_id: str, event_id: str | None = None) -> CloudEvent:
+    return new_event(event, source=SOURCE, subject=user_id, time=ctx.now(), event_id=event_id)
 
 
-def _sealed(ctx: Context, account: Account, code: str | None = None, **extra: str) -> str:
-    payload = {"user_id": account.user_id, "email": account.email, **extra}
+def _sealed(
+    ctx: Context, account: Account, event_id: str, code: str | None = None, **extra: str
+) -> str:
+    """The part only the notifier reads. It names the event it belongs to, so a copy of it in
+    another event (a replay by someone able to publish) is refused."""
+    payload = {"user_id": account.user_id, "email": account.email, "event_id": event_id, **extra}
     if code is not None:
         payload["code"] = code
     return seal(ctx.secrets.sealing_key, ctx.secrets.notifier_public_key, payload)
 
 
 def registered(ctx: Context, account: Account, code: str, expires_at: datetime) -> CloudEvent:
+    event_id = str(uuid.uuid4())
     event = UserRegistered(
         user_id=account.user_id,
         account_version=account.account_version,
@@ -51,45 +57,48 @@ def registered(ctx: Context, account: Account, code: str, expires_at: datetime) 
         newsletter=account.newsletter,
         registered_at=account.created_at,
         code_expires_at=expires_at,
-        sealed=_sealed(ctx, account, code),
+        sealed=_sealed(ctx, account, event_id, code),
     )
-    return _envelope(ctx, event, account.user_id)
+    return _envelope(ctx, event, account.user_id, event_id)
 
 
 def code_reissued(
     ctx: Context, account: Account, purpose: CodePurpose, code: str, expires_at: datetime
 ) -> CloudEvent:
+    event_id = str(uuid.uuid4())
     event = VerificationCodeReissued(
         user_id=account.user_id,
         account_version=account.account_version,
         language=account.language,
         purpose=purpose.value,
         code_expires_at=expires_at,
-        sealed=_sealed(ctx, account, code),
+        sealed=_sealed(ctx, account, event_id, code),
     )
-    return _envelope(ctx, event, account.user_id)
+    return _envelope(ctx, event, account.user_id, event_id)
 
 
 def reset_requested(ctx: Context, account: Account, code: str, expires_at: datetime) -> CloudEvent:
+    event_id = str(uuid.uuid4())
     event = ResetRequested(
         user_id=account.user_id,
         account_version=account.account_version,
         language=account.language,
         code_expires_at=expires_at,
-        sealed=_sealed(ctx, account, code),
+        sealed=_sealed(ctx, account, event_id, code),
     )
-    return _envelope(ctx, event, account.user_id)
+    return _envelope(ctx, event, account.user_id, event_id)
 
 
 def registration_attempted(ctx: Context, account: Account) -> CloudEvent:
+    event_id = str(uuid.uuid4())
     event = RegistrationAttemptedOnExistingAccount(
         user_id=account.user_id,
         account_version=account.account_version,
         language=account.language,
         attempted_at=ctx.now(),
-        sealed=_sealed(ctx, account),
+        sealed=_sealed(ctx, account, event_id),
     )
-    return _envelope(ctx, event, account.user_id)
+    return _envelope(ctx, event, account.user_id, event_id)
 
 
 def verified(ctx: Context, account: Account) -> CloudEvent:
@@ -105,24 +114,26 @@ def verified(ctx: Context, account: Account) -> CloudEvent:
 def password_changed(
     ctx: Context, account: Account, reason: Literal["reset", "change"]
 ) -> CloudEvent:
+    event_id = str(uuid.uuid4())
     event = PasswordChanged(
         user_id=account.user_id,
         account_version=account.account_version,
         language=account.language,
         changed_at=ctx.now(),
         reason=reason,
-        sealed=_sealed(ctx, account),
+        sealed=_sealed(ctx, account, event_id),
     )
-    return _envelope(ctx, event, account.user_id)
+    return _envelope(ctx, event, account.user_id, event_id)
 
 
 def newsletter_changed(ctx: Context, account: Account) -> CloudEvent:
+    event_id = str(uuid.uuid4())
     if account.newsletter:
         # The confirmation email carries the one-click unsubscribe link (RFC 8058).
         token = unsubscribe_token(ctx.code_key, account.user_id)
-        sealed = _sealed(ctx, account, unsubscribe_token=token)
+        sealed = _sealed(ctx, account, event_id, unsubscribe_token=token)
     else:
-        sealed = _sealed(ctx, account)
+        sealed = _sealed(ctx, account, event_id)
     model = NewsletterSubscribed if account.newsletter else NewsletterUnsubscribed
     event = model(
         user_id=account.user_id,
@@ -130,7 +141,7 @@ def newsletter_changed(ctx: Context, account: Account) -> CloudEvent:
         language=account.language,
         sealed=sealed,
     )
-    return _envelope(ctx, event, account.user_id)
+    return _envelope(ctx, event, account.user_id, event_id)
 
 
 def deleted(ctx: Context, user_id: str, account_version: int) -> CloudEvent:
