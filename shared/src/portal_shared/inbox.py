@@ -74,13 +74,15 @@ class Inbox:
             return Claim.ALREADY_DONE
         return Claim.BUSY_HERE if existing.get("owner") == self.owner else Claim.BUSY
 
-    async def take_over(self, event_id: str) -> None:
+    async def take_over(self, event_id: str) -> bool:
         """Renew a claim of ours that nothing in this process is working on any more (its
-        insert timed out on our side but happened, or its release failed)."""
-        await self.collection.update_one(
+        insert timed out on our side but happened, or its release failed). False when it is
+        no longer such a claim (done or released meanwhile): then nothing may run."""
+        result = await self.collection.update_one(
             {"_id": event_id, "status": "processing", "owner": self.owner},
             {"$set": {"lease_until": self.clock() + self.lease}},
         )
+        return result.matched_count == 1
 
     async def complete(self, event_id: str) -> None:
         await self.collection.update_one(

@@ -9,7 +9,7 @@ import aio_pika
 import pytest
 from portal_shared.bus import Consumer, HandlerRegistry, PublishFailed
 from portal_shared.events.base import CloudEvent, envelope, parse_cloudevent
-from portal_shared.inbox import Inbox
+from portal_shared.inbox import Claim, Inbox
 from portal_shared.metrics import EVENTS_CONSUMED
 
 from tests.integration.shared.events_for_tests import Pinged
@@ -297,6 +297,82 @@ async def test_a_stale_claim_of_our_own_is_resumed_without_waiting_for_its_lease
         what="stale own claim resumed",
     )
     assert (await mongo_db.inbox.find_one({"_id": ce.id}))["status"] == "done"
+    await consumer.stop()
+
+
+async def test_duplicates_delivered_during_a_slow_handler_have_one_effect(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """Three deliveries of one event at once (prefetch 10) while the first is still being
+    handled: the handler runs once, and every delivery is settled."""
+    bus = await make_bus()
+    calls: list[str] = []
+    registry = HandlerRegistry()
+
+    async def handle(event: Pinged, ce: CloudEvent) -> None:
+        calls.append(ce.id)
+        await asyncio.sleep(0.3)
+        await mongo_db.effects.update_one({"_id": event.n}, {"$inc": {"count": 1}}, upsert=True)
+
+    registry.add(Pinged, handle)
+    consumer = consumer_for(bus, registry, mongo_db)
+    await consumer.start()
+    ce = ping(21)
+    for _ in range(3):
+        await bus.publish(ce)
+    duplicates = EVENTS_CONSUMED.labels(bus.service, ce.type, "duplicate")
+    before = duplicates._value.get()
+    await eventually(
+        lambda: asyncio.sleep(0, duplicates._value.get() - before),
+        lambda n: n == 2,
+        timeout=15,
+        what="both duplicates acked as duplicates",
+    )
+    assert calls == [ce.id]
+    assert (await mongo_db.effects.find_one({"_id": 21}))["count"] == 1
+    await consumer.stop()
+
+
+async def test_a_claim_of_ours_settled_meanwhile_is_not_handled_again(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """The inbox read said "processing, ours" but the handling finished before the takeover:
+    the takeover finds nothing to take, so the handler must not run a second time."""
+    bus = await make_bus()
+    calls: list[str] = []
+    registry = HandlerRegistry()
+
+    async def handle(event: Pinged, ce: CloudEvent) -> None:
+        calls.append(ce.id)
+
+    class StaleReadInbox(Inbox):
+        stale_reads = 1
+
+        async def claim(self, event_id: str, event_type: str, _retry: bool = True) -> Claim:
+            claim = await super().claim(event_id, event_type, _retry)
+            if claim is Claim.ALREADY_DONE and self.stale_reads:
+                self.stale_reads -= 1
+                return Claim.BUSY_HERE  # as read just before the other handling completed
+            return claim
+
+    registry.add(Pinged, handle)
+    ce = ping(22)
+    await mongo_db.inbox.insert_one({"_id": ce.id, "type": ce.type, "status": "done"})
+    inbox = StaleReadInbox(mongo_db["inbox"], owner="test")
+    consumer = Consumer(
+        bus, registry, inbox, prefetch=10, retry_delays_ms=[50, 100], max_attempts=3
+    )
+    await consumer.start()
+    duplicates = EVENTS_CONSUMED.labels(bus.service, ce.type, "duplicate")
+    before = duplicates._value.get()
+    await bus.publish(ce)
+    await eventually(
+        lambda: asyncio.sleep(0, duplicates._value.get() - before),
+        lambda n: n == 1,
+        timeout=10,
+        what="redelivery acked as a duplicate",
+    )
+    assert inbox.stale_reads == 0 and calls == []
     await consumer.stop()
 
 

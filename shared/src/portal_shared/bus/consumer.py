@@ -149,24 +149,29 @@ class Consumer:
         self, message: AbstractIncomingMessage, cloudevent: CloudEvent, event: Any
     ) -> None:
         attempt = _attempt(message)
-        claim = await self._claim(message, cloudevent)
-        if claim is None:
+        if cloudevent.id in self._handling:  # a duplicate delivery while we handle it here
+            await self._retry(message, attempt, reason="being handled here", count=False)
             return
-        if claim is Claim.ALREADY_DONE:
-            EVENTS_CONSUMED.labels(self.bus.service, cloudevent.type, "duplicate").inc()
-            log.info("event_duplicate_ignored")
-            await message.ack()
-            return
-        if claim is Claim.BUSY_HERE and cloudevent.id not in self._handling:
-            await self.inbox.take_over(cloudevent.id)  # a stale claim of ours: resume it
-            claim = Claim.ACQUIRED
-        if claim in (Claim.BUSY, Claim.BUSY_HERE):
-            await self._retry(
-                message, attempt, reason="being handled by another consumer", count=False
-            )
-            return
+        # Reserved before the first await: a claim of ours found in the inbox while the id is
+        # not reserved is then surely stale, never one a concurrent delivery is working on.
         self._handling.add(cloudevent.id)
         try:
+            claim = await self._claim(message, cloudevent)
+            if claim is None:
+                return
+            if claim is Claim.ALREADY_DONE:
+                EVENTS_CONSUMED.labels(self.bus.service, cloudevent.type, "duplicate").inc()
+                log.info("event_duplicate_ignored")
+                await message.ack()
+                return
+            # A claim of ours is stale: resume it, unless it was settled meanwhile.
+            if claim is Claim.BUSY_HERE and await self.inbox.take_over(cloudevent.id):
+                claim = Claim.ACQUIRED
+            if claim is not Claim.ACQUIRED:
+                await self._retry(
+                    message, attempt, reason="being handled by another consumer", count=False
+                )
+                return
             await self._run_handler(message, cloudevent, event, attempt)
         finally:
             self._handling.discard(cloudevent.id)
