@@ -19,6 +19,7 @@ from tests.support.infra import MAILPIT_API_URL
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "Brussels-HQ-2026!x"
+NEW_PASSWORD = "Mons-SHAPE-1951?y"
 
 
 def poll(probe: Any, accept: Any, timeout: float = 30.0, what: str = "condition") -> Any:
@@ -95,8 +96,26 @@ def test_register_verify_download(platform: Platform) -> None:
     assert any(d["renditionId"] == rendition["id"] for d in mine["items"])
 
     assert mail_to(email, "verification code")["count"] == 1  # exactly one email per event
+
+    # A password change ends the old access token at the catalog too, long before it expires.
+    changed = httpx.put(
+        f"{identity}/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=auth,
+    )
+    assert changed.status_code == 200, changed.text
+    revoked = poll(
+        lambda: httpx.get(f"{catalog}/v1/me/downloads", headers=auth),
+        lambda r: r.status_code == 401,
+        what="old token refused by the catalog",
+    )
+    assert revoked.json()["code"] == "token_revoked"
+    fresh = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+    assert httpx.get(f"{catalog}/v1/me/downloads", headers=fresh).status_code == 200
+    assert mail_to(email, "password")["count"] == 1
     for service in ("identity", "notifier", "catalog"):
-        assert code not in platform.log(service) and PASSWORD not in platform.log(service)
+        for secret in (code, PASSWORD, NEW_PASSWORD):
+            assert secret not in platform.log(service)
 
 
 def test_editor_transcript_reaches_the_catalogue(platform: Platform) -> None:

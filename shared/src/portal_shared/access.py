@@ -4,6 +4,10 @@ Services other than identity verify identity's access tokens with its public key
 from ``<PREFIX>_JWKS_URL`` or given as a static document (``<PREFIX>_JWKS_JSON`` or
 ``<PREFIX>_JWKS_FILE``, the file wins). Routes declare who they serve with ``OptionalUser``,
 ``CurrentUser`` or ``CurrentEditor``; the verifier lives on ``app.state.verifier``.
+
+A service that keeps identity's ``SessionsRevoked`` (the lowest ``tv`` still valid per user)
+puts a ``TokenRevocations`` on ``app.state.token_revocations``: a token below it is refused as
+401 ``token_revoked`` at once, not only when it expires.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import httpx
 from fastapi import Depends, Request
@@ -33,6 +37,12 @@ from portal_shared.http import Problem
 from portal_shared.settings import ServiceSettings
 
 EDITOR_ROLE = "editor"
+
+
+class TokenRevocations(Protocol):
+    async def min_token_version(self, user_id: str) -> int:
+        """The lowest ``tv`` still valid for the user (0: nothing revoked)."""
+        ...
 
 
 class TokenCheckingSettings(ServiceSettings):
@@ -86,6 +96,7 @@ _TOKEN_TITLES = {
     "token_expired": "The access token has expired; refresh it",
     "token_invalid": "The access token is not valid",
     "unknown_key": "The access token is signed with an unknown key",
+    "token_revoked": "The access token was revoked; sign in again",
 }
 
 
@@ -96,8 +107,14 @@ async def _optional_principal(
     if credentials is None:
         return None
     verifier: AccessTokenVerifier = request.app.state.verifier
+    revocations: TokenRevocations | None = getattr(request.app.state, "token_revocations", None)
     try:
-        return await verifier.verify(credentials.credentials)
+        principal = await verifier.verify(credentials.credentials)
+        if revocations is not None and principal.token_version < (
+            await revocations.min_token_version(principal.user_id)
+        ):
+            raise TokenError("token_revoked")
+        return principal
     except TokenError as exc:
         raise Problem(
             401,

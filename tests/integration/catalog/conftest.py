@@ -53,13 +53,19 @@ class Catalog:
     settings: CatalogSettings
     app: Any
 
-    def token(self, user_id: str, roles: tuple[str, ...] = (), verified: bool = True) -> str:
+    def token(
+        self,
+        user_id: str,
+        roles: tuple[str, ...] = (),
+        verified: bool = True,
+        token_version: int = 1,
+    ) -> str:
         return issue_access_token(
             self.keys,
             user_id=user_id,
             email_verified=verified,
             roles=roles,
-            token_version=1,
+            token_version=token_version,
             now=self.clock(),
             settings=TOKEN_SETTINGS,
         ).token

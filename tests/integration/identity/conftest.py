@@ -148,6 +148,14 @@ class Harness:
         return [line for line in lines if line.get("audit") and line.get("action") == action]
 
 
+def token_version_of(tokens: dict[str, Any] | str) -> int:
+    """The ``tv`` claim of an access token (read without checking; identity checked it)."""
+    token = tokens if isinstance(tokens, str) else tokens["access_token"]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return int(claims["tv"])
+
+
 def bearer(tokens: dict[str, Any] | str) -> dict[str, str]:
     token = tokens if isinstance(tokens, str) else tokens["access_token"]
     return {"Authorization": f"Bearer {token}"}

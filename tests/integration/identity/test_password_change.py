@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harness, bearer
+from tests.integration.identity.conftest import (
+    OTHER_PASSWORD,
+    PASSWORD,
+    Harness,
+    bearer,
+    token_version_of,
+)
 
 EMAIL = "changer@example.org"
 
@@ -56,6 +62,9 @@ async def test_change_ends_every_session_tells_the_owner_and_starts_a_new_one(
 
     event = await identity.event("PasswordChanged")
     assert event.data["reason"] == "change"
+    revoked = await identity.event("SessionsRevoked")
+    assert revoked.data["reason"] == "password_change"
+    assert revoked.data["token_version"] == token_version_of(fresh) == token_version_of(tokens) + 1
     assert event.sealed == {"user_id": event.data["user_id"], "email": EMAIL}
     assert OTHER_PASSWORD not in event.body.decode() and PASSWORD not in event.body.decode()
     [line] = [a for a in identity.audit_lines("password_change") if a["outcome"] == "success"]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harness, bearer
+from tests.integration.identity.conftest import (
+    OTHER_PASSWORD,
+    PASSWORD,
+    Harness,
+    bearer,
+    token_version_of,
+)
 
 
 async def reset_token(identity: Harness, email: str, count: int = 1) -> str:
@@ -41,6 +47,9 @@ async def test_reset_changes_password_and_ends_every_session(identity: Harness) 
 
     changed = await identity.event("PasswordChanged")
     assert changed.data["reason"] == "reset"
+    revoked = await identity.event("SessionsRevoked")
+    assert revoked.data["reason"] == "password_reset"
+    assert revoked.data["token_version"] == token_version_of(tokens) + 1
     assert changed.sealed == {"user_id": changed.data["user_id"], "email": email}
 
     me = await identity.client.get("/v1/me", headers=bearer(tokens))

@@ -123,6 +123,8 @@ async def test_a_new_password_for_a_promoted_editor_ends_its_sessions(identity: 
     user_id, _ = await create_editor(identity.ctx, "moving@example.org", OTHER_PASSWORD)
     changed = await identity.event("PasswordChanged")
     assert changed.data["user_id"] == user_id and changed.data["reason"] == "change"
+    revoked = await identity.event("SessionsRevoked")
+    assert revoked.data["user_id"] == user_id and revoked.data["token_version"] == 1
     me = await identity.client.get("/v1/me", headers=bearer(tokens))
     assert me.status_code == 401 and me.json()["reason"] == "token_revoked"
     refresh = await identity.client.post(

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harness, bearer
+from tests.integration.identity.conftest import (
+    OTHER_PASSWORD,
+    PASSWORD,
+    Harness,
+    bearer,
+    token_version_of,
+)
 
 
 async def sign_in(identity: Harness, email: str, password: str) -> Any:
@@ -111,6 +117,10 @@ async def test_sign_out_everywhere_ends_every_token(identity: Harness) -> None:
         "/v1/sessions/refresh", json={"refresh_token": other["refresh_token"]}
     )
     assert refresh.status_code == 401
+    # Other services learn it from the bus: tokens below this tv are void everywhere.
+    revoked = await identity.event("SessionsRevoked")
+    assert revoked.data["reason"] == "sign_out_everywhere"
+    assert revoked.data["token_version"] == token_version_of(tokens) + 1
 
 
 async def test_password_is_rehashed_when_parameters_change(

@@ -7,12 +7,14 @@ import pytest
 from catalog.domain.projection import (
     ProjectionState,
     apply_deleted,
+    apply_revoked,
     apply_verified,
     deleted_update,
     may_download,
+    revoked_update,
     verified_update,
 )
-from portal_shared.events.identity import UserDeleted, UserVerified
+from portal_shared.events.identity import SessionsRevoked, UserDeleted, UserVerified
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
 UID = "0b5c6f5e-0000-4000-8000-000000000001"
@@ -26,13 +28,28 @@ def deleted(version: int) -> UserDeleted:
     return UserDeleted(user_id=UID, account_version=version, deleted_at=T)
 
 
-def apply(state: ProjectionState | None, event: UserVerified | UserDeleted) -> ProjectionState:
+AnyEvent = UserVerified | UserDeleted | SessionsRevoked
+
+
+def revoked(version: int, token_version: int) -> SessionsRevoked:
+    return SessionsRevoked(
+        user_id=UID,
+        account_version=version,
+        token_version=token_version,
+        revoked_at=T,
+        reason="password_reset",
+    )
+
+
+def apply(state: ProjectionState | None, event: AnyEvent) -> ProjectionState:
     if isinstance(event, UserVerified):
         return apply_verified(state, event)
+    if isinstance(event, SessionsRevoked):
+        return apply_revoked(state, event)
     return apply_deleted(state, event)
 
 
-def run(*events: UserVerified | UserDeleted) -> ProjectionState | None:
+def run(*events: AnyEvent) -> ProjectionState | None:
     state = None
     for event in events:
         state = apply(state, event)
@@ -116,3 +133,26 @@ def test_mongo_update_for_deleted_always_applies_and_keeps_max_version() -> None
     assert update.upsert and update.filter == {"_id": UID}
     assert update.update["$max"] == {"version": 6}
     assert update.update["$set"]["deleted"] is True and update.update["$set"]["verified"] is False
+
+
+@pytest.mark.parametrize(
+    "events",
+    list(itertools.permutations([verified(2), revoked(3, 1), revoked(5, 2), revoked(3, 1)])),
+)
+def test_revocations_in_any_order_keep_the_highest_token_version(
+    events: tuple[AnyEvent, ...],
+) -> None:
+    state = run(*events)
+    assert state is not None and state.min_token_version == 2
+    assert state.verified and may_download(state).allowed  # revoking tokens is not deletion
+
+
+def test_revocation_before_verification_still_lets_the_user_verify() -> None:
+    state = run(revoked(3, 1))
+    assert state is not None and not may_download(state).allowed
+    update = revoked_update(revoked(3, 1))
+    # The document it creates is one the UserVerified filter matches (version 0 < any version).
+    assert update.upsert and update.update["$setOnInsert"]["version"] == 0
+    assert update.update["$max"] == {"minTokenVersion": 1}
+    after = run(revoked(3, 1), verified(4))
+    assert after is not None and after.verified and after.min_token_version == 1

@@ -86,6 +86,12 @@ def test_code_kinds_come_from_events_with_an_expiry() -> None:
         ),
         (events.UserVerified(**COMMON, verified_at=AT, roles=["user"]), None),
         (events.UserDeleted(**COMMON, deleted_at=AT), None),
+        (
+            events.SessionsRevoked(
+                **COMMON, token_version=2, revoked_at=AT, reason="sign_out_everywhere"
+            ),
+            None,
+        ),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Event) else str(value),
 )

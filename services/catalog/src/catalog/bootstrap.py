@@ -50,6 +50,7 @@ def build_app(
         app.state.settings = settings
         app.state.videos = videos
         app.state.verifier = verifier or build_verifier(settings, clock, wiring.on_stop)
+        app.state.token_revocations = users
         app.state.editing = Editing(videos, clock, runtime.nudge_outbox)
         app.state.downloads = Downloads(
             videos=videos,

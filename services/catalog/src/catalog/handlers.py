@@ -2,6 +2,8 @@
 
 - UserVerified / UserDeleted keep the projection of who may download (see
   ``catalog.domain.projection``: duplicates and any order give the same state).
+- SessionsRevoked raises the lowest access-token version still accepted for the user, so a
+  token from before a password reset or "sign out everywhere" stops working here at once.
 - TranscriptPublished names who speaks in a video; only a newer revision changes it. The
   event's ``video_id`` may be the video's id or its slug. A transcript for a video the
   catalog does not know (yet) is retried with growing delays and then parked, visible to
@@ -12,13 +14,13 @@ from __future__ import annotations
 
 from portal_shared.bus import HandlerRegistry
 from portal_shared.events.base import CloudEvent
-from portal_shared.events.identity import UserDeleted, UserVerified
+from portal_shared.events.identity import SessionsRevoked, UserDeleted, UserVerified
 from portal_shared.events.transcript import TranscriptPublished
 from portal_shared.logging import get_logger
 
 from catalog.adapters.users import VerifiedUsers
 from catalog.adapters.videos import VideoRepository
-from catalog.domain.projection import deleted_update, verified_update
+from catalog.domain.projection import deleted_update, revoked_update, verified_update
 from catalog.domain.transcripts import apply_transcript_published
 
 log = get_logger(__name__)
@@ -54,11 +56,21 @@ def build_registry(users: VerifiedUsers, videos: VideoRepository) -> HandlerRegi
             applied=applied,
         )
 
+    async def on_sessions_revoked(event: SessionsRevoked, _: CloudEvent) -> None:
+        applied = await users.apply(revoked_update(event))
+        log.info(
+            "projection_sessions_revoked",
+            user_id=event.user_id,
+            token_version=event.token_version,
+            applied=applied,
+        )
+
     async def on_transcript_published(event: TranscriptPublished, _: CloudEvent) -> None:
         await apply_transcript(videos, event)
 
     registry.add(UserVerified, on_user_verified)
     registry.add(UserDeleted, on_user_deleted)
+    registry.add(SessionsRevoked, on_sessions_revoked)
     registry.add(TranscriptPublished, on_transcript_published)
     return registry
 

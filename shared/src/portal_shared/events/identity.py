@@ -68,6 +68,17 @@ class PasswordChanged(_IdentityEvent):
     sealed: str
 
 
+class SessionsRevoked(_IdentityEvent):
+    """Every access token of the account with a ``tv`` claim below ``token_version`` is void
+    from now on, whatever its expiry: services that accept access tokens refuse them.
+
+    Emitted with every password reset or change and on "sign out everywhere"."""
+
+    token_version: int
+    revoked_at: datetime
+    reason: Literal["password_reset", "password_change", "sign_out_everywhere"]
+
+
 class NewsletterSubscribed(_IdentityEvent):
     language: Language
     sealed: str
@@ -89,6 +100,7 @@ ALL = (
     UserVerified,
     ResetRequested,
     PasswordChanged,
+    SessionsRevoked,
     NewsletterSubscribed,
     NewsletterUnsubscribed,
     UserDeleted,

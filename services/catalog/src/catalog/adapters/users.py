@@ -50,6 +50,11 @@ class VerifiedUsers:
         document = await self.collection.find_one({"_id": user_id})
         return None if document is None else ProjectionState.from_document(document)
 
+    async def min_token_version(self, user_id: str) -> int:
+        """``TokenRevocations`` for the HTTP edge: the lowest access-token ``tv`` accepted."""
+        document = await self.collection.find_one({"_id": user_id}, {"minTokenVersion": 1})
+        return int((document or {}).get("minTokenVersion", 0))
+
 
 class LinkQuota:
     """Per user: the times of the last ``limit`` link issues, and a revision counter."""

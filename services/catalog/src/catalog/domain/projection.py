@@ -11,6 +11,11 @@ Rules:
   and a deleted account never comes back, so no later UserVerified revives it, not even one
   with a higher version. The tombstone keeps the highest version seen.
 
+- A SessionsRevoked raises ``minTokenVersion`` (``$max``: order and duplicates do not
+  matter); access tokens whose ``tv`` is below it are refused. It may arrive before the
+  UserVerified: the document it creates (``$setOnInsert`` version 0, not verified) is one the
+  UserVerified's filter then matches.
+
 Applying the events in any order, any number of times, gives the same state: for a given
 set of events, the outcome is "deleted" if any was a deletion, else "verified at the highest
 version".
@@ -31,11 +36,11 @@ The same rules as one atomic MongoDB ``update_one(filter, update, upsert=True)``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from portal_shared.events.identity import UserDeleted, UserVerified
+from portal_shared.events.identity import SessionsRevoked, UserDeleted, UserVerified
 
 DenialReason = Literal["not_verified", "account_deleted"]
 NOT_VERIFIED: Final[DenialReason] = "not_verified"
@@ -50,6 +55,7 @@ class ProjectionState:
     deleted: bool
     roles: tuple[str, ...] = ()
     changed_at: datetime | None = None
+    min_token_version: int = 0
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -59,6 +65,7 @@ class ProjectionState:
             "deleted": self.deleted,
             "roles": list(self.roles),
             "changedAt": self.changed_at,
+            "minTokenVersion": self.min_token_version,
         }
 
     @classmethod
@@ -70,6 +77,7 @@ class ProjectionState:
             deleted=bool(document.get("deleted", False)),
             roles=tuple(document.get("roles", ())),
             changed_at=document.get("changedAt"),
+            min_token_version=int(document.get("minTokenVersion", 0)),
         )
 
 
@@ -99,6 +107,7 @@ def apply_verified(current: ProjectionState | None, event: UserVerified) -> Proj
         deleted=False,
         roles=tuple(event.roles),
         changed_at=event.verified_at,
+        min_token_version=0 if current is None else current.min_token_version,
     )
 
 
@@ -115,7 +124,18 @@ def apply_deleted(current: ProjectionState | None, event: UserDeleted) -> Projec
         deleted=True,
         roles=(),
         changed_at=event.deleted_at,
+        min_token_version=0 if current is None else current.min_token_version,
     )
+
+
+def apply_revoked(current: ProjectionState | None, event: SessionsRevoked) -> ProjectionState:
+    if current is None:
+        return ProjectionState(
+            event.user_id, 0, verified=False, deleted=False, min_token_version=event.token_version
+        )
+    if event.token_version <= current.min_token_version:
+        return current
+    return replace(current, min_token_version=event.token_version)
 
 
 def may_download(state: ProjectionState | None) -> Decision:
@@ -157,5 +177,15 @@ def deleted_update(event: UserDeleted) -> ConditionalUpdate:
                 "changedAt": event.deleted_at,
             },
             "$max": {"version": event.account_version},
+        },
+    )
+
+
+def revoked_update(event: SessionsRevoked) -> ConditionalUpdate:
+    return ConditionalUpdate(
+        filter={"_id": event.user_id},
+        update={
+            "$max": {"minTokenVersion": event.token_version},
+            "$setOnInsert": {"version": 0, "verified": False, "deleted": False, "roles": []},
         },
     )

@@ -65,6 +65,8 @@ async def create_editor(
             promoted = change_password(promoted, password_hash)  # its sessions end
         account = next_version(promoted, stored)
         emitted = [events.verified(ctx, account)]
+        if password_hash is not None:
+            emitted.append(events.sessions_revoked(ctx, account, "password_change"))
         if password_hash is not None and stored.account.email_verified:
             emitted.append(events.password_changed(ctx, account, "change"))  # owner is told
         if not await ctx.accounts.save(stored.with_account(account), stored.version, emitted):

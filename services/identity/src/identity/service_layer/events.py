@@ -17,6 +17,7 @@ from portal_shared.events.identity import (
     PasswordChanged,
     RegistrationAttemptedOnExistingAccount,
     ResetRequested,
+    SessionsRevoked,
     UserDeleted,
     UserRegistered,
     UserVerified,
@@ -124,6 +125,22 @@ def password_changed(
         sealed=_sealed(ctx, account, event_id),
     )
     return _envelope(ctx, event, account.user_id, event_id)
+
+
+def sessions_revoked(
+    ctx: Context,
+    account: Account,
+    reason: Literal["password_reset", "password_change", "sign_out_everywhere"],
+) -> CloudEvent:
+    """Tells the services that accept access tokens to refuse those below the new ``tv``."""
+    event = SessionsRevoked(
+        user_id=account.user_id,
+        account_version=account.account_version,
+        token_version=account.token_version,
+        revoked_at=ctx.now(),
+        reason=reason,
+    )
+    return _envelope(ctx, event, account.user_id)
 
 
 def newsletter_changed(ctx: Context, account: Account) -> CloudEvent:

@@ -79,9 +79,12 @@ async def _change(
         if loaded is None or loaded.account.token_version != account.token_version:
             raise NotAuthenticated("token_revoked")  # deleted, or signed out meanwhile
         changed = next_version(with_new_password(loaded.account, new_hash), loaded)
-        event = events.password_changed(ctx, changed, "change")
+        emitted = [
+            events.password_changed(ctx, changed, "change"),
+            events.sessions_revoked(ctx, changed, "password_change"),
+        ]
         updated = loaded.with_account(changed)
-        if not await ctx.accounts.save(updated, loaded.version, [event]):
+        if not await ctx.accounts.save(updated, loaded.version, emitted):
             raise StaleWrite()
         return updated
 

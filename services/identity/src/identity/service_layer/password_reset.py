@@ -148,8 +148,11 @@ async def _complete(
         if loaded is None:
             raise ResetTokenRejected()
         changed = next_version(change_password(loaded.account, new_hash), loaded)
-        event = events.password_changed(ctx, changed, "reset")
-        if not await ctx.accounts.save(loaded.with_account(changed), loaded.version, [event]):
+        emitted = [
+            events.password_changed(ctx, changed, "reset"),
+            events.sessions_revoked(ctx, changed, "password_reset"),
+        ]
+        if not await ctx.accounts.save(loaded.with_account(changed), loaded.version, emitted):
             raise StaleWrite()
         return loaded
 

@@ -31,6 +31,7 @@ from identity.domain.opaque_tokens import (
 )
 from identity.domain.throttling import Allowed, decide_sign_in, most_restrictive
 from identity.domain.tokens import issue_access_token
+from identity.service_layer import events
 from identity.service_layer.context import Context, StaleWrite, next_version, with_retries
 
 log = get_logger(__name__)
@@ -179,9 +180,11 @@ async def sign_out_all(ctx: Context, user_id: str, client_ip: str) -> None:
         if stored is None:
             return
         account = next_version(sign_out_everywhere(stored.account), stored)
-        if not await ctx.accounts.save(stored.with_account(account), stored.version):
+        event = events.sessions_revoked(ctx, account, "sign_out_everywhere")
+        if not await ctx.accounts.save(stored.with_account(account), stored.version, [event]):
             raise StaleWrite()
 
     await with_retries(attempt)
+    ctx.nudge()
     await ctx.refresh.revoke_all(user_id, ctx.now())
     audit(log, "sign_out_everywhere", outcome="success", user_id=user_id, client_ip=client_ip)

@@ -47,6 +47,8 @@ KIND_BY_EVENT_TYPE: Final[dict[type[Event], MailKind | None]] = {
     events.RegistrationAttemptedOnExistingAccount: MailKind.EXISTING_ACCOUNT,
     events.UserVerified: None,
     events.UserDeleted: None,
+    # PasswordChanged already tells the owner; "sign out everywhere" is the owner's own act.
+    events.SessionsRevoked: None,
 }
 NEW_CODE_KIND_BY_PURPOSE: Final[dict[str, MailKind]] = {
     "verify_email": MailKind.VERIFY_EMAIL_NEW_CODE,
