@@ -115,7 +115,7 @@ async def main(n: int) -> None:
 
 
 if __name__ == "__main__":
-    import logging
+    from portal_shared.logging import configure_logging
 
-    logging.disable(logging.INFO)
+    configure_logging("bench", "warning")  # one line per handled event would swamp the result
     asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000))
