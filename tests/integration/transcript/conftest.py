@@ -91,14 +91,17 @@ class TranscriptService:
     events: EventTap
 
     def auth(
-        self, user_id: str = "editor-1", roles: tuple[str, ...] = ("editor",)
+        self,
+        user_id: str = "editor-1",
+        roles: tuple[str, ...] = ("editor",),
+        token_version: int = 1,
     ) -> dict[str, str]:
         token = issue_access_token(
             self.keys,
             user_id=user_id,
             email_verified=True,
             roles=roles,
-            token_version=1,
+            token_version=token_version,
             now=self.clock(),
             settings=TOKEN_SETTINGS,
         ).token

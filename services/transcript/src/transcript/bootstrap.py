@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from portal_shared.access import build_verifier
 from portal_shared.auth import AccessTokenVerifier
 from portal_shared.clock import Clock, utcnow
+from portal_shared.revocations import TokenVersionFloors
 from portal_shared.runtime import Runtime, Wiring, build_service_app
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -23,6 +24,7 @@ from transcript.service_layer.ingest import Ingestion
 from transcript.settings import TranscriptSettings
 
 HEADS, REVISIONS, SEGMENTS = "transcript_heads", "transcript_revisions", "search_segments"
+VERSION_FLOORS = "token_version_floors"
 
 
 def repositories(db: AsyncDatabase[dict[str, Any]]) -> tuple[RevisionRepository, SearchIndex]:
@@ -47,11 +49,14 @@ def build_app(
     async def setup(runtime: Runtime, app: FastAPI) -> Wiring:
         revisions, index = repositories(runtime.db)
         await ensure_indexes(revisions, index)
-        wiring = Wiring(registry=build_registry(revisions, index), outbox=[runtime.db[REVISIONS]])
+        floors = TokenVersionFloors(runtime.db[VERSION_FLOORS])
+        registry = build_registry(revisions, index, floors)
+        wiring = Wiring(registry=registry, outbox=[runtime.db[REVISIONS]])
         app.state.settings = settings
         app.state.revisions = revisions
         app.state.search_index = index
         app.state.verifier = verifier or build_verifier(settings, clock, wiring.on_stop)
+        app.state.token_revocations = floors
         app.state.ingestion = Ingestion(revisions, index, clock, runtime.nudge_outbox)
         return wiring
 

@@ -1,4 +1,6 @@
-"""Events the transcript service consumes: its own TranscriptPublished, to repair search.
+"""Events the transcript service consumes: its own TranscriptPublished, to repair search, and
+identity's SessionsRevoked, so editors' access tokens from before a password reset or "sign
+out everywhere" are refused at once (``portal_shared.revocations``).
 
 Submitting indexes a revision for search right after storing it; if the process died in
 between, the revision's TranscriptPublished (published by the relay from the outbox) brings
@@ -9,8 +11,10 @@ from __future__ import annotations
 
 from portal_shared.bus import HandlerRegistry
 from portal_shared.events.base import CloudEvent
+from portal_shared.events.identity import SessionsRevoked
 from portal_shared.events.transcript import TranscriptPublished
 from portal_shared.logging import get_logger
+from portal_shared.revocations import TokenVersionFloors
 
 from transcript.adapters.revisions import RevisionRepository
 from transcript.adapters.search_index import SearchIndex
@@ -18,7 +22,9 @@ from transcript.adapters.search_index import SearchIndex
 log = get_logger(__name__)
 
 
-def build_registry(revisions: RevisionRepository, index: SearchIndex) -> HandlerRegistry:
+def build_registry(
+    revisions: RevisionRepository, index: SearchIndex, floors: TokenVersionFloors
+) -> HandlerRegistry:
     registry = HandlerRegistry()
 
     async def on_transcript_published(event: TranscriptPublished, _: CloudEvent) -> None:
@@ -35,4 +41,5 @@ def build_registry(revisions: RevisionRepository, index: SearchIndex) -> Handler
         log.info("search_index_repaired", video_id=event.video_id, revision=event.revision)
 
     registry.add(TranscriptPublished, on_transcript_published)
+    registry.add(SessionsRevoked, floors.on_revoked)
     return registry
