@@ -3,6 +3,8 @@
 # relay), on 127.0.0.1, with development keys kept in .local/data. Used by `make run`.
 #
 # Usage: deploy/local/platform.sh up|down|status
+#        deploy/local/platform.sh exec <service> <args...>   a service command with the same
+#        settings, e.g. `exec identity create-editor --email ed@example.org --password-file -`
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -97,9 +99,21 @@ cmd_status() {
 	done
 }
 
+cmd_exec() {
+	local service="${1:-}"
+	if [[ ! " ${SERVICES[*]} " == *" $service "* ]]; then
+		echo "usage: $0 exec identity|notifier|catalog|transcript <args...>" >&2
+		exit 2
+	fi
+	shift
+	infra_env
+	exec "$BIN/$service" "$@"
+}
+
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
-*) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+exec) shift; cmd_exec "$@" ;;
+*) echo "usage: $0 up|down|status|exec <service> <args...>" >&2; exit 2 ;;
 esac
