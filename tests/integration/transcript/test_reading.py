@@ -13,6 +13,7 @@ from tests.integration.transcript.conftest import SEED, TIMED_VTT, TranscriptSer
 from tests.support.infra import eventually, unique
 
 pytestmark = pytest.mark.integration
+NAMES = ("Ann Lee", "Bob Ray")
 
 
 async def submitted(service: TranscriptService, text: str, video: str | None = None) -> str:
@@ -142,3 +143,38 @@ async def test_consumer_repairs_a_search_index_lost_after_storing(
 
     found = await eventually(hits, bool, what="search index repaired")
     assert found[0]["speaker_id"] == "mark-rutte"
+
+
+async def test_search_pages_with_a_cursor_through_every_hit_once(
+    service: TranscriptService,
+) -> None:
+    word = f"w{uuid.uuid4().hex[:8]}"  # only this test's transcripts hold it
+    videos = []
+    for n in range(3):
+        turns = "\n".join(f"{NAMES[i % 2]}: line {i} {word}" for i in range(7))
+        videos.append(await submitted(service, turns, f"{word}-video-{n}"))
+    # A new revision of the first video: its old segments stay stored but never show.
+    revised = "\n".join(f"{NAMES[i % 2]}: again {i} {word}" for i in range(4))
+    await submitted(service, revised, videos[0])
+
+    pages: list[list[tuple[str, int]]] = []
+    cursor: str | None = None
+    while True:
+        params = {"q": word, "limit": "5", **({"cursor": cursor} if cursor else {})}
+        response = await service.client.get("/v1/transcripts/search", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        pages.append([(h["video_id"], h["segment_index"]) for h in body["hits"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    seen = [hit for page in pages for hit in page]
+    assert [len(page) for page in pages] == [5, 5, 5, 3]  # 4 + 7 + 7 current segments
+    assert seen == sorted(seen) and len(set(seen)) == 18
+    assert sum(1 for video, _ in seen if video == videos[0]) == 4
+
+    for bad in ("not-a-cursor", "eyJ4IjoxfQ", "e30"):
+        refused = await service.client.get(
+            "/v1/transcripts/search", params={"q": word, "cursor": bad}
+        )
+        assert refused.status_code == 400 and refused.json()["code"] == "bad_cursor", bad

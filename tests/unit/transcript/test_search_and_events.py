@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from portal_shared.events.transcript import TranscriptPublished, TranscriptSegmentPublished
 from transcript.domain.model import Segment, Speaker, build_transcript
 from transcript.domain.publishing import RevisionInfo, revision_events, transcript_id_for
-from transcript.domain.search import matches, query_terms, snippet, terms_of
+from transcript.domain.search import (
+    BadSearchCursor,
+    SearchPosition,
+    decode_search_cursor,
+    encode_search_cursor,
+    matches,
+    query_terms,
+    snippet,
+    terms_of,
+)
 
 
 def test_terms_are_folded_distinct_words() -> None:
@@ -47,3 +59,17 @@ def test_a_revision_announces_each_segment_then_the_summary() -> None:
     assert [s.speaks for s in summary.speakers] == [True, True]
     assert {e.transcript_id for e in events} == {transcript_id_for("vid-1")}  # type: ignore[attr-defined]
     assert transcript_id_for("vid-1") != transcript_id_for("vid-2")
+
+
+@given(st.text(min_size=1, max_size=80), st.integers(min_value=0, max_value=10**6))
+def test_search_cursor_round_trip(video_id: str, index: int) -> None:
+    position = SearchPosition(video_id, index)
+    assert decode_search_cursor(encode_search_cursor(position)) == position
+
+
+@pytest.mark.parametrize(
+    "cursor", ["", "!!!", "e30", "eyJ2IjoiYSJ9", "eyJ2IjoiYSIsImkiOi0xfQ", "eyJ2IjoxLCJpIjoxfQ"]
+)
+def test_foreign_search_cursors_are_refused(cursor: str) -> None:
+    with pytest.raises(BadSearchCursor):
+        decode_search_cursor(cursor)

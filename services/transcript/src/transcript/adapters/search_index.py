@@ -21,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from transcript.domain.model import Transcript
-from transcript.domain.search import terms_of
+from transcript.domain.search import SearchPosition, terms_of
 
 Document = dict[str, Any]
 _DUPLICATE_CODES = frozenset({1, 11000})
@@ -105,23 +105,49 @@ class SearchIndex:
                         await self.segments.insert_one(doc)
 
     async def search(
-        self, terms: list[str], *, limit: int, video_id: str | None = None
-    ) -> list[SegmentHit]:
-        """Segments of latest revisions holding every term, by video and position."""
+        self,
+        terms: list[str],
+        *,
+        limit: int,
+        video_id: str | None = None,
+        after: SearchPosition | None = None,
+    ) -> tuple[list[SegmentHit], bool]:
+        """Segments of latest revisions holding every term, by video and position, after
+        ``after``; and whether more follow."""
         if not terms:
-            return []
+            return [], False
+        hits: list[SegmentHit] = []
+        position = after
+        while True:
+            # leftovers of older revisions are rare; a margin keeps a full page after dropping
+            fetch = (limit + 1 - len(hits)) * 2
+            docs = await self._page(terms, video_id, position, fetch)
+            hits += await self._current(docs)
+            if len(hits) > limit or len(docs) < fetch:
+                return hits[:limit], len(hits) > limit
+            position = SearchPosition(docs[-1]["video_id"], int(docs[-1]["index"]))
+
+    async def _page(
+        self, terms: list[str], video_id: str | None, after: SearchPosition | None, fetch: int
+    ) -> list[Document]:
         query: Document = {"terms": {"$all": terms}}
         if video_id is not None:
             query["video_id"] = video_id
+        if after is not None:
+            query["$or"] = [
+                {"video_id": {"$gt": after.video_id}},
+                {"video_id": after.video_id, "index": {"$gt": after.segment_index}},
+            ]
         cursor = (
             self.segments.find(query, {"terms": 0})
             .sort([("video_id", 1), ("index", 1)])
-            # leftovers of older revisions are rare; a margin keeps a full page after dropping
-            .limit(limit * 2)
+            .limit(fetch)
         )
-        docs = await cursor.to_list()
+        return await cursor.to_list()
+
+    async def _current(self, docs: list[Document]) -> list[SegmentHit]:
         current = await self._indexed_revisions({doc["video_id"] for doc in docs})
-        hits = [
+        return [
             SegmentHit(
                 video_id=doc["video_id"],
                 revision=doc["revision"],
@@ -135,7 +161,6 @@ class SearchIndex:
             for doc in docs
             if current.get(doc["video_id"]) == doc["revision"]
         ]
-        return hits[:limit]
 
     async def _indexed_revisions(self, video_ids: set[str]) -> dict[str, int]:
         if not video_ids:

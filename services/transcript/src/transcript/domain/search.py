@@ -8,7 +8,11 @@ quotes), so "defence" finds "Défence" and "zelenskyy" finds "Zelenskyy".
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
+from dataclasses import dataclass
 
 from transcript.domain.text import fold
 
@@ -52,3 +56,39 @@ def snippet(text: str, terms: list[str], *, words_around: int = 12) -> str:
     prefix = "… " if first > 0 else ""
     suffix = " …" if last < len(spans) - 1 else ""
     return f"{prefix}{excerpt}{suffix}"
+
+
+class BadSearchCursor(ValueError):
+    """A ``cursor`` that is not one this service made."""
+
+
+@dataclass(frozen=True)
+class SearchPosition:
+    """Where a page of hits ended: hits come by (video id, segment index)."""
+
+    video_id: str
+    segment_index: int
+
+
+def encode_search_cursor(position: SearchPosition) -> str:
+    raw = json.dumps({"v": position.video_id, "i": position.segment_index}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode("ascii")
+
+
+def decode_search_cursor(cursor: str) -> SearchPosition:
+    """The position a cursor names; it only positions a page in public data, so it is
+    validated (exact shape) rather than signed."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise BadSearchCursor("cursor does not decode") from exc
+    if (
+        not isinstance(payload, dict)
+        or set(payload) != {"v", "i"}
+        or not isinstance(payload["v"], str)
+        or type(payload["i"]) is not int
+        or payload["i"] < 0
+    ):
+        raise BadSearchCursor("cursor has an unknown shape")
+    return SearchPosition(payload["v"], payload["i"])

@@ -133,3 +133,6 @@ class SearchOut(BaseModel):
     query: str
     terms: list[str] = Field(description="the folded words every hit contains")
     hits: list[SearchHitOut]
+    next_cursor: str | None = Field(
+        None, description="pass as `cursor` for the next page; null on the last page"
+    )

@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from portal_shared.http import Problem, problem_responses
 
-from transcript.domain.search import query_terms, snippet
+from transcript.domain.search import (
+    BadSearchCursor,
+    SearchPosition,
+    decode_search_cursor,
+    encode_search_cursor,
+    query_terms,
+    snippet,
+)
 from transcript.entrypoints.deps import VIDEO_ID_PATTERN, SearchIndexDep, SettingsDep
 from transcript.entrypoints.schemas import SearchHitOut, SearchOut
 
@@ -18,7 +25,7 @@ router = APIRouter(tags=["search"])
     "/v1/transcripts/search",
     summary="Segments that contain every word of the query (case and accents ignored)",
     response_model=SearchOut,
-    responses=problem_responses(422),
+    responses=problem_responses(400, 422),
 )
 async def search_transcripts(
     index: SearchIndexDep,
@@ -28,11 +35,24 @@ async def search_transcripts(
         str | None, Query(pattern=VIDEO_ID_PATTERN, description="only this video")
     ] = None,
     limit: Annotated[int, Query(ge=1, description="most hits to return")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=400, description="`next_cursor` of the previous page")
+    ] = None,
 ) -> SearchOut:
     terms = query_terms(q)
     if not terms:
         raise Problem(422, "query_empty", "The query has no words to search for")
-    hits = await index.search(terms, limit=min(limit, settings.search_limit_max), video_id=video_id)
+    try:
+        after = decode_search_cursor(cursor) if cursor is not None else None
+    except BadSearchCursor:
+        raise Problem(400, "bad_cursor", "This cursor is not one of ours") from None
+    hits, more = await index.search(
+        terms, limit=min(limit, settings.search_limit_max), video_id=video_id, after=after
+    )
+    last = SearchPosition(hits[-1].video_id, hits[-1].segment_index) if more else None
     return SearchOut(
-        query=q, terms=terms, hits=[SearchHitOut.of(hit, snippet(hit.text, terms)) for hit in hits]
+        query=q,
+        terms=terms,
+        hits=[SearchHitOut.of(hit, snippet(hit.text, terms)) for hit in hits],
+        next_cursor=encode_search_cursor(last) if last else None,
     )
