@@ -23,6 +23,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -179,6 +180,21 @@ def _install_problem_handlers(app: FastAPI) -> None:
             code.replace("_", " ").capitalize(),
             detail,
             headers=getattr(exc, "headers", None),
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(ConnectionFailure)
+    @app.exception_handler(ExecutionTimeout)
+    @app.exception_handler(WTimeoutError)
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is down, restarting or unreachable: nothing the caller did wrong, and
+        # nothing accepted is lost (every write is one document, all or nothing).
+        log.warning("database_unavailable", error=repr(exc), path=request.url.path)
+        return problem_response(
+            503,
+            "database_unavailable",
+            "The service cannot reach its database right now; try again shortly",
+            headers={"Retry-After": "2"},
             instance=request.url.path,
         )
 
