@@ -19,14 +19,13 @@ from identity.domain.errors import (
     RateLimited,
 )
 from identity.domain.passwords import check_password
-from identity.domain.throttling import Allowed, decide_sign_in, most_restrictive
+from identity.domain.throttling import Allowed
 from identity.service_layer import events
 from identity.service_layer.context import Context, StaleWrite, next_version, with_retries
 from identity.service_layer.password_reset import SAME_AS_CURRENT
 from identity.service_layer.sessions import (
-    SCOPE_SIGN_IN_ADDRESS,
-    SCOPE_SIGN_IN_CLIENT,
     Session,
+    password_budget,
     record_failure,
     start_session,
 )
@@ -55,19 +54,11 @@ async def _change(
     ctx: Context, stored: StoredAccount, current_password: str, new_password: str, client_ip: str
 ) -> Session:
     account = stored.account
-    keys = [
-        (SCOPE_SIGN_IN_ADDRESS, ctx.address_key(account.email)),
-        (SCOPE_SIGN_IN_CLIENT, ctx.client_key(client_ip)),
-    ]
-    address_failures, client_failures = await ctx.rate_limits.events_of(keys)
-    decision = most_restrictive(
-        decide_sign_in(address_failures, ctx.now(), ctx.address_sign_in),
-        decide_sign_in(client_failures, ctx.now(), ctx.client_sign_in),
-    )
-    if not isinstance(decision, Allowed):
-        raise RateLimited(decision.retry_after)
+    budget = await password_budget(ctx, account.email, client_ip)
+    if not isinstance(budget.decision, Allowed):
+        raise RateLimited(budget.decision.retry_after)
     if not await ctx.verify_password(account.password_hash, current_password):
-        await record_failure(ctx, stored, keys, client_ip)
+        await record_failure(ctx, stored, budget.keys, client_ip)
         raise CurrentPasswordWrong()
     check_password(new_password, account.email)
     if new_password == current_password:
@@ -91,6 +82,6 @@ async def _change(
     updated = await with_retries(attempt)
     ctx.nudge()
     await ctx.refresh.revoke_all(account.user_id, ctx.now())
-    if address_failures:
-        await ctx.rate_limits.clear(*keys[0])
+    if budget.address_failures:
+        await ctx.rate_limits.clear(*budget.keys[0])
     return await start_session(ctx, updated.account)

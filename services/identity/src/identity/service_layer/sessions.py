@@ -29,7 +29,7 @@ from identity.domain.opaque_tokens import (
     redeem_refresh_token,
     start_refresh_family,
 )
-from identity.domain.throttling import Allowed, decide_sign_in, most_restrictive
+from identity.domain.throttling import Allowed, Decision, decide_sign_in, most_restrictive
 from identity.domain.tokens import issue_access_token
 from identity.service_layer import events
 from identity.service_layer.context import Context, StaleWrite, next_version, with_retries
@@ -69,18 +69,34 @@ async def start_session(ctx: Context, account: Account) -> Session:
     return _session(ctx, account, issued)
 
 
-async def sign_in(ctx: Context, raw_email: str, password: str, client_ip: str) -> Session:
-    email = ctx.normalise(raw_email)
-    now = ctx.now()
+@dataclass(frozen=True)
+class PasswordBudget:
+    """Where password guesses for one address from one client stand (sign-in and the current
+    password of a change share it)."""
+
+    keys: list[tuple[str, str]]  # (scope, key) per address, then per client
+    address_failures: int
+    decision: Decision
+
+
+async def password_budget(ctx: Context, email: str, client_ip: str) -> PasswordBudget:
     keys = [
         (SCOPE_SIGN_IN_ADDRESS, ctx.address_key(email)),
         (SCOPE_SIGN_IN_CLIENT, ctx.client_key(client_ip)),
     ]
     address_failures, client_failures = await ctx.rate_limits.events_of(keys)
+    now = ctx.now()
     decision = most_restrictive(
         decide_sign_in(address_failures, now, ctx.address_sign_in),
         decide_sign_in(client_failures, now, ctx.client_sign_in),
     )
+    return PasswordBudget(keys, len(address_failures), decision)
+
+
+async def sign_in(ctx: Context, raw_email: str, password: str, client_ip: str) -> Session:
+    email = ctx.normalise(raw_email)
+    budget = await password_budget(ctx, email, client_ip)
+    keys, decision = budget.keys, budget.decision
     if not isinstance(decision, Allowed):
         audit(log, "sign_in", outcome="refused", reason="throttled", client_ip=client_ip,
               address_hash=keys[0][1], retry_after=decision.retry_after)  # fmt: skip
@@ -92,7 +108,7 @@ async def sign_in(ctx: Context, raw_email: str, password: str, client_ip: str) -
         raise InvalidCredentials()
     assert stored is not None
     account = stored.account
-    if address_failures:
+    if budget.address_failures:
         await ctx.rate_limits.clear(*keys[0])
     if not account.email_verified:
         audit(log, "sign_in", outcome="failure", reason="not_verified", user_id=account.user_id,
