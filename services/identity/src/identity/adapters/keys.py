@@ -57,20 +57,34 @@ def _value(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret else None
 
 
+def _secret_or_dev(
+    settings: IdentitySettings,
+    configured: str | None,
+    *,
+    dev_file: str,
+    make: Callable[[], str],
+    missing: str,
+) -> str:
+    """The configured secret; in development a persisted generated one; else ``missing``."""
+    if configured:
+        return configured
+    if not settings.is_development:
+        raise MissingSecret(missing)
+    return _dev_secret(settings.dev_key_dir / dev_file, make)
+
+
 def _key_set(settings: IdentitySettings) -> KeySet:
-    active = read_secret(_value(settings.signing_key_pem), settings.signing_key_file)
+    active = _secret_or_dev(
+        settings,
+        read_secret(_value(settings.signing_key_pem), settings.signing_key_file),
+        dev_file="signing_key.pem",
+        make=lambda: SigningKey.generate().private_pem(),
+        missing="set IDENTITY_SIGNING_KEY_PEM or IDENTITY_SIGNING_KEY_FILE (an Ed25519 PKCS#8 PEM,"
+        " e.g. `openssl genpkey -algorithm ed25519`)",
+    )
     previous = read_secret(
         _value(settings.previous_signing_key_pem), settings.previous_signing_key_file
     )
-    if not active:
-        if not settings.is_development:
-            raise MissingSecret(
-                "set IDENTITY_SIGNING_KEY_PEM or IDENTITY_SIGNING_KEY_FILE (an Ed25519 PKCS#8 PEM,"
-                " e.g. `openssl genpkey -algorithm ed25519`)"
-            )
-        active = _dev_secret(
-            settings.dev_key_dir / "signing_key.pem", lambda: SigningKey.generate().private_pem()
-        )
     try:
         return KeySet.from_pems(active, previous or None)
     except ValueError as exc:  # the message names no key material
@@ -78,16 +92,13 @@ def _key_set(settings: IdentitySettings) -> KeySet:
 
 
 def _code_key(settings: IdentitySettings) -> bytes:
-    configured = read_secret(_value(settings.code_hmac_key), settings.code_hmac_key_file)
-    if not configured:
-        if not settings.is_development:
-            raise MissingSecret(
-                "set IDENTITY_CODE_HMAC_KEY or IDENTITY_CODE_HMAC_KEY_FILE (base64, >= 32 bytes)"
-            )
-        configured = _dev_secret(
-            settings.dev_key_dir / "code_hmac.key",
-            lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
-        )
+    configured = _secret_or_dev(
+        settings,
+        read_secret(_value(settings.code_hmac_key), settings.code_hmac_key_file),
+        dev_file="code_hmac.key",
+        make=lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+        missing="set IDENTITY_CODE_HMAC_KEY or IDENTITY_CODE_HMAC_KEY_FILE (base64, >= 32 bytes)",
+    )
     try:
         key = base64.b64decode(configured, validate=True)
     except (binascii.Error, ValueError):
@@ -99,19 +110,15 @@ def _code_key(settings: IdentitySettings) -> bytes:
 
 def resolve_sealing_key(settings: IdentitySettings) -> str:
     """The base64 X25519 private key identity seals the notifier's parts with, validated."""
-    configured = read_secret(
-        _value(settings.sealing_private_key), settings.sealing_private_key_file
+    configured = _secret_or_dev(
+        settings,
+        read_secret(_value(settings.sealing_private_key), settings.sealing_private_key_file),
+        dev_file="sealing.key",
+        make=lambda: generate_keypair()[0],
+        missing="set IDENTITY_SEALING_PRIVATE_KEY or IDENTITY_SEALING_PRIVATE_KEY_FILE (a base64"
+        " X25519 private key; `identity sealing-public-key` prints its public key for"
+        " the notifier's NOTIFIER_IDENTITY_PUBLIC_KEYS)",
     )
-    if not configured:
-        if not settings.is_development:
-            raise MissingSecret(
-                "set IDENTITY_SEALING_PRIVATE_KEY or IDENTITY_SEALING_PRIVATE_KEY_FILE (a base64"
-                " X25519 private key; `identity sealing-public-key` prints its public key for"
-                " the notifier's NOTIFIER_IDENTITY_PUBLIC_KEYS)"
-            )
-        configured = _dev_secret(
-            settings.dev_key_dir / "sealing.key", lambda: generate_keypair()[0]
-        )
     try:
         public_key_of(configured)
     except ValueError:  # the message must not echo the key
