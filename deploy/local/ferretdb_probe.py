@@ -1,4 +1,4 @@
-"""Probe which MongoDB features the server behind MONGODB_URL supports (made for FerretDB v1 SQLite).
+"""Probe which MongoDB features the server behind MONGODB_URL supports (made for FerretDB v1; run on its PostgreSQL and SQLite backends).
 
 Each case seeds a fresh collection, runs one operation the services might rely on and compares
 the result with what MongoDB itself returns. One line per case:
@@ -262,6 +262,8 @@ CASES: list[Case] = [
     ("datetime range query", [{"_id": 1, "at": MOMENT}], found({"at": {"$gt": MOMENT - timedelta(seconds=1)}}), [1]),
     ("int64 Int64 keeps its type", [], lambda c: type(round_trip(Int64(5))(c)).__name__, "Int64"),
     ("int64 value above 2**53 exact", [], round_trip(2**62 + 1), 2**62 + 1),
+    ("string holding NUL round trip", [], round_trip("a\x00b"), "a\x00b"),
+    ("query for a string holding NUL", [{"_id": 1, "s": "x"}], found({"s": "a\x00b"}), []),
     ("nested arrays [[1, 2], [3]]", [], round_trip([[1, 2], [3]]), [[1, 2], [3]]),
     ("array of subdocuments holding arrays", [], round_trip([{"x": [1, 2]}]), [{"x": [1, 2]}]),
     ("transactions (start_transaction)", [], succeeds(in_transaction), NO_ERROR),

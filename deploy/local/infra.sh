@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local infrastructure for development and CI, all bound to 127.0.0.1:
-#   RabbitMQ (Debian package), FerretDB v1 on SQLite (MongoDB wire protocol), mailpit (SMTP sink).
+#   RabbitMQ (Debian package), FerretDB v1 on PostgreSQL (Debian package; MongoDB wire protocol),
+#   mailpit (SMTP sink).
 #
 # Usage: deploy/local/infra.sh up|down|status|env
 #   up      install what is missing (the first run builds FerretDB and mailpit with Go and
@@ -12,7 +13,7 @@
 # A set AMQP_URL / MONGODB_URL / SMTP_URL points at a real server: that part is not started.
 # Ports: PORTAL_AMQP_PORT, PORTAL_RABBITMQ_DIST_PORT, PORTAL_RABBITMQ_MGMT_PORT,
 # PORTAL_RABBITMQ_PROMETHEUS_PORT, PORTAL_EPMD_PORT, PORTAL_MONGODB_PORT,
-# PORTAL_FERRETDB_DEBUG_PORT, PORTAL_SMTP_PORT, PORTAL_MAILPIT_HTTP_PORT, PORTAL_MAILPIT_POP3_PORT.
+# PORTAL_FERRETDB_DEBUG_PORT, PORTAL_POSTGRES_PORT, PORTAL_SMTP_PORT, PORTAL_MAILPIT_HTTP_PORT, PORTAL_MAILPIT_POP3_PORT.
 # State, logs and pid files live in the git-ignored .local/ (PORTAL_LOCAL_DIR overrides).
 set -euo pipefail
 
@@ -22,6 +23,8 @@ LIB_DIR="$REPO_ROOT/deploy/local/lib"
 . "$LIB_DIR/common.sh"
 # shellcheck source=deploy/local/lib/rabbitmq.sh
 . "$LIB_DIR/rabbitmq.sh"
+# shellcheck source=deploy/local/lib/postgres.sh
+. "$LIB_DIR/postgres.sh"
 # shellcheck source=deploy/local/lib/ferretdb.sh
 . "$LIB_DIR/ferretdb.sh"
 # shellcheck source=deploy/local/lib/mailpit.sh

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# FerretDB v1 with the SQLite backend as the local MongoDB wire-protocol server.
-# Sourced by infra.sh after common.sh.
+# FerretDB v1 with the PostgreSQL backend (postgres.sh) as the local MongoDB wire-protocol
+# server. Sourced by infra.sh after common.sh and postgres.sh.
 
 FERRETDB_VERSION=v1.24.2
 MONGODB_PORT="${PORTAL_MONGODB_PORT:-27017}"
@@ -83,15 +83,15 @@ ferretdb_up() {
 	ferretdb_install
 	ensure_port_free "$MONGODB_PORT" "FerretDB" PORTAL_MONGODB_PORT
 	ensure_port_free "$FERRETDB_DEBUG_PORT" "FerretDB debug/metrics" PORTAL_FERRETDB_DEBUG_PORT
+	postgres_up
+	mkdir -p "$FERRETDB_DIR/state"
 	local started
 	started=$(now_ms)
-	log "ferretdb: starting on $LOOPBACK:$MONGODB_PORT (SQLite files in $FERRETDB_DIR)"
-	# synchronous(normal) with FerretDB's WAL journal: commits survive a crash of any process,
-	# not a power cut; right for a local stand-in and ~8x faster inserts than the default FULL.
-	mkdir -p "$FERRETDB_DIR/data" "$FERRETDB_DIR/state"
-	start_detached ferretdb "$LOCAL_DIR/ferretdb.log" env DO_NOT_TRACK=1 "$(ferretdb_binary)" \
-		--handler=sqlite \
-		--sqlite-url="file:$FERRETDB_DIR/data/?_pragma=synchronous(normal)" \
+	log "ferretdb: starting on $LOOPBACK:$MONGODB_PORT (PostgreSQL on $LOOPBACK:$POSTGRES_PORT)"
+	# The PostgreSQL URL holds a password: it goes in through the environment, not argv.
+	start_detached ferretdb "$LOCAL_DIR/ferretdb.log" env DO_NOT_TRACK=1 \
+		FERRETDB_POSTGRESQL_URL="$(postgres_default_url)" "$(ferretdb_binary)" \
+		--handler=postgresql \
 		--state-dir="$FERRETDB_DIR/state" \
 		--listen-addr="$LOOPBACK:$MONGODB_PORT" \
 		--debug-addr="$LOOPBACK:$FERRETDB_DEBUG_PORT" \
@@ -107,7 +107,10 @@ ferretdb_up() {
 	assert_loopback_only ferretdb "$pid"
 }
 
-ferretdb_down() { stop_pid ferretdb ferretdb 20; }
+ferretdb_down() {
+	stop_pid ferretdb ferretdb 20
+	postgres_down
+}
 
 ferretdb_status() {
 	local pid
@@ -115,6 +118,7 @@ ferretdb_status() {
 		echo "ferretdb  external  MONGODB_URL is set (not managed here)"
 	elif pid=$(live_pid ferretdb ferretdb); then
 		echo "ferretdb  running   pid $pid  mongodb://$LOOPBACK:$MONGODB_PORT/  metrics http://$LOOPBACK:$FERRETDB_DEBUG_PORT/debug/metrics"
+		postgres_status
 	else
 		echo "ferretdb  stopped"
 	fi

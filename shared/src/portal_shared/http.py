@@ -220,6 +220,14 @@ class RequestContextMiddleware:
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
+        if _has_nul(scope):
+            # No stored text holds NUL (PostgreSQL-backed stores cannot even compare against
+            # it), so a path or query carrying one is refused before any route sees it.
+            response = problem_response(
+                400, "invalid_characters", "The URL holds a NUL character", instance=None
+            )
+            await response(scope, receive, send)
+            return
         request_id = _clean_id(headers.get("x-request-id")) or str(uuid.uuid4())
         trace = parse_traceparent(headers.get("traceparent")) or new_trace()
         current_trace.set(trace)
@@ -263,6 +271,11 @@ class RequestContextMiddleware:
             status=status,
             duration_ms=round(elapsed * 1000, 2),
         )
+
+
+def _has_nul(scope: Scope) -> bool:
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"\x00" in query or b"%00" in query.lower()
 
 
 def _clean_id(value: str | None) -> str | None:
