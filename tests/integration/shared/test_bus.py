@@ -180,6 +180,28 @@ async def test_malformed_message_is_parked_at_once(make_bus: Any, mongo_db: Any)
     await consumer.stop()
 
 
+async def test_an_unknown_field_from_a_newer_producer_is_handled_not_parked(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    bus = await make_bus()
+    registry = HandlerRegistry()
+    seen: list[Pinged] = []
+
+    async def handle(event: Pinged, ce: CloudEvent) -> None:
+        seen.append(event)
+
+    registry.add(Pinged, handle)
+    consumer = consumer_for(bus, registry, mongo_db)
+    await consumer.start()
+    newer = ping(5).model_copy(update={"data": {"n": 5, "added_later": {"any": "shape"}}})
+    await bus.publish(newer)
+    await eventually(lambda: asyncio.sleep(0, len(seen)), lambda n: n == 1, what="handled")
+    assert seen == [Pinged(n=5)]
+    async with bus.connection.channel() as channel:
+        assert await drain(channel, consumer.names.parking) == []
+    await consumer.stop()
+
+
 async def test_graceful_stop_finishes_in_flight_work(make_bus: Any, mongo_db: Any) -> None:
     bus = await make_bus()
     registry = HandlerRegistry()

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from portal_shared.events import ALL_EVENTS, MalformedEvent, decode_data, envelope, parse_cloudevent
 from portal_shared.events.identity import UserVerified
+from portal_shared.events.transcript import Speaker, TranscriptPublished
+from pydantic import ValidationError
 
 
 def verified() -> UserVerified:
@@ -31,8 +33,40 @@ def test_envelope_is_structured_cloudevent_with_extensions() -> None:
     assert raw["specversion"] == "1.0" and raw["type"] == "portal.identity.UserVerified.v1"
     assert raw["datacontenttype"] == "application/json" and raw["subject"] == "u1"
     assert raw["traceparent"].startswith("00-aaaa") and raw["correlationid"] == "req-1"
+    assert raw["dataschema"] == UserVerified.schema_uri()
+    assert raw["dataschema"].endswith("/portal.identity.UserVerified.v1.json")
     back = decode_data(parse_cloudevent(ce.to_json()), UserVerified)
     assert back == verified()
+
+
+def test_consumers_ignore_fields_a_newer_producer_added_at_any_depth() -> None:
+    speaker = {
+        "id": "s1",
+        "name": "Mark Rutte",
+        "role": None,
+        "affiliation": None,
+        "is_moderator": False,
+        "speaks": True,
+    }
+    published = TranscriptPublished(
+        transcript_id="t1",
+        video_id="v1",
+        revision=1,
+        supersedes_revision=None,
+        language="en",
+        segment_count=1,
+        speakers=[Speaker(**speaker)],
+        published_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    ce = envelope(published, source="/transcript")
+    newer = dict(ce.data, added_in_v1_1="x", speakers=[dict(speaker, pronouns="he/him")])
+    back = decode_data(ce.model_copy(update={"data": newer}), TranscriptPublished)
+    assert back == published
+
+
+def test_producers_stay_strict_about_unknown_fields() -> None:
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        UserVerified(**verified().model_dump(), typo_field=1)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,12 @@
 
 An event is a frozen pydantic model whose class carries its name, producing service and
 version. On the wire it travels inside a CloudEvents envelope; the envelope's ``type`` is
-``portal.<service>.<Name>.v<version>`` and is also the AMQP routing key.
+``portal.<service>.<Name>.v<version>`` and is also the AMQP routing key, and its ``dataschema``
+names the published JSON Schema of that type and version (``docs/events/<type>.json``).
+
+Producers are strict (the models forbid unknown fields, so a producer's typo fails its tests);
+consumers are tolerant readers: ``decode_data`` ignores fields it does not know, so a producer
+adding an optional field within a version never parks events at older consumers.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ TYPE_PREFIX = "portal"
 CONTENT_TYPE = "application/cloudevents+json"
 DATA_CONTENT_TYPE = "application/json"
 SPEC_VERSION = "1.0"
+SCHEMA_BASE_URI = "https://schemas.portal.example/events/"
 
 E = TypeVar("E", bound="Event")
 
@@ -41,6 +47,11 @@ class Event(BaseModel):
     def event_type(cls) -> str:
         return f"{TYPE_PREFIX}.{cls.producer}.{cls.__name__}.v{cls.version}"
 
+    @classmethod
+    def schema_uri(cls) -> str:
+        """The envelope's ``dataschema``: the ``$id`` of this type's published JSON Schema."""
+        return f"{SCHEMA_BASE_URI}{cls.event_type()}.json"
+
 
 class MalformedEvent(ValueError):
     """An incoming message is not a valid CloudEvent or its data does not fit the model."""
@@ -58,6 +69,7 @@ class CloudEvent(BaseModel):
     time: datetime
     subject: str | None = None
     datacontenttype: str = DATA_CONTENT_TYPE
+    dataschema: str | None = None
     data: dict[str, Any]
     traceparent: str | None = None
     correlationid: str | None = None
@@ -113,6 +125,7 @@ def envelope(
         type=event.event_type(),
         time=time or datetime.now(UTC),
         subject=subject,
+        dataschema=event.schema_uri(),
         data=event.model_dump(mode="json"),
         traceparent=traceparent,
         correlationid=correlationid,
@@ -134,11 +147,15 @@ def parse_cloudevent(body: bytes | str) -> CloudEvent:
 
 
 def decode_data(cloudevent: CloudEvent, model: type[E]) -> E:
-    """Validate the envelope's data against the event model registered for its type."""
+    """Validate the envelope's data against the event model registered for its type.
+
+    A tolerant reader: fields the model does not know (added by a newer producer within the
+    version) are ignored, at every depth; a missing or mistyped known field is malformed.
+    """
     if cloudevent.type != model.event_type():
         raise MalformedEvent(f"type {cloudevent.type!r} is not {model.event_type()!r}")
     try:
-        return model.model_validate(cloudevent.data)
+        return model.model_validate(cloudevent.data, extra="ignore")
     except ValidationError as exc:
         raise MalformedEvent(f"invalid {model.event_name()} data: {_short(exc)}") from exc
 
