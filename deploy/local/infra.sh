@@ -29,6 +29,8 @@ LIB_DIR="$REPO_ROOT/deploy/local/lib"
 . "$LIB_DIR/ferretdb.sh"
 # shellcheck source=deploy/local/lib/mailpit.sh
 . "$LIB_DIR/mailpit.sh"
+# shellcheck source=deploy/local/lib/cluster.sh
+. "$LIB_DIR/cluster.sh"
 
 # Serialises concurrent `up`/`down` calls (several sessions may share one checkout);
 # children get fd 9 closed by start_detached so they never hold the lock.
@@ -48,6 +50,9 @@ cmd_up() {
 	rabbitmq_up
 	ferretdb_up
 	mailpit_up
+	# The chaos tests start their own three-node cluster behind HAProxy (deploy/local/cluster.sh);
+	# only the package is installed here, nothing is started.
+	haproxy_install
 	log "up: all ready in $(elapsed_since "$started")"
 	cmd_status
 }
