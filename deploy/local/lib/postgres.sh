@@ -133,10 +133,22 @@ postgres_create_db() {
 	fi
 }
 
+# FerretDB v1's btree indexes cannot answer its own equality filters (see the SQL file):
+# give each a GIN companion, now and for every index made later. Idempotent.
+postgres_gin_companions() {
+	local bin
+	bin=$(postgres_bin_dir)
+	PGPASSWORD=$(<"$(postgres_password_file)") "$bin/psql" -h "$LOOPBACK" -p "$POSTGRES_PORT" \
+		-U "$POSTGRES_ROLE" -d "$POSTGRES_DB" -q -v ON_ERROR_STOP=1 \
+		-f "$REPO_ROOT/deploy/local/sql/gin_companions.sql" >&2 ||
+		die "postgres: installing the GIN companion indexes failed"
+}
+
 postgres_up() {
 	local pid
 	if pid=$(live_pid postgres postgres) && postgres_ping; then
 		log "postgres: already running (pid $pid) on $LOOPBACK:$POSTGRES_PORT"
+		postgres_gin_companions
 		return 0
 	fi
 	postgres_install
@@ -159,6 +171,7 @@ postgres_up() {
 		die "postgres did not answer within ${POSTGRES_START_DEADLINE}s; see $logfile"
 	fi
 	postgres_create_db
+	postgres_gin_companions
 	pid=$(live_pid postgres postgres) || die "postgres exited; see $logfile"
 	log "postgres: ready in $(elapsed_since "$started") (pid $pid)"
 	assert_loopback_only postgres "$pid" $(pgrep -P "$pid" 2>/dev/null)
