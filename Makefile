@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 PYTEST_ARGS ?=
 
-.PHONY: help venv infra run stop test unit lint format bench status
+.PHONY: help venv infra tools run stop test unit lint format bench status
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ venv: $(UV) ## create .venv and install exactly what uv.lock says
 infra: ## install if missing and start RabbitMQ, FerretDB and mailpit on 127.0.0.1
 	deploy/local/infra.sh up
 
+tools: ## install if missing what the tests drive: a kustomize renderer and Debian's nginx
+	deploy/local/infra.sh tools
+
 run: venv infra ## start the four services, load the demo data, print the URLs
 	deploy/local/platform.sh up
 
@@ -33,16 +36,18 @@ status: ## what runs where
 	deploy/local/infra.sh status
 	deploy/local/platform.sh status
 
-test: venv infra ## the whole test suite against the real broker, database and SMTP server
+test: venv infra tools ## the whole test suite against the real broker, database and SMTP server
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 unit: venv ## the fast unit tests only (no infrastructure)
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
 
-lint: venv ## ruff and mypy on shared/
+MYPY_PACKAGES := shared/src/portal_shared $(filter-out %.egg-info,$(wildcard services/*/src/*))
+
+lint: venv ## ruff check, ruff format --check and mypy --strict on every package
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared/src/portal_shared
+	$(VENV)/bin/mypy --strict $(MYPY_PACKAGES)
 
 format: venv ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

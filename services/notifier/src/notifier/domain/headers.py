@@ -11,9 +11,11 @@ import re
 import unicodedata
 import uuid
 from email.errors import HeaderParseError
-from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
-from email.policy import EmailPolicy
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
+from email.policy import EmailPolicy, Policy
 from email.policy import default as default_policy
+from typing import cast
 from urllib.parse import quote
 
 from notifier.domain.errors import RenderError
@@ -116,15 +118,17 @@ class UrlListHeader(UnstructuredHeader):
     which clients do not decode there; this header folds only between its entries (a line
     may then pass 78 characters, well within the 998 allowed)."""
 
-    def fold(self, *, policy: EmailPolicy) -> str:  # type: ignore[override]
+    # The registry mixes BaseHeader into every header class at run time (typeshed does not
+    # model that), hence the casts.
+    def fold(self, *, policy: Policy) -> str:
         entries = [entry.strip() for entry in str(self).split(">,")]
         value = ("," + policy.linesep + " ").join(
             entry if entry.endswith(">") else entry + ">" for entry in entries
         )
-        return f"{self.name}: {value}{policy.linesep}"
+        return f"{cast(BaseHeader, self).name}: {value}{policy.linesep}"
 
 
 _HEADERS = HeaderRegistry()
-_HEADERS.map_to_type("list-unsubscribe", UrlListHeader)
-MESSAGE_POLICY: EmailPolicy = default_policy.clone(header_factory=_HEADERS)
+_HEADERS.map_to_type("list-unsubscribe", cast("type[BaseHeader]", UrlListHeader))
+MESSAGE_POLICY: EmailPolicy[EmailMessage] = default_policy.clone(header_factory=_HEADERS)
 """The policy of every email built here; any generator policy then keeps the URLs intact."""
