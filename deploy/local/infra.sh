@@ -3,12 +3,14 @@
 #   RabbitMQ (Debian package), FerretDB v1 on PostgreSQL (Debian package; MongoDB wire protocol),
 #   mailpit (SMTP sink).
 #
-# Usage: deploy/local/infra.sh up|down|status|env
+# Usage: deploy/local/infra.sh up|down|status|env|tools
 #   up      install what is missing (the first run builds FerretDB and mailpit with Go and
 #           takes minutes) and start what is not running; idempotent.
 #   down    stop what `up` started (by pid file).
 #   status  what runs where.
 #   env     print `export AMQP_URL=... MONGODB_URL=... SMTP_URL=... MAILPIT_API_URL=...`.
+#   tools   install what the test suite drives besides the servers, if missing: a kustomize
+#           renderer (kustomize, or kubectl with kustomize v4+) and Debian's nginx.
 #
 # A set AMQP_URL / MONGODB_URL / SMTP_URL points at a real server: that part is not started.
 # Ports: PORTAL_AMQP_PORT, PORTAL_RABBITMQ_DIST_PORT, PORTAL_RABBITMQ_MGMT_PORT,
@@ -31,6 +33,8 @@ LIB_DIR="$REPO_ROOT/deploy/local/lib"
 . "$LIB_DIR/mailpit.sh"
 # shellcheck source=deploy/local/lib/cluster.sh
 . "$LIB_DIR/cluster.sh"
+# shellcheck source=deploy/local/lib/tools.sh
+. "$LIB_DIR/tools.sh"
 
 # Serialises concurrent `up`/`down` calls (several sessions may share one checkout);
 # children get fd 9 closed by start_detached so they never hold the lock.
@@ -88,8 +92,12 @@ main() {
 	down) cmd_down ;;
 	status) cmd_status ;;
 	env) cmd_env ;;
+	tools)
+		take_lock
+		tools_up
+		;;
 	*)
-		echo "usage: $0 up|down|status|env" >&2
+		echo "usage: $0 up|down|status|env|tools" >&2
 		exit 2
 		;;
 	esac

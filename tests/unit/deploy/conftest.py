@@ -1,4 +1,4 @@
-"""Each overlay's objects, as written (always) and as kustomize renders them (when installed)."""
+"""Each overlay's objects, as written and as kustomize renders them (`make tools` installs it)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from .manifests import OVERLAYS, Doc, find_kustomize, render, source_documents
 
 FORMS = ("source", "rendered")
 NO_KUSTOMIZE = (
-    "kustomize not installed: `go install sigs.k8s.io/kustomize/kustomize/v5@v5.4.3` "
-    "(lands in $(go env GOPATH)/bin) or set KUSTOMIZE=/path/to/kustomize"
+    "no kustomize renderer (kustomize, or kubectl with kustomize v4+): `make tools` "
+    "(deploy/local/infra.sh tools) installs one, or set KUSTOMIZE=/path/to/kustomize"
 )
 
 
@@ -19,7 +19,7 @@ NO_KUSTOMIZE = (
 def rendered(overlay: str) -> tuple[Doc, ...]:
     kustomize = find_kustomize()
     if kustomize is None:
-        pytest.skip(NO_KUSTOMIZE)
+        pytest.fail(NO_KUSTOMIZE)
     return tuple(render(kustomize, overlay))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import tomllib
@@ -104,25 +105,41 @@ def source_documents(overlay: str) -> list[Doc]:
     ]
 
 
-def find_kustomize() -> Path | None:
-    """A kustomize binary: $KUSTOMIZE, $GOPATH/bin (where `go install` puts it), or PATH."""
+def find_kustomize() -> list[str] | None:
+    """The command that renders an overlay: $KUSTOMIZE, a kustomize binary ($GOPATH/bin, where
+    `go install` puts it, or PATH), else ``kubectl kustomize`` when kubectl's built-in
+    kustomize is v4 or later (Debian bookworm's kubectl 1.20 embeds v2, which cannot read
+    ``components``). ``deploy/local/infra.sh tools`` installs one when none is found."""
     gopath = Path(os.environ.get("GOPATH") or Path.home() / "go")
     for candidate in (os.environ.get("KUSTOMIZE"), gopath / "bin" / "kustomize"):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
+            return [str(candidate), "build"]
     found = shutil.which("kustomize")
-    return Path(found) if found else None
+    if found:
+        return [found, "build"]
+    kubectl = shutil.which("kubectl")
+    if kubectl and _embedded_kustomize_major(kubectl) >= 4:
+        return [kubectl, "kustomize"]
+    return None
 
 
-def render(kustomize: Path, overlay: str) -> list[Doc]:
+def _embedded_kustomize_major(kubectl: str) -> int:
     result = subprocess.run(
-        [str(kustomize), "build", str(K8S / "overlays" / overlay)],
+        [kubectl, "version", "--client"], capture_output=True, text=True, timeout=60, check=False
+    )
+    match = re.search(r"^Kustomize Version: v(\d+)\.", result.stdout, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def render(kustomize: list[str], overlay: str) -> list[Doc]:
+    result = subprocess.run(
+        [*kustomize, str(K8S / "overlays" / overlay)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, f"kustomize build {overlay} failed:\n{result.stderr}"
+    assert result.returncode == 0, f"{' '.join(kustomize)} {overlay} failed:\n{result.stderr}"
     return [doc for doc in yaml.load_all(result.stdout, Loader=Loader) if doc is not None]
 
 

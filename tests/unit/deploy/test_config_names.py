@@ -54,7 +54,7 @@ def settings_class(service: str) -> type:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        pytest.skip(f"{module_name} is not written yet ({exc})")
+        raise AssertionError(f"{module_name} is missing ({exc})") from exc
     return getattr(module, class_name)
 
 
