@@ -100,10 +100,3 @@ class Inbox:
 
     async def is_done(self, event_id: str) -> bool:
         return await self.collection.count_documents({"_id": event_id, "status": "done"}) > 0
-
-    async def purge(self, older_than: timedelta) -> int:
-        """Forget ids processed long ago; redeliveries never arrive that late."""
-        result = await self.collection.delete_many(
-            {"status": "done", "processed_at": {"$lt": self.clock() - older_than}}
-        )
-        return result.deleted_count

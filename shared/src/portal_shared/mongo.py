@@ -39,10 +39,6 @@ async def ping(db: AsyncDatabase[Document]) -> bool:
     return True
 
 
-def is_duplicate_key(exc: BaseException) -> bool:
-    return getattr(exc, "code", None) == 11000
-
-
 # --- FerretDB v1: one writer per collection -------------------------------------------------
 # FerretDB v1 applies an update by reading the document, changing it in Go and writing it back
 # by _id, with no lock between the read and the write: two concurrent updates of one document

@@ -253,6 +253,3 @@ class OutboxRelay:
             document_failures=failures,
         )
         return {"$set": {LEASE: self.clock() + timedelta(seconds=backoff), FAILURES: failures}}
-
-    async def pending_count(self) -> int:
-        return sum([await c.count_documents({PENDING: True}) for c in self.collections])

@@ -72,7 +72,7 @@ async def test_archive_stream_keeps_every_domain_event_routable(make_bus: Any) -
     bus = await make_bus(archive="1h")
     await bus.publish(ping(1))  # no subscriber, but the archive takes it
     with pytest.raises(PublishFailed):
-        await bus.publish(ping(2), routing_key="not-a-portal-type")
+        await bus.publish(ping(2).model_copy(update={"type": "not-a-portal-type"}))
 
 
 async def test_duplicate_delivery_has_one_effect(make_bus: Any, mongo_db: Any) -> None:

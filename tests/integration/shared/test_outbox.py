@@ -169,8 +169,8 @@ async def test_event_added_while_publishing_is_kept_for_the_next_cycle(
     await mongo_db.things.insert_one({"_id": 1, **outbox_fields([first])})
     publish = bus.publish
 
-    async def publish_and_meanwhile_write(cloudevent: CloudEvent, routing_key: Any = None) -> None:
-        await publish(cloudevent, routing_key)
+    async def publish_and_meanwhile_write(cloudevent: CloudEvent) -> None:
+        await publish(cloudevent)
         if cloudevent.id == first.id:  # the application appends while the relay works
             await mongo_db.things.update_one({"_id": 1}, with_outbox({"$set": {"s": 2}}, [second]))
 

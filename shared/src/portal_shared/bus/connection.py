@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
@@ -60,7 +58,6 @@ class Bus:
         self.connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
-        self._lock = asyncio.Lock()
 
     async def connect(self) -> None:
         self.connection = await aio_pika.connect_robust(
@@ -91,9 +88,10 @@ class Bus:
             and not self._channel.is_closed
         )
 
-    async def publish(self, cloudevent: CloudEvent, routing_key: str | None = None) -> None:
-        """Publish and wait for the broker's confirm; raise PublishFailed otherwise."""
-        key = routing_key or cloudevent.type
+    async def publish(self, cloudevent: CloudEvent) -> None:
+        """Publish under the event's type and wait for the broker's confirm; raise PublishFailed
+        otherwise."""
+        key = cloudevent.type
         try:
             await self.exchange.publish(
                 to_message(cloudevent),

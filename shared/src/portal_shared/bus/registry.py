@@ -26,13 +26,6 @@ class HandlerRegistry:
         self.handlers[model] = handler
         self._by_type[model.event_type()] = model
 
-    def on(self, model: type[Event]) -> Callable[[Handler], Handler]:
-        def decorate(handler: Handler) -> Handler:
-            self.add(model, handler)
-            return handler
-
-        return decorate
-
     @property
     def routing_keys(self) -> list[str]:
         return sorted(self._by_type)
