@@ -76,6 +76,7 @@ async def test_file_upload_and_resubmission_make_superseding_revisions(
         check_segments(service, video, revision, 2)
     turn = service.events.of(SEGMENT_TYPE, video, 2)[1].data
     assert (turn["speaker_id"], turn["start"], turn["end"]) == ("mark-rutte", 4.5, 12.25)
+    assert [(cue["start"], cue["end"]) for cue in turn["cues"]] == [(4.5, 9.0), (9.0, 12.25)]
     assert {e.data["supersedes_revision"] for e in service.events.of(SEGMENT_TYPE, video, 2)} == {1}
 
 

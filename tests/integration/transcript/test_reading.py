@@ -96,14 +96,23 @@ async def test_exports_of_a_timed_source(service: TranscriptService) -> None:
     assert vtt.status_code == 200 and vtt.headers["content-type"] == "text/vtt; charset=utf-8"
     captions = webvtt.from_string(vtt.text)
     assert [c.voice for c in captions] == ["Christiane Amanpour", "Mark Rutte", "Mark Rutte"]
-    assert captions[1].start == "00:00:04.500" and captions[-1].end == "00:00:12.250"
+    # Each stored cue keeps its source times: nothing is interpolated on the way back.
+    assert [(c.start, c.end) for c in captions] == [
+        ("00:00:01.000", "00:00:04.000"),
+        ("00:00:04.500", "00:00:09.000"),
+        ("00:00:09.000", "00:00:12.250"),
+    ]
     srt_response = await service.client.get(
         f"/v1/videos/{video}/transcript", params={"format": "srt"}
     )
     assert srt_response.headers["content-type"] == "application/x-subrip"
     subtitles = list(srt.parse(srt_response.text))
     assert subtitles[1].content.startswith("MARK RUTTE: Thank you.")
-    assert subtitles[-1].end.total_seconds() == 12.25
+    assert [(s.start.total_seconds(), s.end.total_seconds()) for s in subtitles] == [
+        (1.0, 4.0),
+        (4.5, 9.0),
+        (9.0, 12.25),
+    ]
     as_json = await service.client.get(f"/v1/videos/{video}/transcript.json")
     assert as_json.headers["content-type"] == "application/json"
     assert as_json.json()["segments"][1]["start"] == 4.5

@@ -11,7 +11,7 @@ from transcript.domain.model import (
     build_transcript,
     merge_turns,
 )
-from transcript.domain.speakers import MODERATOR_ID, QUESTION_ID
+from transcript.domain.speakers import MODERATOR_ID, is_keyword_speaker, question_id
 from transcript.domain.text import fold, slugify
 from transcript.domain.vocabulary import (
     MODERATOR_WORDS,
@@ -82,15 +82,15 @@ def transcripts(draw: st.DrawFn, timed: bool | None = None) -> Transcript:
             speakers.append(moderator)
     elif moderator_kind == "unnamed":
         speakers.append(Speaker(MODERATOR_ID, "Moderator", None, draw(st.none() | phrases), True))
-    if draw(st.booleans()):
-        speakers.append(Speaker(QUESTION_ID, "Question", None, draw(st.none() | phrases)))
+    outlets = draw(st.lists(st.none() | phrases, max_size=2, unique_by=lambda o: question_id(o)))
+    speakers.extend(Speaker(question_id(outlet), "Question", None, outlet) for outlet in outlets)
     turns = draw(st.lists(_turn(speakers), min_size=0, max_size=8))
     if timed is None:
         timed = draw(st.booleans())
     segments = merge_turns(_timed(draw, turns) if timed else turns)
     speaking = {s.speaker_id for s in segments}
     # Keyword speakers exist only by speaking; named ones may be listed without speaking.
-    speakers = [s for s in speakers if s.id in speaking or s.id not in (MODERATOR_ID, QUESTION_ID)]
+    speakers = [s for s in speakers if s.id in speaking or not is_keyword_speaker(s.id)]
     return build_transcript(speakers, segments)
 
 
@@ -103,12 +103,15 @@ def _turn(speakers: list[Speaker]) -> st.SearchStrategy[Turn]:
 
 
 def _timed(draw: st.DrawFn, turns: list[Turn]) -> list[Turn]:
+    """Times as a subtitle file has them: each paragraph its own cue, gaps and overlaps
+    between cues allowed."""
     clock = draw(st.integers(0, 10_000))
     timed = []
     for turn in turns:
-        start = clock + draw(st.integers(0, 5_000))
-        clock = start + draw(st.integers(0, 60_000))
-        timed.append(Turn(turn.speaker_id, turn.paragraphs, start / 1000, clock / 1000))
+        for paragraph in turn.paragraphs:
+            start = max(0, clock + draw(st.integers(-500, 5_000)))
+            clock = start + draw(st.integers(0, 60_000))
+            timed.append(Turn(turn.speaker_id, (paragraph,), start / 1000, clock / 1000))
     return timed
 
 

@@ -54,6 +54,7 @@ def test_parse_gives_times_in_seconds_and_null_details() -> None:
             "text": "Welcome.",
             "start": 1.5,
             "end": 4.0,
+            "cues": [{"start": 1.5, "end": 4.0, "text": "Welcome."}],
         },
         {
             "index": 1,
@@ -61,6 +62,7 @@ def test_parse_gives_times_in_seconds_and_null_details() -> None:
             "text": "Thank you.",
             "start": 3604.25,
             "end": 3609.0,
+            "cues": [{"start": 3604.25, "end": 3609.0, "text": "Thank you."}],
         },
     ]
 

@@ -84,14 +84,14 @@ def test_srt_with_shouted_labels() -> None:
     assert [(s.speaker_id, s.text, s.start, s.end) for s in transcript.segments] == [
         ("christiane-amanpour", "Secretary General, what now?", 1.0, 3.0),
         ("mark-rutte", "We act.\n\nAnd fast.", 3.5, 6.0),
-        ("question", "Really?", 6.0, 7.0),
+        ("question--bbc", "Really?", 6.0, 7.0),
     ]
     assert [s.name for s in transcript.speakers] == [
         "Christiane Amanpour",
         "Mark Rutte",
         "Question",
     ]
-    assert transcript.speaker("question").affiliation == "BBC"
+    assert transcript.speaker("question--bbc").affiliation == "BBC"
 
 
 def test_srt_with_mixed_case_labels_each_used_once() -> None:

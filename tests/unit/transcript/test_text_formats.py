@@ -4,6 +4,7 @@ furniture and the odd characters pasted text brings, in English and French."""
 from __future__ import annotations
 
 import pytest
+from transcript.domain.export import to_plain_text
 from transcript.domain.model import Transcript
 from transcript.domain.parser import parse
 
@@ -50,7 +51,7 @@ def test_headings_with_a_colon_on_their_own_line() -> None:
             None,
         ),
         ("Secretary General, Mark Rutte: We act.", "mark-rutte", "Secretary General", None),
-        ("Question [Reuters]: We act.", "question", None, "Reuters"),
+        ("Question [Reuters]: We act.", "question--reuters", None, "Reuters"),
         ("Christiane Amanpour [Anchor, Moderator]: We act.", "christiane-amanpour", "Anchor", None),
         ("Jane Doe (BBC): We act.", "jane-doe", "BBC", None),
     ],
@@ -81,12 +82,19 @@ def test_names_resolve_to_one_speaker_across_forms() -> None:
         "mark-rutte",
         "christiane-amanpour",
         "mark-rutte",
-        "question",
+        "question--le-monde",
         "mark-rutte",
         "question",
     ]
-    assert [s.id for s in transcript.speakers] == ["christiane-amanpour", "mark-rutte", "question"]
-    assert transcript.speaker("question").affiliation == "Le Monde"
+    assert [s.id for s in transcript.speakers] == [
+        "christiane-amanpour",
+        "mark-rutte",
+        "question--le-monde",
+        "question",
+    ]
+    # An outlet is never guessed: the bare "Question:" is not attributed to Le Monde.
+    assert transcript.speaker("question--le-monde").affiliation == "Le Monde"
+    assert transcript.speaker("question").affiliation is None
     assert transcript.speaker("christiane-amanpour").affiliation == "CNN"
 
 
@@ -198,12 +206,38 @@ def test_french_transcript_with_roster_titles_and_labels() -> None:
         ("christiane-amanpour", "Monsieur le Secrétaire général, que peut attendre l’Ukraine ?"),
         ("mark-rutte", "Permettez-moi d’abord de partager deux choses."),
         ("christiane-amanpour", "Merci."),
-        ("question", "Et la Chine ?"),
+        ("question--le-monde", "Et la Chine ?"),
     ]
     assert transcript.speaker("mark-rutte").role == "Secrétaire général de l’OTAN"
     assert transcript.speaker("roberta-metsola").role == "présidente du Parlement européen"
     assert not transcript.speaker("volodymyr-zelensky").speaks
-    assert transcript.speaker("question").affiliation == "Le Monde"
+    assert transcript.speaker("question--le-monde").affiliation == "Le Monde"
+
+
+def test_questioners_from_different_outlets_are_different_speakers() -> None:
+    transcript = parse(
+        "Mark Rutte: Welcome.\n"
+        "Question [Reuters]: First?\n"
+        "Mark Rutte: One.\n"
+        "Question [BBC]: Second?\n"
+        "Question [Reuters]: Follow-up?\n"
+    )
+    assert turns(transcript) == [
+        ("mark-rutte", "Welcome."),
+        ("question--reuters", "First?"),
+        ("mark-rutte", "One."),
+        ("question--bbc", "Second?"),
+        ("question--reuters", "Follow-up?"),
+    ]
+    attributions = {s.id: (s.name, s.affiliation) for s in transcript.speakers}
+    assert attributions == {
+        "mark-rutte": ("Mark Rutte", None),
+        "question--reuters": ("Question", "Reuters"),
+        "question--bbc": ("Question", "BBC"),
+    }
+    labels = to_plain_text(transcript, "labels")
+    assert "Question [Reuters]: First?" in labels and "Question [BBC]: Second?" in labels
+    assert parse(labels) == transcript
 
 
 def test_french_roster_with_other_wordings() -> None:

@@ -3,6 +3,10 @@
 A transcript revision is published as ``total`` TranscriptSegmentPublished events (``sequence``
 0..total-1, so a subscriber can reassemble and detect gaps) and one TranscriptPublished with
 the speaker list. ``supersedes_revision`` names the revision a new one replaces.
+
+A segment merges consecutive source cues of one speaker; ``cues`` keeps each with its own
+times (empty for an untimed source), so a subscriber can rebuild subtitles with the source's
+exact timings. Unnamed questioners are one speaker per outlet (``question--<outlet>``).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from portal_shared.events.base import Event
 
@@ -30,6 +34,16 @@ class Speaker(BaseModel):
     speaks: bool
 
 
+class SegmentCue(BaseModel):
+    """One timed source cue of a segment: seconds from the start of the video."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: float
+    end: float
+    text: str
+
+
 class TranscriptSegmentPublished(_TranscriptEvent):
     transcript_id: str
     video_id: str
@@ -42,6 +56,7 @@ class TranscriptSegmentPublished(_TranscriptEvent):
     text: str
     start: float | None
     end: float | None
+    cues: list[SegmentCue] = Field(default_factory=list)
 
 
 class TranscriptPublished(_TranscriptEvent):

@@ -82,7 +82,7 @@ def to_document(stored: StoredRevision) -> Document:
 def from_document(doc: Document) -> StoredRevision:
     transcript = Transcript(
         speakers=tuple(Speaker(**speaker) for speaker in doc["speakers"]),
-        segments=tuple(Segment(**segment) for segment in doc["segments"]),
+        segments=tuple(Segment.from_dict(segment) for segment in doc["segments"]),
     )
     return StoredRevision(
         video_id=doc["video_id"],

@@ -10,12 +10,11 @@ from typing import Any, Literal
 import srt  # type: ignore[import-untyped]
 
 from transcript.domain.errors import UntimedTranscriptError
-from transcript.domain.model import Segment, Speaker, Transcript
+from transcript.domain.model import Cue, Segment, Speaker, Transcript
 from transcript.domain.roster import render_roster
-from transcript.domain.speakers import MODERATOR_ID, QUESTION_ID, UNKNOWN_ID
+from transcript.domain.speakers import MODERATOR_ID, is_keyword_speaker, is_question
 
 TextStyle = Literal["labels", "headings"]
-_UNLISTED = frozenset({MODERATOR_ID, QUESTION_ID, UNKNOWN_ID})
 _VTT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
@@ -40,18 +39,22 @@ def to_json(transcript: Transcript, indent: int | None = 2) -> str:
     return json.dumps(to_json_dict(transcript), ensure_ascii=False, indent=indent)
 
 
-def speaker_label(speaker: Speaker) -> str:
-    """How a heading or label names a speaker so that the parser finds the same speaker."""
-    if speaker.id in (QUESTION_ID, MODERATOR_ID) and speaker.affiliation:
-        return f"{speaker.name} [{speaker.affiliation}]"
-    return speaker.name
+def speaker_label(speaker: Speaker, shout: bool = False) -> str:
+    """How a heading or label names a speaker so that the parser finds the same speaker.
+
+    ``shout`` capitalises the name as subtitles do, never the outlet, which stays as written.
+    """
+    name = speaker.name.upper() if shout else speaker.name
+    if (is_question(speaker.id) or speaker.id == MODERATOR_ID) and speaker.affiliation:
+        return f"{name} [{speaker.affiliation}]"
+    return name
 
 
 def to_plain_text(transcript: Transcript, style: TextStyle = "headings") -> str:
     """The roster paragraph, then each turn as a heading block or as "Name: text"."""
     by_id = {s.id: s for s in transcript.speakers}
     blocks: list[str] = []
-    roster = render_roster(s for s in transcript.speakers if s.id not in _UNLISTED)
+    roster = render_roster(s for s in transcript.speakers if not is_keyword_speaker(s.id))
     if roster:
         blocks.append(roster)
     for segment in transcript.segments:
@@ -68,7 +71,7 @@ def to_webvtt(transcript: Transcript) -> str:
     _require_times(transcript)
     by_id = {s.id: s for s in transcript.speakers}
     blocks = ["WEBVTT"]
-    roster = render_roster(s for s in transcript.speakers if s.id not in _UNLISTED)
+    roster = render_roster(s for s in transcript.speakers if not is_keyword_speaker(s.id))
     if roster:
         blocks.append("NOTE\n" + roster.replace("-->", "->"))
     for segment in transcript.segments:
@@ -85,7 +88,7 @@ def to_srt(transcript: Transcript) -> str:
     by_id = {s.id: s for s in transcript.speakers}
     subtitles: list[srt.Subtitle] = []
     for segment in transcript.segments:
-        label = speaker_label(by_id[segment.speaker_id]).upper()
+        label = speaker_label(by_id[segment.speaker_id], shout=True)
         for number, (start_ms, end_ms, paragraph) in enumerate(_paragraph_cues(segment)):
             content = f"{label}: {paragraph}" if number == 0 else paragraph
             subtitles.append(
@@ -108,11 +111,18 @@ def _require_times(transcript: Transcript) -> None:
 
 
 def _paragraph_cues(segment: Segment) -> Iterator[tuple[int, int, str]]:
-    """Split a turn's time span over its paragraphs in proportion to their length, so that
-    re-reading the cues gives back the turn with the same start and end."""
+    """One subtitle per paragraph of each source cue, at the cue's own times.
+
+    Only a cue holding several paragraphs (or a stored segment from before cues were kept)
+    has its span split over its paragraphs in proportion to their length, so that re-reading
+    gives back the same start and end."""
     assert segment.start is not None and segment.end is not None
-    paragraphs = segment.text.split("\n\n")
-    start_ms, end_ms = round(segment.start * 1000), round(segment.end * 1000)
+    for cue in segment.cues or (Cue(segment.start, segment.end, segment.text),):
+        yield from _split_span(round(cue.start * 1000), round(cue.end * 1000), cue.text)
+
+
+def _split_span(start_ms: int, end_ms: int, text: str) -> Iterator[tuple[int, int, str]]:
+    paragraphs = text.split("\n\n")
     total = sum(len(p) for p in paragraphs) or 1
     done = 0
     cue_start = start_ms

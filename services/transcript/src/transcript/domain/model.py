@@ -27,17 +27,36 @@ class Speaker:
 
 
 @dataclass(frozen=True, slots=True)
+class Cue:
+    """One timed source cue (or timed turn) merged into a segment, with its own times, so that
+    subtitle exports re-emit the source's timings instead of interpolating them."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
-    """One speaker turn. ``text`` holds paragraphs separated by a blank line."""
+    """One speaker turn. ``text`` holds paragraphs separated by a blank line; ``cues`` the timed
+    source cues it merges, in order (empty when the source had no times)."""
 
     index: int
     speaker_id: str
     text: str
     start: float | None = None
     end: float | None = None
+    cues: tuple[Cue, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready: the cues as a list of objects."""
+        return {**asdict(self), "cues": [asdict(cue) for cue in self.cues]}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Segment:
+        """The inverse of ``as_dict`` (stored revisions from before ``cues`` have none)."""
+        cues = tuple(Cue(**cue) for cue in values.get("cues") or ())
+        return cls(**{**values, "cues": cues})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,29 +89,34 @@ class Turn:
 
 
 def merge_turns(turns: Iterable[Turn]) -> list[Segment]:
-    """Merge consecutive turns of one speaker: start of the first, end of the last."""
+    """Merge consecutive turns of one speaker: start of the first, end of the last, and every
+    timed turn kept as a cue with its own times."""
     segments: list[Segment] = []
     pending: list[str] = []
+    cues: list[Cue] = []
     current: Turn | None = None
     for turn in turns:
         paragraphs = [p for p in turn.paragraphs if p]
         if not paragraphs:
             continue
-        if current is not None and current.speaker_id == turn.speaker_id:
-            pending.extend(paragraphs)
+        if current is None or current.speaker_id != turn.speaker_id:
+            if current is not None:
+                segments.append(_segment(len(segments), current, pending, cues))
+            current, pending, cues = turn, [], []
+        else:
             end = turn.end if turn.end is not None else current.end
             current = replace(current, end=end)
-            continue
-        if current is not None:
-            segments.append(_segment(len(segments), current, pending))
-        current, pending = turn, list(paragraphs)
+        pending.extend(paragraphs)
+        if turn.start is not None and turn.end is not None:
+            cues.append(Cue(turn.start, turn.end, "\n\n".join(paragraphs)))
     if current is not None:
-        segments.append(_segment(len(segments), current, pending))
+        segments.append(_segment(len(segments), current, pending, cues))
     return segments
 
 
-def _segment(index: int, turn: Turn, paragraphs: list[str]) -> Segment:
-    return Segment(index, turn.speaker_id, "\n\n".join(paragraphs), turn.start, turn.end)
+def _segment(index: int, turn: Turn, paragraphs: list[str], cues: list[Cue]) -> Segment:
+    text = "\n\n".join(paragraphs)
+    return Segment(index, turn.speaker_id, text, turn.start, turn.end, tuple(cues))
 
 
 def build_transcript(speakers: Iterable[Speaker], segments: Iterable[Segment]) -> Transcript:

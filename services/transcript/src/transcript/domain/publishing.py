@@ -13,11 +13,12 @@ from datetime import datetime
 
 from portal_shared.events.base import Event
 from portal_shared.events.transcript import (
-    Speaker as EventSpeaker,
-)
-from portal_shared.events.transcript import (
+    SegmentCue,
     TranscriptPublished,
     TranscriptSegmentPublished,
+)
+from portal_shared.events.transcript import (
+    Speaker as EventSpeaker,
 )
 
 from transcript.domain.model import Transcript
@@ -62,6 +63,7 @@ def revision_events(transcript: Transcript, info: RevisionInfo) -> list[Event]:
             text=segment.text,
             start=segment.start,
             end=segment.end,
+            cues=[SegmentCue(start=c.start, end=c.end, text=c.text) for c in segment.cues],
         )
         for segment in transcript.segments
     ]

@@ -2,7 +2,9 @@
 
 "NATO Secretary General Mark Rutte", "Mark Rutte:" and "Rutte:" are one speaker (id
 "mark-rutte", role "NATO Secretary General"); a bare "Moderator:" is the moderator the transcript
-named; every unnamed questioner is the one speaker "question".
+named; unnamed questioners are one speaker per outlet ("Question [Reuters]:" is
+"question--reuters", "Question [BBC]:" is "question--bbc"), and "question" when no outlet is
+given, so no questioner's attribution is lost to another's.
 """
 
 from __future__ import annotations
@@ -19,6 +21,23 @@ MODERATOR_ID = "moderator"
 QUESTION_ID = "question"
 UNKNOWN_ID = "unknown-speaker"
 UNKNOWN_NAME = "Unknown speaker"
+# Slugs never hold two dashes in a row, so no person's id can look like a questioner's.
+_QUESTION_PREFIX = f"{QUESTION_ID}--"
+
+
+def question_id(affiliation: str | None) -> str:
+    """The speaker id of the unnamed questioner from this outlet."""
+    outlet = slugify(affiliation or "")
+    return f"{_QUESTION_PREFIX}{outlet}" if outlet else QUESTION_ID
+
+
+def is_question(speaker_id: str) -> bool:
+    return speaker_id == QUESTION_ID or speaker_id.startswith(_QUESTION_PREFIX)
+
+
+def is_keyword_speaker(speaker_id: str) -> bool:
+    """The moderator, questioners and the unknown speaker: named by a keyword, not a person."""
+    return speaker_id in (MODERATOR_ID, UNKNOWN_ID) or is_question(speaker_id)
 
 
 @dataclass(slots=True)
@@ -52,7 +71,7 @@ class SpeakerRegistry:
         entry = self._entries.get(speaker_id)
         if entry is None:
             entry = self._entries[speaker_id] = _Entry(name)
-            if speaker_id not in (MODERATOR_ID, QUESTION_ID, UNKNOWN_ID):
+            if not is_keyword_speaker(speaker_id):
                 surname = slugify(name.split(" ")[-1])
                 self._surnames.setdefault(surname, set()).add(speaker_id)
         if entry.role is None and role:
@@ -80,7 +99,9 @@ class SpeakerRegistry:
             return self.add(name, None, ref.affiliation, True, speaker_id=MODERATOR_ID)
         if ref.kind == "question":
             name = _keyword_name(ref.label)
-            return self.add(name, affiliation=ref.affiliation, speaker_id=QUESTION_ID)
+            return self.add(
+                name, affiliation=ref.affiliation, speaker_id=question_id(ref.affiliation)
+            )
         if ref.kind == "title":
             known = self._by_role(ref.title)
             name = self._entries[known].name if known else ref.label
@@ -102,7 +123,7 @@ class SpeakerRegistry:
         tokens = ref.tokens
         for size in range(len(tokens), 0, -1):
             speaker_id = slugify(" ".join(tokens[-size:]))
-            if speaker_id in self._entries and speaker_id not in (MODERATOR_ID, QUESTION_ID):
+            if speaker_id in self._entries and not is_keyword_speaker(speaker_id):
                 return speaker_id, tokens[:-size] if size < len(tokens) else ()
         if ref.name and " " not in ref.name:
             same_surname = self._surnames.get(slugify(ref.name), set())

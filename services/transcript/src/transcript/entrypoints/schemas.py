@@ -53,12 +53,21 @@ class SubmissionOut(BaseModel):
     speakers: list[SpeakerOut]
 
 
+class CueOut(BaseModel):
+    start: float
+    end: float
+    text: str
+
+
 class SegmentOut(BaseModel):
     index: int
     speaker_id: str
     text: str
     start: float | None
     end: float | None
+    cues: list[CueOut] = Field(
+        description="the timed source cues this turn merges, each with its own times"
+    )
 
     @classmethod
     def of(cls, segment: Segment) -> SegmentOut:
