@@ -5,7 +5,8 @@
 #
 # Usage: deploy/local/infra.sh up|down|status|env|tools
 #   up      install what is missing (the first run builds FerretDB and mailpit with Go and
-#           takes minutes) and start what is not running; idempotent.
+#           takes minutes; the browser tests' Chromium and axe-core come from Debian and npm)
+#           and start what is not running; idempotent.
 #   down    stop what `up` started (by pid file).
 #   status  what runs where.
 #   env     print `export AMQP_URL=... MONGODB_URL=... SMTP_URL=... MAILPIT_API_URL=...`.
@@ -35,6 +36,8 @@ LIB_DIR="$REPO_ROOT/deploy/local/lib"
 . "$LIB_DIR/cluster.sh"
 # shellcheck source=deploy/local/lib/tools.sh
 . "$LIB_DIR/tools.sh"
+# shellcheck source=deploy/local/lib/browser.sh
+. "$LIB_DIR/browser.sh"
 
 # Serialises concurrent `up`/`down` calls (several sessions may share one checkout);
 # children get fd 9 closed by start_detached so they never hold the lock.
@@ -57,6 +60,7 @@ cmd_up() {
 	# The chaos tests start their own three-node cluster behind HAProxy (deploy/local/cluster.sh);
 	# only the package is installed here, nothing is started.
 	haproxy_install
+	browser_up
 	log "up: all ready in $(elapsed_since "$started")"
 	cmd_status
 }
@@ -73,6 +77,7 @@ cmd_status() {
 	rabbitmq_status
 	ferretdb_status
 	mailpit_status
+	browser_status
 }
 
 cmd_env() {
