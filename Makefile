@@ -22,7 +22,7 @@ venv: $(UV) ## create .venv and install exactly what uv.lock says
 infra: ## install if missing and start RabbitMQ, FerretDB and mailpit on 127.0.0.1
 	deploy/local/infra.sh up
 
-tools: ## install if missing what the tests drive: a kustomize renderer and Debian's nginx
+tools: ## install if missing what the tests drive: a kustomize renderer, Debian's nginx, the AsyncAPI parser
 	deploy/local/infra.sh tools
 
 run: venv infra ## start the four services, load the demo data, print the URLs

@@ -11,7 +11,8 @@
 #   status  what runs where.
 #   env     print `export AMQP_URL=... MONGODB_URL=... SMTP_URL=... MAILPIT_API_URL=...`.
 #   tools   install what the test suite drives besides the servers, if missing: a kustomize
-#           renderer (kustomize, or kubectl with kustomize v4+) and Debian's nginx.
+#           renderer (kustomize, or kubectl with kustomize v4+), Debian's nginx and the
+#           official AsyncAPI parser (npm ci in tools/asyncapi).
 #
 # A set AMQP_URL / MONGODB_URL / SMTP_URL points at a real server: that part is not started.
 # Ports: PORTAL_AMQP_PORT, PORTAL_RABBITMQ_DIST_PORT, PORTAL_RABBITMQ_MGMT_PORT,

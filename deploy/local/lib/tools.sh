@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Tools the test suite drives as the outside world would (not servers): a kustomize renderer
-# for the offline manifest tests and Debian's nginx for the secure-link download test.
+# for the offline manifest tests, Debian's nginx for the secure-link download test, and the
+# official AsyncAPI parser (npm, pinned by tools/asyncapi/package-lock.json) that validates
+# docs/asyncapi.yaml.
 # Sourced by infra.sh after common.sh; installs what is missing, idempotently.
 
 KUSTOMIZE_VERSION=v5.4.3
@@ -54,7 +56,23 @@ nginx_install() {
 	[[ -x /usr/sbin/nginx ]] || die "tools: /usr/sbin/nginx missing after installing nginx"
 }
 
+ASYNCAPI_NPM_DIR="$REPO_ROOT/tools/asyncapi"
+
+# @asyncapi/parser under tools/asyncapi/node_modules; `npm ci` (no install scripts, so nothing
+# phones home) again only when package-lock.json differs from the one installed last time.
+asyncapi_parser_install() {
+	command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+	local stamp="$ASYNCAPI_NPM_DIR/node_modules/.portal-lock"
+	if [[ ! -f $stamp ]] || ! cmp -s "$stamp" "$ASYNCAPI_NPM_DIR/package-lock.json"; then
+		log "tools: npm ci in tools/asyncapi (@asyncapi/parser, validates docs/asyncapi.yaml)"
+		(cd "$ASYNCAPI_NPM_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) >&2 ||
+			die "tools: npm ci in tools/asyncapi failed"
+		cp "$ASYNCAPI_NPM_DIR/package-lock.json" "$stamp"
+	fi
+}
+
 tools_up() {
 	kustomize_install
 	nginx_install
+	asyncapi_parser_install
 }

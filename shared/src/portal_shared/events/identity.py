@@ -11,12 +11,31 @@ events of one account that arrive out of order.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
 
 from portal_shared.events.base import Event
 
 Language = Literal["en", "fr"]
 CodePurpose = Literal["verify_email", "reset_password"]
+Sealed = Annotated[
+    str,
+    Field(
+        description=(
+            "Sealed for the notifier alone: base64(nonce || ciphertext) of a NaCl Box"
+            " (X25519 + XSalsa20-Poly1305) from identity's sealing key to the notifier's key"
+            " (portal_shared.sealing). It holds the recipient's address and any code, so its"
+            " content is opaque to every other subscriber and not part of this contract;"
+            " forward it unchanged or ignore it."
+        ),
+        json_schema_extra={
+            "contentEncoding": "base64",
+            "contentMediaType": "application/octet-stream",
+            "x-portal-sealed": True,
+        },
+    ),
+]
 
 
 class _IdentityEvent(Event):
@@ -30,7 +49,7 @@ class UserRegistered(_IdentityEvent):
     newsletter: bool
     registered_at: datetime
     code_expires_at: datetime
-    sealed: str
+    sealed: Sealed
 
 
 class VerificationCodeReissued(_IdentityEvent):
@@ -39,7 +58,7 @@ class VerificationCodeReissued(_IdentityEvent):
     language: Language
     purpose: CodePurpose
     code_expires_at: datetime
-    sealed: str
+    sealed: Sealed
 
 
 class RegistrationAttemptedOnExistingAccount(_IdentityEvent):
@@ -47,7 +66,7 @@ class RegistrationAttemptedOnExistingAccount(_IdentityEvent):
 
     language: Language
     attempted_at: datetime
-    sealed: str
+    sealed: Sealed
 
 
 class UserVerified(_IdentityEvent):
@@ -58,14 +77,14 @@ class UserVerified(_IdentityEvent):
 class ResetRequested(_IdentityEvent):
     language: Language
     code_expires_at: datetime
-    sealed: str
+    sealed: Sealed
 
 
 class PasswordChanged(_IdentityEvent):
     language: Language
     changed_at: datetime
     reason: Literal["reset", "change"]
-    sealed: str
+    sealed: Sealed
 
 
 class SessionsRevoked(_IdentityEvent):
@@ -81,12 +100,12 @@ class SessionsRevoked(_IdentityEvent):
 
 class NewsletterSubscribed(_IdentityEvent):
     language: Language
-    sealed: str
+    sealed: Sealed
 
 
 class NewsletterUnsubscribed(_IdentityEvent):
     language: Language
-    sealed: str
+    sealed: Sealed
 
 
 class UserDeleted(_IdentityEvent):
