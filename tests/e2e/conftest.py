@@ -92,6 +92,8 @@ def platform() -> Iterator[Platform]:
         "CATALOG_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json",
         "TRANSCRIPT_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json",
         "CATALOG_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['catalog']}",
+        "ACCOUNT_PAGES_URL": f"http://127.0.0.1:{ports['identity']}",
+        "VIDEO_PAGES_URL": f"http://127.0.0.1:{ports['catalog']}",
         "MAILPIT_API_URL": MAILPIT_API_URL,
     }
     for name in SERVICES:

@@ -69,6 +69,12 @@ class ServiceSettings(BaseSettings):
     public_base_url: str | None = None
     log_level: str = Field("info", validation_alias=_env("LOG_LEVEL"))
     data_dir: Path = Field(Path(".local/data"), validation_alias=_env("PORTAL_DATA_DIR"))
+    # Where the people's pages are (portal_shared.pages): identity serves /account, the catalog
+    # /videos. Empty: the same origin (behind the ingress's path routing).
+    account_pages_url: str = Field(
+        "http://127.0.0.1:8001", validation_alias=_env("ACCOUNT_PAGES_URL")
+    )
+    video_pages_url: str = Field("http://127.0.0.1:8003", validation_alias=_env("VIDEO_PAGES_URL"))
 
     @field_validator("retry_delays_ms", mode="before")
     @classmethod

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.entrypoints.routers import downloads, editor, videos
+from catalog.entrypoints.routers import downloads, editor, pages, videos
 
-ROUTERS = (videos.router, editor.router, downloads.router)
+ROUTERS = (videos.router, editor.router, downloads.router, pages.router)  # pages: HTML
 OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "videos", "description": "The public catalogue: search, pages, JSON-LD."},
     {"name": "editor", "description": "Editors create, change and publish videos."},

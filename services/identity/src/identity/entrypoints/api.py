@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from identity.entrypoints.routers import (
+    account_pages,
     me,
     newsletter,
     password_resets,
+    registration_pages,
     registrations,
+    session_pages,
     sessions,
     well_known,
 )
@@ -18,6 +21,10 @@ ROUTERS = [
     me.router,
     newsletter.router,
     well_known.router,
+    # the account pages (HTML, not in the OpenAPI document)
+    account_pages.router,
+    session_pages.router,
+    registration_pages.router,
 ]
 
 TITLE = "Identity"
