@@ -134,6 +134,7 @@ def platform() -> Iterator[Platform]:
 def _drop(run: str) -> None:
     """Remove this run's databases and queues."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     import aio_pika
     from pymongo import AsyncMongoClient
@@ -152,4 +153,7 @@ def _drop(run: str) -> None:
                     await channel.queue_delete(f"{run}.{name}.{suffix}")
         await connection.close()
 
-    asyncio.run(clean())
+    # In a thread of its own: a sync fixture may run while another loop (Playwright's) is
+    # marked as running in the main thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, clean()).result()

@@ -4,7 +4,7 @@ Use them from a conftest (or a test module) with::
 
     from tests.support.browser import browser, browser_context, page  # noqa: F401
 
-- ``browser`` (session): headless ``/usr/bin/chromium`` (Debian's package, installed by
+- ``browser`` (per test module): headless ``/usr/bin/chromium`` (Debian's package, installed by
   ``deploy/local/infra.sh up``), no sandbox when run as root, background networking, component
   updates, sync, metrics and first-run work off, and every host name but 127.0.0.1 resolving
   to nothing, so the browser itself cannot phone home.
@@ -65,7 +65,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps its event loop marked as running in
+# the main thread while it is started, which would break asyncio.run() and the async tests of
+# every module that runs after the browser tests.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: deploy/local/infra.sh up installs Debian's chromium")
@@ -73,7 +76,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     args = list(CHROMIUM_ARGS)
     if os.geteuid() == 0:
