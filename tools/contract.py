@@ -55,7 +55,7 @@ def subscriptions() -> list[Subscription]:
     """Every consuming service with its real handler registry (identity consumes nothing)."""
     unwired: Any = _Unwired()
     return [
-        Subscription("catalog", catalog_registry(unwired, unwired)),
+        Subscription("catalog", catalog_registry(unwired, unwired, unwired)),
         Subscription("notifier", notifier_registry(unwired)),
         Subscription("transcript", transcript_registry(unwired, unwired, unwired)),
     ]

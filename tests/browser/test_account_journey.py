@@ -75,6 +75,13 @@ def next_code(address: str, already: int) -> str:
     return codes[0]
 
 
+@pytest.fixture(scope="module")
+def panel_transcript(platform: Platform) -> None:  # noqa: F811
+    """The demo panel's transcript, published by the transcript service (the catalog keeps its
+    segments from the events)."""
+    platform.run_cli("transcript", "load-demo")
+
+
 def visit(page: Page, shots: Shots, step: str, language: str) -> None:
     """Each page: in the chosen language, accessible, photographed."""
     expect(page.locator("html")).to_have_attribute("lang", language)
@@ -91,6 +98,7 @@ def test_the_whole_journey(
     platform: Platform,  # noqa: F811
     browser_context: Callable[..., GuardedContext],
     shots: Shots,
+    panel_transcript: None,
     language: str,
     javascript: bool,
 ) -> None:
@@ -142,7 +150,12 @@ def test_the_whole_journey(
 
     # Back on the video: the catalog hears of the verification through the bus.
     button = page.get_by_role("button", name=re.compile(re.escape(rendition["label"])))
-    poll(lambda: page.reload() and button.count(), bool, "download button")
+    turns = page.locator(".transcript h3")
+    poll(lambda: page.reload() and button.count() and turns.count(), bool, "button, transcript")
+    # The transcript by speaker, in the order spoken (the seed panel starts with the moderator).
+    expect(turns.first).to_have_text("Christiane Amanpour")
+    expect(page.locator(".transcript")).to_contain_text("what can President Zelenskyy")
+    assert "Mark Rutte" in turns.all_text_contents()
     visit(page, shots, "video-signed-in", language)
     with page.expect_download() as started:
         button.click()

@@ -14,6 +14,7 @@ from portal_shared.runtime import Runtime, Wiring, build_service_app
 
 from catalog.adapters.downloads import DownloadRepository
 from catalog.adapters.storage import LocalMediaStorage
+from catalog.adapters.transcripts import TranscriptSegments
 from catalog.adapters.users import LinkQuota, VerifiedUsers
 from catalog.adapters.videos import VideoRepository
 from catalog.entrypoints.api import DESCRIPTION, OPENAPI_TAGS, ROUTERS, TITLE
@@ -24,6 +25,7 @@ from catalog.service_layer.editing import Editing
 from catalog.settings import CatalogSettings
 
 VIDEOS, USERS, QUOTA, DOWNLOADS = "videos", "verified_users", "link_quota", "downloads"
+SEGMENTS = "transcript_segments"
 
 
 def build_app(
@@ -41,14 +43,16 @@ def build_app(
         videos = VideoRepository(runtime.db[VIDEOS])
         users = VerifiedUsers(runtime.db[USERS])
         records = DownloadRepository(runtime.db[DOWNLOADS])
-        for repository in (videos, records):
+        segments = TranscriptSegments(runtime.db[SEGMENTS])
+        for repository in (videos, records, segments):
             await repository.ensure_indexes()
         wiring = Wiring(
-            registry=build_registry(users, videos),
+            registry=build_registry(users, videos, segments),
             outbox=[runtime.db[VIDEOS], runtime.db[DOWNLOADS]],
         )
         app.state.settings = settings
         app.state.videos = videos
+        app.state.transcript_segments = segments
         app.state.verifier = verifier or build_verifier(settings, clock, wiring.on_stop)
         app.state.token_revocations = users
         app.state.editing = Editing(videos, clock, runtime.nudge_outbox)

@@ -4,6 +4,8 @@
   ``catalog.domain.projection``: duplicates and any order give the same state).
 - SessionsRevoked raises the lowest access-token version still accepted for the user, so a
   token from before a password reset or "sign out everywhere" stops working here at once.
+- TranscriptSegmentPublished: each segment is kept per video and revision, for the video page
+  (the transcript by speaker); like TranscriptPublished it waits for an unknown video.
 - TranscriptPublished names who speaks in a video; only a newer revision changes it. The
   event's ``video_id`` may be the video's id or its slug. A transcript for a video the
   catalog does not know (yet) is retried with growing delays and then parked, visible to
@@ -15,13 +17,14 @@ from __future__ import annotations
 from portal_shared.bus import HandlerRegistry
 from portal_shared.events.base import CloudEvent
 from portal_shared.events.identity import SessionsRevoked, UserDeleted, UserVerified
-from portal_shared.events.transcript import TranscriptPublished
+from portal_shared.events.transcript import TranscriptPublished, TranscriptSegmentPublished
 from portal_shared.logging import get_logger
 
+from catalog.adapters.transcripts import TranscriptSegments
 from catalog.adapters.users import VerifiedUsers
 from catalog.adapters.videos import VideoRepository
 from catalog.domain.projection import deleted_update, revoked_update, verified_update
-from catalog.domain.transcripts import apply_transcript_published
+from catalog.domain.transcripts import apply_transcript_published, segment_document
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 5
@@ -35,7 +38,9 @@ class ConcurrentVideoChange(Exception):
     """The video kept changing under the handler: retry the message later."""
 
 
-def build_registry(users: VerifiedUsers, videos: VideoRepository) -> HandlerRegistry:
+def build_registry(
+    users: VerifiedUsers, videos: VideoRepository, segments: TranscriptSegments
+) -> HandlerRegistry:
     registry = HandlerRegistry()
 
     async def on_user_verified(event: UserVerified, _: CloudEvent) -> None:
@@ -68,10 +73,17 @@ def build_registry(users: VerifiedUsers, videos: VideoRepository) -> HandlerRegi
     async def on_transcript_published(event: TranscriptPublished, _: CloudEvent) -> None:
         await apply_transcript(videos, event)
 
+    async def on_transcript_segment(event: TranscriptSegmentPublished, _: CloudEvent) -> None:
+        found = await videos.get_by_id_or_slug(event.video_id)
+        if found is None:
+            raise VideoNotKnownYet(event.video_id)
+        await segments.store(segment_document(found[0].id, event))
+
     registry.add(UserVerified, on_user_verified)
     registry.add(UserDeleted, on_user_deleted)
     registry.add(SessionsRevoked, on_sessions_revoked)
     registry.add(TranscriptPublished, on_transcript_published)
+    registry.add(TranscriptSegmentPublished, on_transcript_segment)
     return registry
 
 

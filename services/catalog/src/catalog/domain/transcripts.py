@@ -1,4 +1,6 @@
-"""Speakers from the transcript service: the latest transcript revision names who speaks.
+"""Speakers and text from the transcript service: the latest transcript revision names who
+speaks, and its segments (TranscriptSegmentPublished, one per segment) are kept per revision so
+the video page shows the transcript by speaker.
 
 TranscriptPublished may arrive twice or out of order. Only a revision newer than the one
 already applied changes the video; an older or equal one is ignored, so applying the
@@ -7,7 +9,14 @@ events in any order, any number of times, ends with the newest revision's speake
 
 from __future__ import annotations
 
-from portal_shared.events.transcript import Speaker, TranscriptPublished
+from dataclasses import dataclass
+from typing import Any
+
+from portal_shared.events.transcript import (
+    Speaker,
+    TranscriptPublished,
+    TranscriptSegmentPublished,
+)
 
 from catalog.domain.speakers import SpeakerCredit
 from catalog.domain.videos import Video
@@ -39,3 +48,36 @@ def _credit(speaker: Speaker) -> SpeakerCredit:
         affiliation=speaker.affiliation,
         is_moderator=speaker.is_moderator,
     )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Consecutive segments of one speaker, as the video page shows them."""
+
+    speaker: str
+    paragraphs: list[str]
+
+
+def segment_document(video_id: str, event: TranscriptSegmentPublished) -> dict[str, Any]:
+    """One segment as the catalog keeps it: keyed by video, revision and place, so a
+    redelivered event writes the same document again."""
+    return {
+        "_id": f"{video_id}:{event.revision}:{event.sequence:06d}",
+        "videoId": video_id,
+        "revision": event.revision,
+        "sequence": event.sequence,
+        "speakerName": event.speaker_name,
+        "text": event.text,
+    }
+
+
+def turns_of(segments: list[dict[str, Any]]) -> list[Turn]:
+    """Segments in order, grouped into turns: a new turn whenever the speaker changes."""
+    turns: list[Turn] = []
+    for segment in sorted(segments, key=lambda s: int(s["sequence"])):
+        name = str(segment["speakerName"])
+        if turns and turns[-1].speaker == name:
+            turns[-1].paragraphs.append(str(segment["text"]))
+        else:
+            turns.append(Turn(name, [str(segment["text"])]))
+    return turns

@@ -17,10 +17,13 @@ from portal_shared.http import Problem
 from portal_shared.pages import ACCESS_COOKIE, CsrfRejected, Pages, choose_language, static_file
 from pydantic import ValidationError
 
+from catalog.adapters.transcripts import TranscriptSegments
 from catalog.adapters.videos import to_video
 from catalog.domain.pagination import BadCursor
 from catalog.domain.projection import may_download
 from catalog.domain.search import SearchParams, build_query, page_of
+from catalog.domain.transcripts import Turn, turns_of
+from catalog.domain.videos import Video
 from catalog.entrypoints.deps import DownloadsDep, SettingsDep, VideosDep
 from catalog.entrypoints.texts import TEXTS
 from catalog.service_layer.downloads import Downloads
@@ -143,8 +146,15 @@ async def _video_page(
         error=error,
         back=back,
         next_param=quote(back, safe=""),
-        transcript=None,
+        transcript=await _transcript(request, video),
     )
+
+
+async def _transcript(request: Request, video: Video) -> list[Turn]:
+    if video.transcript_revision is None:
+        return []
+    segments: TranscriptSegments = request.app.state.transcript_segments
+    return turns_of(await segments.of(video.id, video.transcript_revision))
 
 
 @router.get("/videos/{video_ref}")
