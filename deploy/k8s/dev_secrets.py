@@ -47,6 +47,13 @@ def dev_secrets(namespace: str = DEV_NAMESPACE) -> list[dict[str, Any]]:
         )
     documents.append(
         _secret(
+            "subscriber-rabbitmq-credentials",
+            namespace,
+            {"username": "subscriber", "password": _password()},
+        )
+    )
+    documents.append(
+        _secret(
             "identity-keys",
             namespace,
             {

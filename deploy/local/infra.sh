@@ -3,13 +3,15 @@
 #   RabbitMQ (Debian package), FerretDB v1 on PostgreSQL (Debian package; MongoDB wire protocol),
 #   mailpit (SMTP sink).
 #
-# Usage: deploy/local/infra.sh up|down|status|env|tools
+# Usage: deploy/local/infra.sh up|down|status|env|tools|bus-users
 #   up      install what is missing (the first run builds FerretDB and mailpit with Go and
 #           takes minutes; the browser tests' Chromium and axe-core come from Debian and npm)
 #           and start what is not running; idempotent.
 #   down    stop what `up` started (by pid file).
 #   status  what runs where.
 #   env     print `export AMQP_URL=... MONGODB_URL=... SMTP_URL=... MAILPIT_API_URL=...`.
+#   bus-users  create (idempotently) one broker user per service and a read-only subscriber
+#           user on the local broker's management API (deploy/local/bus_users.py).
 #   tools   install what the test suite drives besides the servers, if missing: a kustomize
 #           renderer (kustomize, or kubectl with kustomize v4+), Debian's nginx and the
 #           official AsyncAPI parser (npm ci in tools/asyncapi).
@@ -56,6 +58,7 @@ cmd_up() {
 	started=$(now_ms)
 	log "up: RabbitMQ, FerretDB and mailpit on $LOOPBACK (first run builds FerretDB and mailpit and takes minutes)"
 	rabbitmq_up
+	[[ -n ${AMQP_URL:-} ]] || bus_users_up
 	ferretdb_up
 	mailpit_up
 	# The chaos tests start their own three-node cluster behind HAProxy (deploy/local/cluster.sh);
@@ -102,8 +105,9 @@ main() {
 		take_lock
 		tools_up
 		;;
+	bus-users) bus_users_up ;;
 	*)
-		echo "usage: $0 up|down|status|env|tools" >&2
+		echo "usage: $0 up|down|status|env|tools|bus-users" >&2
 		exit 2
 		;;
 	esac

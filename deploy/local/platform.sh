@@ -32,6 +32,14 @@ infra_env() {
 	export CATALOG_PUBLIC_BASE_URL="http://127.0.0.1:${PORT[catalog]}"
 }
 
+# Each service on the bus as its own least-privilege user: infra.sh up creates them on the
+# local broker (bus_users.py); a broker given by AMQP_URL has none of ours, so AMQP_URL is used.
+GIVEN_AMQP_URL="${AMQP_URL:-}"
+service_amqp_url() {
+	local file="$LOCAL_DIR/rabbitmq-users/$1.url"
+	if [[ -z $GIVEN_AMQP_URL && -r $file ]]; then cat "$file"; else printf '%s' "$AMQP_URL"; fi
+}
+
 running() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
 
 wait_ready() {
@@ -52,7 +60,8 @@ cmd_up() {
 	for name in "${SERVICES[@]}"; do
 		if running "$name"; then say "$name already running (pid $(cat "$PIDS/$name.pid"))"; continue; fi
 		say "starting $name on 127.0.0.1:${PORT[$name]} (logs: $LOGS/$name.log)"
-		HTTP_PORT=${PORT[$name]} setsid "$BIN/$name" all --port "${PORT[$name]}" \
+		AMQP_URL="$(service_amqp_url "$name")" HTTP_PORT=${PORT[$name]} \
+			setsid "$BIN/$name" all --port "${PORT[$name]}" \
 			>>"$LOGS/$name.log" 2>&1 </dev/null &
 		echo $! >"$PIDS/$name.pid"
 	done

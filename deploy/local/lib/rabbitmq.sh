@@ -154,3 +154,19 @@ rabbitmq_status() {
 		echo "rabbitmq  stopped"
 	fi
 }
+
+# Least privilege on the bus (deploy/local/bus_users.py): one user per service, allowed to
+# publish only its own portal.<service>.* routing keys and to touch only its own queues, and a
+# read-only subscriber user; credentials and each service's AMQP URL in $LOCAL_DIR/rabbitmq-users.
+# PORTAL_BUS_EXCHANGE / PORTAL_BUS_QUEUE_PREFIX / PORTAL_BUS_USER_PREFIX name another platform's.
+bus_users_up() {
+	python3 "$REPO_ROOT/deploy/local/bus_users.py" \
+		--exchange "${PORTAL_BUS_EXCHANGE:-${AMQP_EXCHANGE:-portal.events}}" \
+		--queue-prefix "${PORTAL_BUS_QUEUE_PREFIX:-${AMQP_QUEUE_PREFIX:-}}" \
+		--user-prefix "${PORTAL_BUS_USER_PREFIX:-portal-}" \
+		--management-url "http://$LOOPBACK:$RABBITMQ_MGMT_PORT" \
+		--amqp-host "$LOOPBACK:$AMQP_PORT" \
+		--out "$LOCAL_DIR/rabbitmq-users" ||
+		die "rabbitmq: could not create the bus users (deploy/local/bus_users.py)"
+	log "rabbitmq: bus users ready (one per service + subscriber; URLs in $LOCAL_DIR/rabbitmq-users)"
+}
