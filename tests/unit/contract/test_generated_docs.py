@@ -131,3 +131,13 @@ def test_the_sealed_part_is_described_and_its_content_left_opaque(
     assert sealed["type"] == "string" and sealed["contentEncoding"] == "base64"
     assert sealed["x-portal-sealed"] is True and "opaque" in sealed["description"]
     assert "properties" not in sealed
+
+
+def test_the_policy_lists_every_event_type_with_its_schema() -> None:
+    policy = (contract.DOCS / "EVENTS.md").read_text("utf-8")
+    for model in ALL_EVENTS:
+        path = f"events/{model.event_type()}.json"
+        row = f"| `{model.event_type()}` | {model.producer} | [{path}]({path}) |"
+        assert row in policy, f"docs/EVENTS.md lacks the row {row}"
+    listed = sum(line.startswith("| `portal.") for line in policy.splitlines())
+    assert listed == len(ALL_EVENTS)
