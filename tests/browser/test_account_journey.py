@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Platform, platform  # noqa: F401
+from tests.e2e.conftest import Platform
 from tests.support.browser import GuardedContext, Shots, assert_accessible
 from tests.support.infra import MAILPIT_API_URL
 
@@ -76,7 +76,7 @@ def next_code(address: str, already: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def panel_transcript(platform: Platform) -> None:  # noqa: F811
+def panel_transcript(platform: Platform) -> None:
     """The demo panel's transcript, published by the transcript service (the catalog keeps its
     segments from the events)."""
     platform.run_cli("transcript", "load-demo")
@@ -95,7 +95,7 @@ def visit(page: Page, shots: Shots, step: str, language: str) -> None:
     ids=["english", "french", "no-javascript"],
 )
 def test_the_whole_journey(
-    platform: Platform,  # noqa: F811
+    platform: Platform,
     browser_context: Callable[..., GuardedContext],
     shots: Shots,
     panel_transcript: None,
@@ -133,6 +133,7 @@ def test_the_whole_journey(
 
     # The code: a wrong one first, then the one from the email.
     expect(page.get_by_role("heading", level=1)).to_contain_text(words["check"])
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"\d+ s"))  # the cooldown
     visit(page, shots, "verify", language)
     code = next_code(email, 0)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -145,6 +146,12 @@ def test_the_whole_journey(
     page.get_by_role("button", name=words["verify"]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(words["welcome"])
     visit(page, shots, "welcome", language)
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    for name, path, same_site in [("portal_access", "/", "Lax"),
+                                  ("portal_refresh", "/account", "Strict"),
+                                  ("portal_csrf", "/", "Strict")]:  # fmt: skip
+        assert cookies[name]["httpOnly"] and cookies[name]["secure"], name
+        assert (cookies[name]["path"], cookies[name]["sameSite"]) == (path, same_site), name
     page.get_by_role("link", name=words["continue"]).click()
     expect(page).to_have_url(f"{catalog}/videos/{SLUG}")
 
