@@ -3,12 +3,9 @@ may publish only their own routing keys and touch only their own queues."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import urllib.parse
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -20,69 +17,27 @@ from portal_shared.events.base import envelope
 from portal_shared.events.catalog import VideoUnpublished
 from portal_shared.events.identity import UserDeleted
 
+from tests.support.bus_users import create_bus_users, delete_bus_users
 from tests.support.infra import AMQP_URL, unique
 
 pytestmark = pytest.mark.integration
-
-REPO = Path(__file__).resolve().parents[3]
-MANAGEMENT_PORT = os.environ.get("PORTAL_RABBITMQ_MGMT_PORT", "15672")
-
-
-def _infra_bus_users(env: dict[str, str]) -> None:
-    """The local set-up's own step, on this test's exchange, queue and user prefixes."""
-    run = subprocess.run(
-        [str(REPO / "deploy" / "local" / "infra.sh"), "bus-users"],
-        env={**os.environ, **env, "PORTAL_RABBITMQ_MGMT_PORT": MANAGEMENT_PORT},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-
-
-def _delete_users(env: dict[str, str]) -> None:
-    amqp = urllib.parse.urlsplit(AMQP_URL)
-    script = REPO / "deploy" / "local" / "bus_users.py"
-    options = {
-        "--exchange": env["PORTAL_BUS_EXCHANGE"],
-        "--queue-prefix": env["PORTAL_BUS_QUEUE_PREFIX"],
-        "--user-prefix": env["PORTAL_BUS_USER_PREFIX"],
-        "--management-url": f"http://{amqp.hostname}:{MANAGEMENT_PORT}",
-    }
-    args = [part for pair in options.items() for part in pair]
-    run = subprocess.run(
-        ["python3", str(script), *args, "--delete"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
 
 
 @pytest.fixture(scope="module")
 async def users(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, Any]]:
     run = unique("perm")
     out = tmp_path_factory.mktemp("bus-users")
-    env = {
-        "PORTAL_BUS_EXCHANGE": f"{run}.events",
-        "PORTAL_BUS_QUEUE_PREFIX": f"{run}.",
-        "PORTAL_BUS_USER_PREFIX": f"{run}-",
-        "PORTAL_LOCAL_DIR": str(out),
-    }
-    _infra_bus_users(env)
-    urls = {p.stem: p.read_text().strip() for p in (out / "rabbitmq-users").glob("*.url")}
-    yield {"run": run, "urls": urls, "exchange": env["PORTAL_BUS_EXCHANGE"]}
-    _delete_users(env)
+    urls = create_bus_users(run, out)
+    yield {"run": run, "urls": urls, "exchange": f"{run}.events"}
+    delete_bus_users(run, out)
     connection = await aio_pika.connect(AMQP_URL)
     async with connection:
         channel = await connection.channel()
         for name in ("identity", "catalog", "subscriber"):  # what these tests declared
             for suffix in ("events", "parking", "retry.50ms", "mine"):
                 await channel.queue_delete(f"{run}.{name}.{suffix}")
-        await channel.queue_delete(f"{env['PORTAL_BUS_EXCHANGE']}.archive")
-        await channel.exchange_delete(env["PORTAL_BUS_EXCHANGE"])
+        await channel.queue_delete(f"{run}.events.archive")
+        await channel.exchange_delete(f"{run}.events")
 
 
 def _bus(users: dict[str, Any], service: str) -> Bus:
