@@ -30,6 +30,7 @@ infra_env() {
 	export CATALOG_JWKS_URL="http://127.0.0.1:${PORT[identity]}/.well-known/jwks.json"
 	export TRANSCRIPT_JWKS_URL="$CATALOG_JWKS_URL"
 	export CATALOG_PUBLIC_BASE_URL="http://127.0.0.1:${PORT[catalog]}"
+	export ACCOUNT_PAGES_URL="http://127.0.0.1:${PORT[identity]}" VIDEO_PAGES_URL="http://127.0.0.1:${PORT[catalog]}"
 }
 
 # Each service on the bus as its own least-privilege user: infra.sh up creates them on the
@@ -77,6 +78,7 @@ cmd_up() {
     notifier    http://127.0.0.1:${PORT[notifier]}/docs
     catalog     http://127.0.0.1:${PORT[catalog]}/docs
     transcript  http://127.0.0.1:${PORT[transcript]}/docs
+  Video pages: http://127.0.0.1:${PORT[catalog]}/videos   Account pages: http://127.0.0.1:${PORT[identity]}/account
   Mail UI (every email the platform sends): ${MAILPIT_API_URL:-http://127.0.0.1:8025}
   RabbitMQ management: http://127.0.0.1:15672 (guest/guest)
   Stop everything: make stop
