@@ -152,6 +152,10 @@ class OutboxRelay:
     async def _claim(self, collection: AsyncCollection[dict[str, Any]]) -> list[dict[str, Any]]:
         """Lease up to ``batch`` pending documents in three round trips, whatever the batch.
 
+        Every query names ``PENDING: True`` (a claimed document stays pending until its
+        outbox is cleared): FerretDB v1 pushes only top-level equalities down, not ``$in``,
+        so without it a query would read the whole collection instead of the pending index.
+
         Replicas racing for the same documents each get a disjoint share: the lease is set
         only where it has run out, and each claim carries its own token.
         """
@@ -169,7 +173,7 @@ class OutboxRelay:
             return [doc] if doc is not None and doc.get(OWNER) == claim else []
         ids = {"_id": {"$in": [c["_id"] for c in candidates]}}
         await collection.update_many({**ids, **due}, lease)
-        return await collection.find({**ids, OWNER: claim}).to_list()
+        return await collection.find({**ids, PENDING: True, OWNER: claim}).to_list()
 
     async def _publish_events(
         self, doc: dict[str, Any]
@@ -206,7 +210,7 @@ class OutboxRelay:
                 tombstones = tombstones or bool(doc.get(TOMBSTONE))
         cleared = 0
         for count, ids in by_count.items():
-            unchanged = {"_id": {"$in": ids}, OWNER: claim, EVENTS: {"$size": count}}
+            unchanged = {"_id": {"$in": ids}, PENDING: True, OWNER: claim, EVENTS: {"$size": count}}
             if tombstones:
                 cleared += (
                     await collection.delete_many({**unchanged, TOMBSTONE: True})
@@ -225,7 +229,7 @@ class OutboxRelay:
         held = {
             d["_id"]
             for d in await collection.find(
-                {"_id": {"$in": ids}, OWNER: claim}, {"_id": 1}
+                {"_id": {"$in": ids}, PENDING: True, OWNER: claim}, {"_id": 1}
             ).to_list()
         }
         updates = []

@@ -13,6 +13,7 @@ tried once more. Two replicas racing for the last slot cannot both get it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,11 +71,11 @@ class RateLimitStore:
         return list(doc["events"]) if doc else []
 
     async def events_of(self, pairs: Sequence[tuple[str, str]]) -> list[list[datetime]]:
-        """The events of several keys in one round trip, in the order asked."""
-        ids = [_doc_id(scope, key) for scope, key in pairs]
-        cursor = self.collection.find({"_id": {"$in": ids}})
-        found = {doc["_id"]: doc["events"] async for doc in cursor}
-        return [list(found.get(doc_id, [])) for doc_id in ids]
+        """The events of several keys, in the order asked: one ``_id`` lookup per key, all at
+        once. Not one ``$in`` query: FerretDB v1 cannot push ``$in`` down and would read the
+        whole collection (10^6 windows: seconds); an equality on ``_id`` it answers from the
+        index, as MongoDB does."""
+        return list(await asyncio.gather(*(self.events(scope, key) for scope, key in pairs)))
 
     async def record(self, scope: str, key: str, now: datetime, window: timedelta) -> int:
         """Add an event without a limit (e.g. a failed sign-in); returns the recent count."""
