@@ -1,72 +1,40 @@
-"""Catalog hot paths, measured on a real catalog process against the local RabbitMQ/FerretDB.
+"""Catalog hot paths on a real catalog process, at a small and at a large data volume.
 
-(a) Projection latency: from UserVerified published on the bus to the first successful
-    download authorisation (POST .../download-links -> 201), polled; median and p99.
-(b) Link issuance throughput at N concurrent clients (quota raised), against a baseline of a
-    bare endpoint (/healthz) at the same concurrency in the same run; the ratio is the figure
-    that travels between machines.
+(a) Verification -> first download link: from UserVerified published on the bus to the first
+    successful POST .../download-links (201), polled; p99 against the 200 ms bound.
+(b) Link issuance at 50 concurrent httpx clients (fixed count, quota raised) against a bare
+    FastAPI endpoint (``_bare_downloads``, its own uvicorn process) doing the essential work of
+    one link: one projection read and one atomic quota increment, on the same database.
+Volumes: 10^3 download records and verified users, then 10^6 records and 10^5 users.
 
-Run: .venv/bin/python -m tests.bench.bench_catalog [--users 100] [--clients 50] [--seconds 8]
-The catalog runs as `.venv/bin/catalog all --port <free>` with its own database, exchange
-and queues (all removed afterwards) and a static JWKS for a key this script holds.
+    .venv/bin/python -m tests.bench.bench_catalog
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import os
-import shutil
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
 import httpx
 from identity.domain.tokens import AccessTokenSettings, KeySet, issue_access_token
 from portal_shared.bus import Bus
 from portal_shared.events.base import envelope
 from portal_shared.events.identity import UserVerified
-from pymongo import AsyncMongoClient
 
-from tests.support.infra import AMQP_URL, MONGODB_URL
+from tests.bench import _driver as d
 
-REPO = Path(__file__).resolve().parents[2]
 TOKENS = AccessTokenSettings(issuer="https://identity.bench", audience="portal")
 VIDEO_ID = "d642416b-dcfb-52b0-8d76-b436900aa7d4"  # demo: msc-2026-panel-rutte-amanpour
 RENDITION = "audio"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def catalog_env(service: str, exchange: str, data_dir: Path, keys: KeySet) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PORTAL_ENV": "development",
-        "MONGODB_URL": MONGODB_URL,
-        "AMQP_URL": AMQP_URL,
-        "AMQP_EXCHANGE": exchange,
-        "PORTAL_DATA_DIR": str(data_dir),
-        "CATALOG_SERVICE_NAME": service,
-        "CATALOG_JWKS_JSON": json.dumps(keys.jwks()),
-        "CATALOG_TOKEN_ISSUER": TOKENS.issuer,
-        "CATALOG_TOKEN_AUDIENCE": TOKENS.audience,
-        "CATALOG_QUOTA_LIMIT": "1000000",
-        "OUTBOX_POLL_SECONDS": "0.2",
-    }
+LINKS = f"/v1/videos/{VIDEO_ID}/renditions/{RENDITION}/download-links"
+CLIENTS = 50
+DOWNLOADS = (1_000, 1_000_000)
+USERS = (1_000, 100_000)
+NOW = datetime.now(UTC)
 
 
 def token(keys: KeySet, user_id: str) -> str:
@@ -81,157 +49,156 @@ def token(keys: KeySet, user_id: str) -> str:
     ).token
 
 
-async def wait_ready(client: httpx.AsyncClient, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"catalog exited with {process.returncode}")
-        try:
-            if (await client.get("/readyz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.2)
-    raise SystemExit("catalog not ready within 60 s")
-
-
-async def projection_latency(
-    client: httpx.AsyncClient, bus: Bus, keys: KeySet, users: list[str]
-) -> list[float]:
-    """Seconds from publishing UserVerified to the first 201, one user at a time."""
-    path = f"/v1/videos/{VIDEO_ID}/renditions/{RENDITION}/download-links"
-    samples = []
-    for user_id in users:
-        headers = {"Authorization": f"Bearer {token(keys, user_id)}"}
-        event = UserVerified(
-            user_id=user_id, account_version=1, verified_at=datetime.now(UTC), roles=[]
-        )
-        started = time.perf_counter()
-        await bus.publish(envelope(event, source="/identity"))
-        while True:
-            response = await client.post(path, headers=headers)
-            if response.status_code == 201:
-                break
-            if response.status_code != 403:
-                raise SystemExit(f"unexpected {response.status_code}: {response.text}")
-            await asyncio.sleep(0.002)
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
-async def throughput(
-    make_request: Callable[[int], Awaitable[httpx.Response]],
-    clients: int,
-    seconds: float,
-    expected: int,
-) -> float:
-    """Completed requests per second with ``clients`` loops running for ``seconds``."""
-    stop_at = time.perf_counter() + seconds
-    counts = [0] * clients
-
-    async def loop(index: int) -> None:
-        while time.perf_counter() < stop_at:
-            response = await make_request(index)
-            if response.status_code != expected:
-                raise SystemExit(f"unexpected {response.status_code}: {response.text[:200]}")
-            counts[index] += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(loop(i) for i in range(clients)))
-    return sum(counts) / (time.perf_counter() - started)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    keys = KeySet.generate_dev()
-    suffix = uuid.uuid4().hex[:8]
-    service, exchange = f"catalog-bench-{suffix}", f"bench.events.{suffix}"
-    data_dir = Path(tempfile.mkdtemp(prefix="catalog-bench-"))
-    port = free_port()
-    env = catalog_env(service, exchange, data_dir, keys)
-    subprocess.run(
-        [REPO / ".venv/bin/catalog", "load-demo"], env=env, check=True, stdout=subprocess.DEVNULL
-    )
-    log_file = (data_dir / "catalog.log").open("wb")
-    process = subprocess.Popen(
-        [REPO / ".venv/bin/catalog", "all", "--port", str(port)],
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    bus = Bus(AMQP_URL, exchange, f"bench-identity-{suffix}", archive_max_age=None)
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
-    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30)
-    try:
-        await wait_ready(client, process)
-        await bus.connect()
-        users = [str(uuid.uuid4()) for _ in range(args.users)]
-        latencies = await projection_latency(client, bus, keys, users)
-        tokens = [token(keys, users[i % len(users)]) for i in range(args.clients)]
-        path = f"/v1/videos/{VIDEO_ID}/renditions/{RENDITION}/download-links"
-
-        def issue(i: int) -> Awaitable[httpx.Response]:
-            return client.post(path, headers={"Authorization": f"Bearer {tokens[i]}"})
-
-        def health(_: int) -> Awaitable[httpx.Response]:
-            return client.get("/healthz")
-
-        await throughput(health, args.clients, 1.0, 200)  # warm-up: connections, caches
-        baseline = await throughput(health, args.clients, args.seconds, 200)
-        links = await throughput(issue, args.clients, args.seconds, 201)
-    except BaseException:
-        kept = Path(tempfile.gettempdir()) / f"{service}.log"
-        shutil.copy(data_dir / "catalog.log", kept)
-        print(f"the catalog's log is kept in {kept}", file=sys.stderr)
-        raise
-    finally:
-        await client.aclose()
-        process.terminate()
-        process.wait(timeout=30)
-        log_file.close()
-        await bus.close()
-        await cleanup(service, exchange)
-        shutil.rmtree(data_dir, ignore_errors=True)
+def user_doc(i: int) -> dict[str, Any]:
     return {
-        "users": args.users,
-        "verified_to_first_link_ms": {
-            "median": round(statistics.median(latencies) * 1000, 1),
-            "p99": round(percentile(latencies, 0.99) * 1000, 1),
-            "max": round(max(latencies) * 1000, 1),
-        },
-        "clients": args.clients,
-        "seconds": args.seconds,
-        "links_per_second": round(links, 1),
-        "healthz_per_second": round(baseline, 1),
-        "links_to_healthz_ratio": round(links / baseline, 3),
+        "_id": f"seed-user-{i}",
+        "version": 1,
+        "verified": True,
+        "deleted": False,
+        "roles": [],
+        "changedAt": NOW,
+        "minTokenVersion": 0,
     }
 
 
-async def cleanup(service: str, exchange: str) -> None:
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URL)
-    await mongo.drop_database(service)
-    await mongo.close()
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    async with connection, connection.channel() as channel:
-        for name in ("events", "parking", *(f"retry.{d}ms" for d in (1000, 5000, 30000, 120000))):
-            await channel.queue_delete(f"{service}.{name}")
-        await channel.exchange_delete(exchange)
+def quota_doc(i: int) -> dict[str, Any]:
+    return {"_id": f"seed-user-{i}", "issued": 0}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=100)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=8.0)
-    result = asyncio.run(run(parser.parse_args(argv)))
-    json.dump(result, sys.stdout, indent=2)
-    print()
-    return 0
+def download_doc(i: int) -> dict[str, Any]:
+    at = NOW - timedelta(minutes=i % 100_000)
+    return {
+        "_id": f"seed-download-{i}",
+        "userId": f"seed-user-{i % 100_000}",
+        "videoId": VIDEO_ID,
+        "renditionId": RENDITION,
+        "fileName": "bench.m4a",
+        "authorizedAt": at,
+        "expiresAt": at + timedelta(hours=1),
+        "startedAt": None,
+        "reissueCount": 0,
+        "keyId": "bench",
+        "_outbox": [],
+        "_outbox_pending": False,
+        "_outbox_lease": datetime(1970, 1, 1, tzinfo=UTC),
+    }
+
+
+async def verified_to_link(service: d.Service, bus: Bus, keys: KeySet, n: int) -> list[float]:
+    """Milliseconds from publishing UserVerified to the first 201, one user at a time."""
+    samples = []
+    progress = d.Progress("verified -> first link", n)
+    async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as client:
+        for _ in range(n):
+            user_id = str(uuid.uuid4())
+            headers = {"Authorization": f"Bearer {token(keys, user_id)}"}
+            event = UserVerified(
+                user_id=user_id, account_version=1, verified_at=datetime.now(UTC), roles=[]
+            )
+            started = time.perf_counter()
+            await bus.publish(envelope(event, source="/identity"))
+            while True:
+                response = await client.post(LINKS, headers=headers)
+                if response.status_code == 201:
+                    break
+                if response.status_code != 403:
+                    raise SystemExit(f"unexpected {response.status_code}: {response.text}")
+                await asyncio.sleep(0.002)
+            samples.append((time.perf_counter() - started) * 1000)
+            progress.advance()
+    return samples
+
+
+async def main() -> None:
+    table = d.Table()
+    keys = KeySet.generate_dev()
+    name = d.tag()
+    service_name, exchange = f"catalog-bench-{name}", f"bench.events.{name}"
+    catalog = d.Service(
+        "catalog",
+        ["all"],
+        {
+            "PORTAL_ENV": "development",
+            "AMQP_EXCHANGE": exchange,
+            "CATALOG_SERVICE_NAME": service_name,
+            "CATALOG_JWKS_JSON": json.dumps(keys.jwks()),
+            "CATALOG_TOKEN_ISSUER": TOKENS.issuer,
+            "CATALOG_TOKEN_AUDIENCE": TOKENS.audience,
+            "CATALOG_QUOTA_LIMIT": "1000000",
+        },
+    )
+    bare = d.Service(
+        "uvicorn",
+        ["tests.bench._bare_downloads:app", "--host", "127.0.0.1", "--log-level", "warning"],
+        {"BARE_MONGODB_DATABASE": service_name},
+    )
+    bus = Bus(d.AMQP_URL, exchange, f"bench-identity-{name}", archive_max_age=None)
+    client = d.mongo()
+    db = client[service_name]
+    total = d.count(1000, least=50)
+    try:
+        catalog.run("load-demo")
+        await catalog.start()
+        await bare.start()
+        await bus.connect()
+        table.add(*catalog.footprint("catalog")[:2])
+        costs: dict[str, float] = {}
+        seeded_users = seeded_downloads = 0
+        for label, users, downloads in zip(("small", "large"), USERS, DOWNLOADS, strict=True):
+            users, downloads = d.volume(users), d.volume(downloads)
+            await d.seed(db.verified_users, user_doc, seeded_users, users)
+            await d.seed(db.bare_quota, quota_doc, seeded_users, users)
+            await d.seed(db.downloads, download_doc, seeded_downloads, downloads)
+            seeded_users, seeded_downloads = users, downloads
+            tokens = [token(keys, f"seed-user-{i * 7919 % users}") for i in range(total)]
+
+            def issue(http: httpx.AsyncClient, i: int, tokens: list[str] = tokens) -> Any:
+                return http.post(LINKS, headers={"Authorization": f"Bearer {tokens[i]}"})
+
+            def bare_issue(http: httpx.AsyncClient, i: int, users: int = users) -> Any:
+                return http.post(f"/links/seed-user-{i * 7919 % users}")
+
+            baseline = await d.drive(
+                bare_issue,
+                base_url=bare.base_url,
+                total=total,
+                concurrency=CLIENTS,
+                expect=201,
+                label=f"bare links ({label})",
+            )
+            with catalog.profiled(f"links-{label}"):
+                links = await d.drive(
+                    issue,
+                    base_url=catalog.base_url,
+                    total=total,
+                    concurrency=CLIENTS,
+                    expect=201,
+                    label=f"download links ({label})",
+                )
+            latencies = await verified_to_link(catalog, bus, keys, d.count(100, least=10))
+            table.add(
+                d.rate_result(
+                    f"download_links@{label}",
+                    links.rate,
+                    baseline.rate,
+                    "per_s",
+                    total,
+                    links.latencies_ms,
+                ),
+                d.latency_result(f"verified_to_first_link@{label}", latencies, 200.0),
+            )
+            costs[label] = 1000 / links.rate
+        table.add(
+            d.volume_result("download_links", costs["large"], costs["small"], "ms_per_link", total)
+        )
+        table.add(catalog.footprint("catalog")[2])
+    finally:
+        bare.stop()
+        catalog.stop()
+        await bus.close()
+        await client.close()
+        await d.remove(databases=[service_name], services=[service_name], exchanges=[exchange])
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    asyncio.run(main())

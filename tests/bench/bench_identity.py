@@ -1,198 +1,206 @@
-"""Sign-in latency of the identity service as a real process, against bare Argon2id.
+"""Registration and sign-in of the identity service as a real process, against the Argon2id
+bounds measured in the same run, at a small and at a large data volume.
 
-Starts ``.venv/bin/identity all`` on a free port with its own database and exchange on the
-local infrastructure, creates one verified account per client (codes read from the bus and
-unsealed with a key made here), then drives ``--clients`` concurrent httpx clients through
-``--sign-ins`` sign-ins. Reports the median and p99 latency and their ratio to the median
-Argon2id verify time measured in the same run with the service's default parameters.
+Bounds: hashes (verifies) per second with the service's Argon2 parameters on as many threads
+as ``asyncio.to_thread`` gives the service (the default executor: min(32, cores + 4)).
+Registration: accepted (202) registrations per second end to end with ``CLIENTS`` concurrent
+httpx clients, each request from its own client address (X-Forwarded-For, which the service
+trusts from 127.0.0.1), while /healthz is polled (p99 reported); then a burst of 100
+concurrent registrations (p99). Sign-in: 200 sessions per second on seeded verified accounts.
+Volumes: 10^3 accounts and 10^4 rate-limit windows, then 10^5 and 10^6 (bulk inserted into
+the service's own collections); large/small cost ratio per path.
 
-Run: .venv/bin/python tests/bench/bench_identity_signin.py [--clients 20] [--sign-ins 400]
+    .venv/bin/python -m tests.bench.bench_identity
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
+import secrets
 import time
-import uuid
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
 import httpx
+from identity.adapters.accounts import StoredAccount, _to_document
+from identity.domain.accounts import Account
 from identity.domain.hashing import PasswordHasher
-from portal_shared.sealing import generate_keypair, unseal
-from pymongo import AsyncMongoClient
+from portal_shared.sealing import generate_keypair
 
-ROOT = Path(__file__).resolve().parents[2]
-AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-MONGODB_URL = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
+from tests.bench import _driver as d
+
 PASSWORD = "Sturdy-Harbour-42!"
+CLIENTS = 20
+ACCOUNTS = (1_000, 100_000)
+RATE_LIMITS = (10_000, 1_000_000)
+NOW = datetime.now(UTC)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def argon2_verify_ms(rounds: int = 60) -> list[float]:
+def argon2_rate(operation: str, total: int) -> float:
+    """Operations per second on the service's thread count."""
     hasher = PasswordHasher()
     stored = hasher.hash(PASSWORD)
-    timings = []
-    for _ in range(rounds):
+    work = (
+        (lambda _: hasher.hash(PASSWORD))
+        if operation == "hash"
+        else (lambda _: hasher.verify(stored, PASSWORD))
+    )
+    with ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4)) as pool:
+        list(pool.map(work, range(4)))  # warm
         started = time.perf_counter()
-        assert hasher.verify(stored, PASSWORD)
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
+        list(pool.map(work, range(total)))
+        return total / (time.perf_counter() - started)
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+def account_doc(password_hash: str) -> Any:
+    def make(i: int) -> dict[str, Any]:
+        account = Account(
+            user_id=f"seed{i:07d}",
+            email=f"seed{i}@example.org",
+            password_hash=password_hash,
+            language="en",
+            newsletter=i % 3 == 0,
+            created_at=NOW - timedelta(days=i % 400),
+            email_verified=True,
+            verified_at=NOW - timedelta(days=i % 400),
+        )
+        return {**_to_document(StoredAccount(account)), "_outbox": [], "_outbox_pending": False}
+
+    return make
 
 
-async def wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise SystemExit(f"identity exited during start-up (log: {log_path})")
-            try:
-                if (await client.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("identity not ready after 30 s")
-
-
-async def create_accounts(
-    base: str, exchange: str, private_key: str, sealing_public: str, count: int
-) -> list[str]:
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    codes: dict[str, str] = {}
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key="portal.identity.UserRegistered.#")
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            async with message.process():
-                sealed = json.loads(message.body)["data"]["sealed"]
-                opened = unseal(private_key, [sealing_public], sealed)
-                codes[opened["email"]] = opened["code"]
-
-        await queue.consume(on_message)
-        emails = [f"bench{i}@example.org" for i in range(count)]
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            for email in emails:
-                body = {"email": email, "password": PASSWORD, "language": "en"}
-                assert (await client.post("/v1/registrations", json=body)).status_code == 202
-            for _ in range(400):
-                if len(codes) == count:
-                    break
-                await asyncio.sleep(0.05)
-            for email in emails:
-                verified = await client.post(
-                    "/v1/registrations/verify", json={"email": email, "code": codes[email]}
-                )
-                assert verified.status_code == 200, verified.text
-    return emails
-
-
-async def drive(base: str, emails: list[str], sign_ins: int) -> tuple[list[float], float]:
-    latencies: list[float] = []
-    per_client = max(1, sign_ins // len(emails))
-
-    async def one_client(email: str) -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            body = {"email": email, "password": PASSWORD}
-            await client.post("/v1/sessions", json=body)  # warm the connection
-            for _ in range(per_client):
-                started = time.perf_counter()
-                response = await client.post("/v1/sessions", json=body)
-                latencies.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200, response.text
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one_client(email) for email in emails))
-    return latencies, time.perf_counter() - started
-
-
-async def cleanup(database: str, exchange: str) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URL)
-    await client.drop_database(database)
-    await client.close()
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        await channel.queue_delete(f"{exchange}.archive")
-        await channel.exchange_delete(exchange)
-
-
-async def main(clients: int, sign_ins: int) -> None:
-    argon2 = argon2_verify_ms()
-    private_key, public_key = generate_keypair()  # the notifier's
-    sealing_private, sealing_public = generate_keypair()  # identity's
-    suffix = uuid.uuid4().hex[:8]
-    database, exchange, port = f"bench_identity_{suffix}", f"bench.events.{suffix}", free_port()
-    base = f"http://127.0.0.1:{port}"
-    data_dir = tempfile.mkdtemp(prefix="bench-identity-")
-    env = {
-        **os.environ,
-        "MONGODB_URL": MONGODB_URL,
-        "AMQP_URL": AMQP_URL,
-        "AMQP_EXCHANGE": exchange,
-        "IDENTITY_MONGODB_DATABASE": database,
-        "IDENTITY_NOTIFIER_PUBLIC_KEY": public_key,
-        "IDENTITY_SEALING_PRIVATE_KEY": sealing_private,
-        "IDENTITY_REQUESTS_PER_CLIENT": "10000",
-        "PORTAL_ENV": "development",
-        "PORTAL_DATA_DIR": data_dir,
-        "LOG_LEVEL": "warning",
+def rate_limit_doc(i: int) -> dict[str, Any]:
+    scope = ("client_requests", "code_emails", "sign_in_address", "sign_in_client")[i % 4]
+    key = f"{i:016x}{secrets.token_hex(8)}"
+    return {
+        "_id": f"{scope}|{key}",
+        "scope": scope,
+        "key": key,
+        "events": [NOW - timedelta(minutes=i % 50)],
     }
-    command = [str(ROOT / ".venv/bin/identity"), "all", "--port", str(port)]
-    log_path = Path(data_dir) / "identity.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        await wait_ready(base, process, log_path)
-        emails = await create_accounts(base, exchange, private_key, sealing_public, clients)
-        latencies, elapsed = await drive(base, emails, sign_ins)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-        await cleanup(database, exchange)
-    argon2_median = statistics.median(argon2)
-    median, p99 = statistics.median(latencies), percentile(latencies, 0.99)
-    argon2_p99 = percentile(argon2, 0.99)
-    report = {
-        "argon2id_verify_ms": {"median": round(argon2_median, 2), "p99": round(argon2_p99, 2)},
-        "clients": clients,
-        "sign_ins": len(latencies),
-        "sign_in_ms": {"median": round(median, 1), "p99": round(p99, 1)},
-        "ratio_to_argon2": {
-            "median": round(median / argon2_median, 1),
-            "p99": round(p99 / argon2_median, 1),
+
+
+def forwarded(i: int) -> dict[str, str]:
+    return {"X-Forwarded-For": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"}
+
+
+async def register(
+    service: d.Service, label: str, offset: int, total: int, concurrency: int
+) -> d.Load:
+    def one(client: httpx.AsyncClient, i: int) -> Any:
+        n = offset + i
+        body = {"email": f"new{n}-{label}@example.org", "password": PASSWORD, "language": "en"}
+        return client.post("/v1/registrations", json=body, headers=forwarded(n))
+
+    return await d.drive(
+        one,
+        base_url=service.base_url,
+        total=total,
+        concurrency=concurrency,
+        expect=202,
+        label=f"registrations ({label})",
+    )
+
+
+async def sign_in(service: d.Service, label: str, accounts: int, total: int) -> d.Load:
+    def one(client: httpx.AsyncClient, i: int) -> Any:
+        n = (i * 7919) % accounts  # spread over the whole collection
+        body = {"email": f"seed{n}@example.org", "password": PASSWORD}
+        return client.post("/v1/sessions", json=body, headers=forwarded(1_000_000 + i))
+
+    return await d.drive(
+        one,
+        base_url=service.base_url,
+        total=total,
+        concurrency=CLIENTS,
+        expect=200,
+        label=f"sign-ins ({label})",
+    )
+
+
+async def main() -> None:
+    table = d.Table()
+    total = d.count(200, least=20)
+    hash_bound = argon2_rate("hash", d.count(120, least=8))
+    verify_bound = argon2_rate("verify", d.count(120, least=8))
+    name = d.tag()
+    database, exchange = f"bench_identity_{name}", f"bench.events.{name}"
+    notifier_public = generate_keypair()[1]
+    sealing_private = generate_keypair()[0]
+    service = d.Service(
+        "identity",
+        ["all"],
+        {
+            "AMQP_EXCHANGE": exchange,
+            "IDENTITY_MONGODB_DATABASE": database,
+            "IDENTITY_NOTIFIER_PUBLIC_KEY": notifier_public,
+            "IDENTITY_SEALING_PRIVATE_KEY": sealing_private,
+            "PORTAL_ENV": "development",
         },
-        "throughput_per_s": round(len(latencies) / elapsed, 1),
-        "load_average_1m": round(os.getloadavg()[0], 2),
-        "cpu_count": os.cpu_count(),
-    }
-    print(json.dumps(report, indent=2))
+    )
+    client = d.mongo()
+    db = client[database]
+    password_hash = PasswordHasher().hash(PASSWORD)
+    try:
+        await service.start()
+        table.add(*service.footprint("identity")[:2])
+        seeded_accounts = seeded_limits = 0
+        costs: dict[str, dict[str, float]] = {"registration": {}, "sign_in": {}}
+        for label, accounts, limits in zip(("small", "large"), ACCOUNTS, RATE_LIMITS, strict=True):
+            accounts, limits = d.volume(accounts), d.volume(limits)
+            await d.seed(db.accounts, account_doc(password_hash), seeded_accounts, accounts)
+            await d.seed(db.rate_limits, rate_limit_doc, seeded_limits, limits)
+            seeded_accounts, seeded_limits = accounts, limits
+            with service.profiled(f"registration-{label}"):
+                async with d.sampling(f"{service.base_url}/healthz") as health:
+                    registered = await register(
+                        service, label, 0 if label == "small" else 10**6, total, CLIENTS
+                    )
+            with service.profiled(f"sign_in-{label}"):
+                signed_in = await sign_in(service, label, accounts, total)
+            table.add(
+                d.rate_result(
+                    f"registration@{label}",
+                    registered.rate,
+                    hash_bound,
+                    "per_s",
+                    total,
+                    registered.latencies_ms,
+                ),
+                d.latency_result(f"registration.healthz_p99@{label}", health, 50.0),
+                d.rate_result(
+                    f"sign_in@{label}",
+                    signed_in.rate,
+                    verify_bound,
+                    "per_s",
+                    total,
+                    signed_in.latencies_ms,
+                ),
+            )
+            costs["registration"][label] = 1000 / registered.rate
+            costs["sign_in"][label] = 1000 / signed_in.rate
+        burst_size = d.count(100, least=10)
+        burst = await register(service, "burst", 2 * 10**6, burst_size, burst_size)
+        table.add(
+            d.rate_result(
+                "registration.burst100",
+                burst.rate,
+                hash_bound,
+                "per_s",
+                burst_size,
+                burst.latencies_ms,
+            )
+        )
+        for path, cost in costs.items():
+            table.add(d.volume_result(path, cost["large"], cost["small"], "ms_per_op", total))
+        table.add(service.footprint("identity")[2])
+    finally:
+        service.stop()
+        await client.close()
+        await d.remove(databases=[database], exchanges=[exchange])
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--sign-ins", type=int, default=400)
-    arguments = parser.parse_args()
-    sys.exit(asyncio.run(main(arguments.clients, arguments.sign_ins)))
+    asyncio.run(main())

@@ -1,8 +1,7 @@
-"""Throughput of the transcript parser on the seed page repeated to 10 MB.
+"""Throughput of the transcript parser on the seed page repeated to 10 MB (and to 1 MB: the
+large/small cost per MB), against str.splitlines() on the same text as a floor-level baseline.
 
-Run: .venv/bin/python tests/bench/bench_transcript_parse.py [--mb 10] [--rounds 3]
-Prints the parser's MB/s, the MB/s of str.splitlines() on the same text as a floor-level
-baseline, and their ratio (how many times slower than merely splitting lines the parser is).
+Run: .venv/bin/python -m tests.bench.bench_transcript_parse [--mb 10] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from transcript.domain.parser import parse
+
+from tests.bench import _driver as d
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "seed_panel_transcript.txt"
 
@@ -33,20 +34,28 @@ def best_seconds(work: Callable[[], object], rounds: int) -> float:
     return best
 
 
+def measure(megabytes: float, rounds: int) -> tuple[float, float, int]:
+    """Parser MB/s, splitlines MB/s, turns."""
+    text = repeated_seed(megabytes)
+    size_mb = len(text.encode("utf-8")) / 1_000_000
+    baseline = best_seconds(text.splitlines, rounds)
+    parsing = best_seconds(lambda: parse(text), rounds)
+    return size_mb / parsing, size_mb / baseline, len(parse(text).segments)
+
+
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--mb", type=float, default=10.0, help="input size in MB")
     options.add_argument("--rounds", type=int, default=3, help="best of this many runs")
     args = options.parse_args()
-    text = repeated_seed(args.mb)
-    size_mb = len(text.encode("utf-8")) / 1_000_000
-    baseline = best_seconds(text.splitlines, args.rounds)
-    parsing = best_seconds(lambda: parse(text), args.rounds)
-    turns = len(parse(text).segments)
-    print(f"input: {size_mb:.1f} MB, {turns} turns")
-    print(f"str.splitlines: {size_mb / baseline:10.1f} MB/s ({baseline * 1000:.1f} ms)")
-    print(f"transcript parse: {size_mb / parsing:8.1f} MB/s ({parsing * 1000:.1f} ms)")
-    print(f"ratio: parse is {parsing / baseline:.1f}x the time of splitlines")
+    large_mb = max(0.05, args.mb * min(1.0, d.SCALE * 10))
+    table = d.Table()
+    costs = {}
+    for label, megabytes in (("small", large_mb / 10), ("large", large_mb)):
+        rate, baseline, turns = measure(megabytes, args.rounds)
+        table.add(d.rate_result(f"transcript_parse@{label}", rate, baseline, "MB_per_s", turns))
+        costs[label] = 1000 / rate
+    table.add(d.volume_result("transcript_parse", costs["large"], costs["small"], "ms_per_MB", 1))
 
 
 if __name__ == "__main__":

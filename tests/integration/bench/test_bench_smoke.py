@@ -1,0 +1,51 @@
+"""`make bench` cannot rot: its harness runs at a tiny scale against the real broker and
+database, and writes results in the documented format. Figures are not asserted (tests never
+assert on time); that they are measured, named and complete is."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+FIELDS = {"value", "baseline", "ratio", "unit", "n", "p50", "p99"}
+
+
+@pytest.mark.timeout(240)
+def test_bench_writes_every_result_in_the_documented_format(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    env = {**os.environ, "BENCH_SCALE": "0.0005", "BENCH_RESULTS": str(results)}
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.bench", "transcript_parse", "event_pipeline"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=230,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert "ratio" in run.stdout.splitlines()[1]  # the table's header, then a row per result
+    written = json.loads(results.read_text())
+    expected = {
+        f"{path}@{volume}"
+        for path in ("transcript_parse", "event_pipeline", "event_pipeline.db_commands_per_event")
+        for volume in ("small", "large")
+    } | {"transcript_parse.large_vs_small", "event_pipeline.large_vs_small"}
+    assert expected <= set(written), sorted(written)
+    for name, entry in written.items():
+        assert set(entry) == FIELDS, name
+        assert entry["value"] > 0 and entry["baseline"] > 0 and entry["n"] > 0, (name, entry)
+        assert entry["ratio"] == pytest.approx(
+            entry["baseline"] / entry["value"]
+            if name.endswith("db_commands_per_event@small")
+            or name.endswith("db_commands_per_event@large")
+            else entry["value"] / entry["baseline"],
+            rel=0.01,
+        ), (name, entry)
+        assert name in run.stdout, name  # printed while it ran
