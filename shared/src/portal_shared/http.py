@@ -40,6 +40,12 @@ log = get_logger("portal.http")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 ReadinessCheck = Callable[[], Awaitable[bool]]
+DatabaseUnreachable = Callable[[], bool]
+# Seconds a client should wait before trying again while the database is away: the driver
+# looks for it every half second, so one second is enough to find it back.
+DATABASE_RETRY_AFTER = "1"
+# Paths that never touch the database: served even while it is away.
+_NO_DATABASE_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -190,13 +196,7 @@ def _install_problem_handlers(app: FastAPI) -> None:
         # The database is down, restarting or unreachable: nothing the caller did wrong, and
         # nothing accepted is lost (every write is one document, all or nothing).
         log.warning("database_unavailable", error=repr(exc), path=request.url.path)
-        return problem_response(
-            503,
-            "database_unavailable",
-            "The service cannot reach its database right now; try again shortly",
-            headers={"Retry-After": "2"},
-            instance=request.url.path,
-        )
+        return database_unavailable_response(request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -206,12 +206,30 @@ def _install_problem_handlers(app: FastAPI) -> None:
         )
 
 
-class RequestContextMiddleware:
-    """Request id, trace context, access log line and metrics, as plain ASGI (cheap)."""
+def database_unavailable_response(path: str | None) -> JSONResponse:
+    return problem_response(
+        503,
+        "database_unavailable",
+        "The service cannot reach its database right now; try again shortly",
+        headers={"Retry-After": DATABASE_RETRY_AFTER},
+        instance=path,
+    )
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+
+class RequestContextMiddleware:
+    """Request id, trace context, access log line and metrics, as plain ASGI (cheap).
+
+    While ``database_unreachable()`` says the driver has no server to talk to, a request that
+    may need the database is answered 503 at once: it would otherwise wait out the driver's
+    server-selection timeout (seconds) only to fail the same way.
+    """
+
+    def __init__(
+        self, app: ASGIApp, service: str, database_unreachable: DatabaseUnreachable | None = None
+    ) -> None:
         self.app = app
         self.service = service
+        self.database_unreachable = database_unreachable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -251,9 +269,20 @@ class RequestContextMiddleware:
             request_id=request_id, correlation_id=request_id, trace_id=trace.trace_id
         ):
             try:
-                await self.app(scope, receive, send_with_ids)
+                if self._refuse_for_database(scope):
+                    log.warning("database_unavailable", error="unreachable", path=scope["path"])
+                    response = database_unavailable_response(scope["path"])
+                    await response(scope, receive, send_with_ids)
+                else:
+                    await self.app(scope, receive, send_with_ids)
             finally:
                 self._observe(scope, status, time.perf_counter() - started)
+
+    def _refuse_for_database(self, scope: Scope) -> bool:
+        if self.database_unreachable is None or not self.database_unreachable():
+            return False
+        path: str = scope.get("path", "")
+        return not path.startswith(_NO_DATABASE_PATHS) and not path.startswith("/.well-known/")
 
     def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
         route = scope.get("route")
@@ -330,6 +359,7 @@ def create_app(
     checks: dict[str, ReadinessCheck] | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
+    database_unreachable: DatabaseUnreachable | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title=title,
@@ -342,7 +372,9 @@ def create_app(
     for router in routers:
         app.include_router(router)
     _install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=service)
+    app.add_middleware(
+        RequestContextMiddleware, service=service, database_unreachable=database_unreachable
+    )
     _add_problem_schema(app)
     return app
 

@@ -1,11 +1,17 @@
-"""MongoDB access through PyMongo's native async API (the successor of motor)."""
+"""MongoDB access through PyMongo's native async API (the successor of motor).
+
+An unreachable database is noticed by the driver's own server monitor (every
+``HEARTBEAT_MS``, and at once when an operation fails on the network): ``DatabaseMonitor``
+keeps that state, so a request can be refused with 503 at once instead of waiting out the
+driver's server-selection timeout, and readiness answers without a ping that would hang.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -14,7 +20,38 @@ from portal_shared.settings import ServiceSettings
 Document = dict[str, Any]
 
 
-def create_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:
+# How often the driver checks each server: a restarted database is seen again within this.
+HEARTBEAT_MS = 500
+
+
+class DatabaseMonitor(monitoring.ServerListener):
+    """Whether the deployment has a server that takes writes, as the driver's monitor sees it.
+
+    ``unreachable`` is True only once the driver has seen every server it knows go away (a
+    failed heartbeat or a network error on an operation), never before the first contact:
+    a request is refused early only when the driver itself would have nothing to send it to.
+    """
+
+    def __init__(self) -> None:
+        self._writable: dict[Any, bool] = {}
+
+    @property
+    def unreachable(self) -> bool:
+        return bool(self._writable) and not any(self._writable.values())
+
+    def opened(self, event: monitoring.ServerOpeningEvent) -> None:
+        pass
+
+    def description_changed(self, event: monitoring.ServerDescriptionChangedEvent) -> None:
+        self._writable[event.server_address] = event.new_description.is_writable
+
+    def closed(self, event: monitoring.ServerClosedEvent) -> None:
+        self._writable.pop(event.server_address, None)
+
+
+def create_client(
+    settings: ServiceSettings, monitor: DatabaseMonitor | None = None
+) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(
         settings.mongodb_url,
         tz_aware=True,
@@ -22,6 +59,8 @@ def create_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:
         serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
         connectTimeoutMS=settings.mongodb_timeout_ms,
         timeoutMS=max(settings.mongodb_timeout_ms, 5000),
+        heartbeatFrequencyMS=HEARTBEAT_MS,
+        event_listeners=[monitor] if monitor is not None else None,
     )
 
 

@@ -27,7 +27,7 @@ from portal_shared.clock import Clock, utcnow
 from portal_shared.http import ReadinessCheck, create_app
 from portal_shared.inbox import Inbox
 from portal_shared.logging import configure_logging, get_logger
-from portal_shared.mongo import create_client, open_database, ping
+from portal_shared.mongo import DatabaseMonitor, create_client, open_database, ping
 from portal_shared.outbox import OutboxRelay
 from portal_shared.settings import ServiceSettings
 
@@ -87,15 +87,18 @@ def build_service_app(
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
     holder: dict[str, Runtime] = {}
+    monitor = DatabaseMonitor()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _running(settings, roles, setup, app, clock) as runtime:
+        async with _running(settings, roles, setup, app, clock, monitor) as runtime:
             holder["runtime"] = runtime
             app.state.runtime = runtime
             yield
 
     async def mongo_ok() -> bool:
+        if monitor.unreachable:  # known down: no ping that would wait out server selection
+            return False
         return "runtime" in holder and await ping(holder["runtime"].db)
 
     async def bus_ok() -> bool:
@@ -125,15 +128,21 @@ def build_service_app(
         checks=checks,
         lifespan=lifespan,
         openapi_tags=openapi_tags,
+        database_unreachable=lambda: monitor.unreachable,
     )
 
 
 @asynccontextmanager
 async def _running(
-    settings: ServiceSettings, roles: frozenset[str], setup: Setup, app: FastAPI, clock: Clock
+    settings: ServiceSettings,
+    roles: frozenset[str],
+    setup: Setup,
+    app: FastAPI,
+    clock: Clock,
+    monitor: DatabaseMonitor,
 ) -> AsyncIterator[Runtime]:
     me = instance_id(settings.service_name)
-    client = create_client(settings)
+    client = create_client(settings, monitor)
     bus = Bus(
         settings.amqp_url,
         settings.amqp_exchange,
