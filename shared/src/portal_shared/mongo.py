@@ -60,7 +60,7 @@ def create_client(
         connectTimeoutMS=settings.mongodb_timeout_ms,
         timeoutMS=max(settings.mongodb_timeout_ms, 5000),
         heartbeatFrequencyMS=HEARTBEAT_MS,
-        event_listeners=[monitor] if monitor is not None else None,
+        event_listeners=[monitor] if monitor is not None else [],
     )
 
 
