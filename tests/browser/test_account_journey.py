@@ -32,7 +32,9 @@ WORDS = {
            "account": "My account", "downloads": "My downloads",
            "welcome": "You have successfully created your account",
            "wrong_code": "This code is not right", "updated": "Your password has been updated",
-           "deleted": "Your account has been deleted", "check": "Check your inbox"},
+           "deleted": "Your account has been deleted", "check": "Check your inbox",
+           "unverified": "Verify your email address first",
+           "enter_code": "Enter the verification code"},
     "fr": {"register": "Créer un compte", "verify": "Vérifier", "sign_in": "Se connecter",
            "sign_out": "Se déconnecter", "forgot": "Mot de passe oublié ?",
            "reset": "Réinitialiser le mot de passe", "save": "Enregistrer le nouveau mot de passe",
@@ -41,7 +43,9 @@ WORDS = {
            "account": "Mon compte", "downloads": "Mes téléchargements",
            "welcome": "Votre compte a bien été créé", "wrong_code": "Ce code n’est pas le bon",
            "updated": "Votre mot de passe a été mis à jour",
-           "deleted": "Votre compte a été supprimé", "check": "Consultez votre boîte"},
+           "deleted": "Votre compte a été supprimé", "check": "Consultez votre boîte",
+           "unverified": "Vérifiez d’abord votre adresse",
+           "enter_code": "Saisir le code de vérification"},
 }  # fmt: skip
 
 
@@ -135,6 +139,15 @@ def test_the_whole_journey(
     expect(page.get_by_role("heading", level=1)).to_contain_text(words["check"])
     expect(page.get_by_role("status")).to_contain_text(re.compile(r"\d+ s"))  # the cooldown
     visit(page, shots, "verify", language)
+    # Signing in before verifying: told to verify, and led back to the code.
+    page.goto(f"{identity}/account/sign-in")
+    page.get_by_label(re.compile("Email|Adresse")).fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name=words["sign_in"]).last.click()
+    expect(page.get_by_role("alert")).to_contain_text(words["unverified"])
+    visit(page, shots, "sign-in-unverified", language)
+    page.get_by_role("link", name=words["enter_code"]).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(words["check"])
     code = next_code(email, 0)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     page.locator("#code").fill(wrong)

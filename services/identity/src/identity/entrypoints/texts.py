@@ -43,6 +43,8 @@ EN = {
     "sign_in_submit": "Sign in",
     "signed_out": "You are signed out.",
     "forgot_password": "Forgot your password?",
+    "unverified_verify_link": "Enter the verification code",
+    "unverified_register_link": "Start again and get a new code",
     "reset_title": "Reset password",
     "reset_body": "Enter the email address you registered with and we will send you a code to "
     "reset your password.",
@@ -150,6 +152,8 @@ FR = {
     "sign_in_submit": "Se connecter",
     "signed_out": "Vous êtes déconnecté·e.",
     "forgot_password": "Mot de passe oublié ?",
+    "unverified_verify_link": "Saisir le code de vérification",
+    "unverified_register_link": "Recommencer et recevoir un nouveau code",
     "reset_title": "Réinitialiser le mot de passe",
     "reset_body": "Saisissez l’adresse électronique avec laquelle vous vous êtes inscrit·e et "
     "nous vous enverrons un code pour réinitialiser votre mot de passe.",

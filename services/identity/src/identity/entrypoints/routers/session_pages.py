@@ -46,6 +46,8 @@ async def sign_in_page(request: Request, ctx: ContextDep, client_ip: ClientIp) -
         next=target,
         email="",
         signed_out="signed_out" in request.query_params,
+        unverified=False,
+        pending=False,
     )
 
 
@@ -57,6 +59,7 @@ async def sign_in(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Res
     target = next_of(ctx, form.get("next"))
     email, password = form.get("email", "").strip(), form.get("password", "")
     errors: dict[str, str] = {}
+    unverified = False
     try:
         if not email:
             raise InvalidEmail()
@@ -65,6 +68,7 @@ async def sign_in(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Res
         errors["email"] = sentence(request, ctx, exc)
     except AccountNotVerified as exc:
         errors["_form"] = sentence(request, ctx, exc)
+        unverified = True
     except DomainError as exc:
         errors["password"] = sentence(request, ctx, exc)
     if errors:
@@ -78,6 +82,8 @@ async def sign_in(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Res
             email=email,
             errors=errors,
             signed_out=False,
+            unverified=unverified,
+            pending=flow_of(request, "verify") is not None,
         )
     response = pages_of(ctx).redirect(target)
     keep_session(ctx, response, session)
