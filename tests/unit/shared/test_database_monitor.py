@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bson import ObjectId
-from portal_shared.mongo import DatabaseMonitor
+from portal_shared.mongo import DatabaseMonitor, create_client
+from portal_shared.settings import ServiceSettings
 from pymongo import monitoring
 from pymongo.hello import Hello
 from pymongo.server_description import ServerDescription
@@ -50,3 +51,11 @@ def test_a_removed_server_no_longer_counts() -> None:
     assert monitor.unreachable is True
     monitor.closed(monitoring.ServerClosedEvent(A, topology_id=None))  # type: ignore[arg-type]
     assert monitor.unreachable is False
+
+
+async def test_a_client_without_a_monitor_is_made_too() -> None:
+    # the CLIs (load-demo, create-editor) open the database without one; nothing connects
+    # until an operation, so this needs no server
+    settings = ServiceSettings(service_name="probe")
+    for client in (create_client(settings), create_client(settings, DatabaseMonitor())):
+        await client.close()
