@@ -7,6 +7,12 @@ MONGODB_PORT="${PORTAL_MONGODB_PORT:-27017}"
 FERRETDB_DEBUG_PORT="${PORTAL_FERRETDB_DEBUG_PORT:-8088}"
 FERRETDB_DIR="$LOCAL_DIR/ferretdb"
 FERRETDB_START_DEADLINE="${PORTAL_FERRETDB_START_DEADLINE:-60}"
+# FerretDB v1 deadlocks when its PostgreSQL pool (50 by default) runs dry while a collection is
+# being created: the creator holds the metadata registry's write lock and waits for a
+# connection, every other request waits for the lock (seen on the shared dev server under 8
+# parallel test runs: ping hung for good). A pool larger than the clients' concurrency keeps
+# the pool from running dry; postgres.sh allows 300 server connections.
+FERRETDB_POOL_MAX_CONNS="${PORTAL_FERRETDB_POOL_MAX_CONNS:-250}"
 
 ferretdb_default_url() { printf 'mongodb://%s:%s/' "$LOOPBACK" "$MONGODB_PORT"; }
 
@@ -91,7 +97,7 @@ ferretdb_up() {
 	log "ferretdb: starting on $LOOPBACK:$MONGODB_PORT (PostgreSQL on $LOOPBACK:$POSTGRES_PORT)"
 	# The PostgreSQL URL holds a password: it goes in through the environment, not argv.
 	start_detached ferretdb "$LOCAL_DIR/ferretdb.log" env DO_NOT_TRACK=1 \
-		FERRETDB_POSTGRESQL_URL="$(postgres_default_url)" "$(ferretdb_binary)" \
+		FERRETDB_POSTGRESQL_URL="$(postgres_default_url)?pool_max_conns=$FERRETDB_POOL_MAX_CONNS" "$(ferretdb_binary)" \
 		--handler=postgresql \
 		--state-dir="$FERRETDB_DIR/state" \
 		--listen-addr="$LOOPBACK:$MONGODB_PORT" \
