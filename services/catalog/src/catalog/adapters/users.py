@@ -7,6 +7,8 @@ event handlers; taking a slot is a compare-and-set on the quota document's ``rev
 
 from __future__ import annotations
 
+import time
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +21,12 @@ from catalog.domain.quota import QuotaDecision, quota_decision, within_window
 
 Document = dict[str, Any]
 MAX_ATTEMPTS = 8
+# Set by the authentication of a request (each request runs in its own task and context) and
+# taken by the use case's first ``state`` read of the same user, within MEMO_SECONDS.
+MEMO_SECONDS = 0.5
+_READ_AT_AUTHENTICATION: ContextVar[tuple[str, ProjectionState | None, float] | None] = ContextVar(
+    "catalog_projection_read_at_authentication", default=None
+)
 
 
 class QuotaContention(RuntimeError):
@@ -47,13 +55,27 @@ class VerifiedUsers:
         raise RuntimeError(f"projection update kept colliding for {user_id}")
 
     async def state(self, user_id: str) -> ProjectionState | None:
-        document = await self.collection.find_one({"_id": user_id})
-        return None if document is None else ProjectionState.from_document(document)
+        """The user's projection. Right after this request authenticated the user, the one
+        read then, once: a link costs one projection read instead of two (the profile showed
+        the second); the two reads were never atomic together anyway."""
+        read = _READ_AT_AUTHENTICATION.get()
+        if read is not None:
+            _READ_AT_AUTHENTICATION.set(None)
+            reader, state, at = read
+            if reader == user_id and time.monotonic() - at < MEMO_SECONDS:
+                return state
+        return await self._read(user_id)
 
     async def min_token_version(self, user_id: str) -> int:
-        """``TokenRevocations`` for the HTTP edge: the lowest access-token ``tv`` accepted."""
-        document = await self.collection.find_one({"_id": user_id}, {"minTokenVersion": 1})
-        return int((document or {}).get("minTokenVersion", 0))
+        """``TokenRevocations`` for the HTTP edge: the lowest access-token ``tv`` accepted.
+        Always read fresh; the (small) projection is kept for this request's next ``state``."""
+        state = await self._read(user_id)
+        _READ_AT_AUTHENTICATION.set((user_id, state, time.monotonic()))
+        return state.min_token_version if state is not None else 0
+
+    async def _read(self, user_id: str) -> ProjectionState | None:
+        document = await self.collection.find_one({"_id": user_id})
+        return None if document is None else ProjectionState.from_document(document)
 
 
 class LinkQuota:
