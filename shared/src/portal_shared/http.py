@@ -22,18 +22,19 @@ import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_shared.logging import get_logger
-from portal_shared.metrics import HTTP_REQUESTS, HTTP_SECONDS, READY
+from portal_shared.metrics import READY, bounded_method, observe_http
 from portal_shared.tracing import (
+    configure_tracing,
     current_correlation_id,
-    current_trace,
-    new_trace,
-    parse_traceparent,
+    server_span,
+    traceparent_of,
 )
 
 log = get_logger("portal.http")
@@ -46,6 +47,7 @@ DatabaseUnreachable = Callable[[], bool]
 DATABASE_RETRY_AFTER = "1"
 # Paths that never touch the database: served even while it is away.
 _NO_DATABASE_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
+Collector = Callable[[], Awaitable[None]]  # refreshes gauges before a scrape
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -247,27 +249,32 @@ class RequestContextMiddleware:
             await response(scope, receive, send)
             return
         request_id = _clean_id(headers.get("x-request-id")) or str(uuid.uuid4())
-        trace = parse_traceparent(headers.get("traceparent")) or new_trace()
-        current_trace.set(trace)
         current_correlation_id.set(request_id)
         status = 500
         started = time.perf_counter()
+        method = bounded_method(scope.get("method", ""))
+        attributes = {"http.request.method": method, "url.path": scope.get("path", "")}
 
-        async def send_with_ids(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-request-id", request_id.encode()),
-                    (b"traceparent", trace.traceparent.encode()),
-                ]
-            await send(message)
-
-        with structlog.contextvars.bound_contextvars(
-            request_id=request_id, correlation_id=request_id, trace_id=trace.trace_id
+        with (
+            server_span(method, headers.get("traceparent"), attributes) as span,
+            structlog.contextvars.bound_contextvars(
+                request_id=request_id, correlation_id=request_id
+            ),
         ):
+            traceparent = (traceparent_of(span) or "").encode()
+
+            async def send_with_ids(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    message.setdefault("headers", [])
+                    message["headers"] = [
+                        *message["headers"],
+                        (b"x-request-id", request_id.encode()),
+                        (b"traceparent", traceparent),
+                    ]
+                await send(message)
+
             try:
                 if self._refuse_for_database(scope):
                     log.warning("database_unavailable", error="unreachable", path=scope["path"])
@@ -276,7 +283,7 @@ class RequestContextMiddleware:
                 else:
                     await self.app(scope, receive, send_with_ids)
             finally:
-                self._observe(scope, status, time.perf_counter() - started)
+                self._observe(scope, span, method, status, time.perf_counter() - started)
 
     def _refuse_for_database(self, scope: Scope) -> bool:
         if self.database_unreachable is None or not self.database_unreachable():
@@ -284,21 +291,26 @@ class RequestContextMiddleware:
         path: str = scope.get("path", "")
         return not path.startswith(_NO_DATABASE_PATHS) and not path.startswith("/.well-known/")
 
-    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
+    def _observe(self, scope: Scope, span: Any, method: str, status: int, elapsed: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "<unmatched>"
-        method = scope.get("method", "?")
-        HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
-        HTTP_SECONDS.labels(self.service, method, template).observe(elapsed)
+        span.update_name(f"{method} {template}")
+        span.set_attribute("http.route", template)
+        span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            span.set_status(StatusCode.ERROR)
+        observe_http(self.service, method, template, status, elapsed)
         if template in {"/healthz", "/readyz", "/metrics"} and status < 400:
             return
         log.info(
             "http_request",
-            method=method,
-            path=scope.get("path"),
-            route=template,
-            status=status,
-            duration_ms=round(elapsed * 1000, 2),
+            **{
+                "http.request.method": method,
+                "url.path": scope.get("path"),
+                "http.route": template,
+                "http.response.status_code": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
         )
 
 
@@ -313,7 +325,9 @@ def _clean_id(value: str | None) -> str | None:
     return None
 
 
-def ops_router(service: str, checks: dict[str, ReadinessCheck]) -> APIRouter:
+def ops_router(
+    service: str, checks: dict[str, ReadinessCheck], collect: Collector | None = None
+) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -337,6 +351,11 @@ def ops_router(service: str, checks: dict[str, ReadinessCheck]) -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
+        if collect is not None:
+            try:
+                await asyncio.wait_for(collect(), timeout=3)
+            except Exception as exc:  # the scrape still answers, with the last values
+                log.warning("metrics_collect_failed", error=repr(exc))
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
@@ -360,7 +379,9 @@ def create_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
     database_unreachable: DatabaseUnreachable | None = None,
+    collect: Collector | None = None,
 ) -> FastAPI:
+    configure_tracing(service)
     app = FastAPI(
         title=title,
         description=description,
@@ -368,7 +389,7 @@ def create_app(
         lifespan=lifespan,
         openapi_tags=openapi_tags,
     )
-    app.include_router(ops_router(service, checks or {}))
+    app.include_router(ops_router(service, checks or {}, collect))
     for router in routers:
         app.include_router(router)
     _install_problem_handlers(app)

@@ -1,8 +1,10 @@
 """Structured JSON logs, one object per line on stdout, with secrets redacted.
 
-Every line has an ISO-8601 UTC ``timestamp``, ``level``, ``service`` and ``event`` (the log
-event's name), plus whatever is bound in context: ``trace_id``, ``correlation_id``,
-``request_id``, ``event_id``/``event_type`` while a message is handled. The redaction processor
+Every line has an ISO-8601 UTC ``timestamp``, ``level``, ``service.name`` and ``event`` (the
+log event's name), ``trace_id``/``span_id`` of the current OpenTelemetry span, plus whatever is
+bound in context: ``correlation_id``, ``request_id``, ``event_id``/``event_type`` while a
+message is handled. The fields and every event name are documented in docs/LOGGING.md and
+docs/log-line.schema.json (a test holds the code to them). The redaction processor
 runs last before rendering, so nothing a caller binds or passes can bypass it; stdlib loggers
 (uvicorn, aio-pika, pymongo) go through the same chain.
 """
@@ -17,7 +19,11 @@ from typing import Any
 
 import structlog
 
+from portal_shared.metrics import count_audit
+from portal_shared.tracing import ids_of
+
 REDACTED = "[REDACTED]"
+_process_service = ["unknown"]  # the service this process logs as (labels audit metrics)
 
 # Keys whose values are secrets wherever they appear (compared lower-cased, '-' as '_').
 _SECRET_KEY = re.compile(
@@ -28,6 +34,7 @@ _SECRET_KEY = re.compile(
 _NOT_SECRET_KEYS = frozenset(
     {
         "status_code",
+        "http.response.status_code",
         "http_status_code",
         "exit_code",
         "error_code",
@@ -105,6 +112,7 @@ def configure_logging(service: str, level: str = "info", stream: Any = None) -> 
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
+        _add_trace,
         structlog.processors.format_exc_info,
         structlog.processors.StackInfoRenderer(),
     ]
@@ -143,10 +151,21 @@ def _add_service(service: str) -> Any:
     def processor(
         _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
-        event_dict.setdefault("service", service)
+        event_dict.setdefault("service.name", service)
         return event_dict
 
+    _process_service[0] = service
     return processor
+
+
+def _add_trace(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    ids = ids_of()
+    if ids is not None:
+        event_dict.setdefault("trace_id", ids[0])
+        event_dict.setdefault("span_id", ids[1])
+    return event_dict
 
 
 def _rename_logger(
@@ -164,4 +183,7 @@ def get_logger(name: str | None = None) -> Any:
 
 def audit(log: Any, action: str, *, outcome: str, **fields: Any) -> None:
     """An audit line ops dashboards count: ``audit=True``, ``action``, ``outcome``, who/where."""
+    count_audit(_process_service[0], action, outcome, fields.get("reason"))
+    if "client_ip" in fields:  # the OpenTelemetry name in the log line
+        fields["client.address"] = fields.pop("client_ip")
     log.info(f"audit.{action}", audit=True, action=action, outcome=outcome, **fields)

@@ -24,7 +24,7 @@ def new_event(
         source=source,
         subject=subject,
         time=time,
-        traceparent=outgoing_traceparent(),
+        traceparent=outgoing_traceparent(event.event_name()),
         correlationid=current_correlation_id.get(),
         event_id=event_id,
     )

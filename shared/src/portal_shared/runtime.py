@@ -28,6 +28,7 @@ from portal_shared.http import ReadinessCheck, create_app
 from portal_shared.inbox import Inbox
 from portal_shared.logging import configure_logging, get_logger
 from portal_shared.mongo import DatabaseMonitor, create_client, open_database, ping
+from portal_shared.ops import outbox_status, queue_status, update_gauges
 from portal_shared.outbox import OutboxRelay
 from portal_shared.settings import ServiceSettings
 
@@ -117,6 +118,10 @@ def build_service_app(
             and (await consumer.broker_consumer_count() >= 1)
         )
 
+    async def collect() -> None:
+        if "runtime" in holder:
+            await refresh_gauges(holder["runtime"])
+
     checks: dict[str, ReadinessCheck] = {"mongodb": mongo_ok, "amqp": bus_ok}
     if "consumer" in roles:
         checks["consumers"] = consumer_ok
@@ -129,7 +134,19 @@ def build_service_app(
         lifespan=lifespan,
         openapi_tags=openapi_tags,
         database_unreachable=lambda: monitor.unreachable,
+        collect=collect,
     )
+
+
+async def refresh_gauges(runtime: Runtime) -> None:
+    """Outbox backlog and age (a process with the relay), queue lag, parked and consumers
+    (a process with the consumer): read at scrape time, so they are never stale."""
+    outbox = queue = None
+    if runtime.relay is not None:
+        outbox = await outbox_status(runtime.relay.collections, runtime.clock())
+    if runtime.consumer is not None:
+        queue = await queue_status(runtime.bus)
+    update_gauges(runtime.settings.service_name, outbox, queue)
 
 
 @asynccontextmanager

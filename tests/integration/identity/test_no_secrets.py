@@ -128,7 +128,7 @@ def _check_audit_lines(lines: list[dict[str, Any]]) -> None:
         assert line["event"] == f"audit.{line['action']}" and line["outcome"], line
         assert line.get("user_id") or line.get("address_hash"), line  # who
         if line["action"] != "editor_granted":  # run by an operator, not over HTTP
-            assert line.get("client_ip"), line  # from where
+            assert line.get("client.address"), line  # from where
         if line["outcome"] in {"failure", "refused"}:
             assert line.get("reason"), line
         assert "@" not in json.dumps(line), line

@@ -78,7 +78,7 @@ async def test_reset_changes_password_and_ends_every_session(identity: Harness) 
         ("failure", "reset_token_rejected"),  # used twice
     ]
     assert lines[0]["violations"] == ["same_as_current"]
-    assert all(line["user_id"] and line["client_ip"] for line in lines)
+    assert all(line["user_id"] and line["client.address"] for line in lines)
 
 
 async def test_reset_is_silent_for_unknown_and_pending_addresses(identity: Harness) -> None:

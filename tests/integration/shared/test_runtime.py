@@ -109,11 +109,13 @@ async def test_request_to_event_to_consumer_with_one_trace(
             request = next(
                 x
                 for x in lines
-                if x["event"] == "http_request" and x["path"] == "/things" and x["status"] == 202
+                if x["event"] == "http_request"
+                and x["url.path"] == "/things"
+                and x["http.response.status_code"] == 202
             )
-            assert request["method"] == "POST" and request["duration_ms"] >= 0
+            assert request["http.request.method"] == "POST" and request["duration_ms"] >= 0
             assert request["trace_id"] == "1f" * 16 and request["request_id"] == "req-9"
-            assert request["service"] == service and request["timestamp"].endswith("Z")
+            assert request["service.name"] == service and request["timestamp"].endswith("Z")
             handled = next(x for x in lines if x["event"] == "event_handled")
             assert handled["event_id"] == seen[0].id and handled["event_type"] == seen[0].type
             assert handled["trace_id"] == "1f" * 16 and handled["correlation_id"] == "req-9"

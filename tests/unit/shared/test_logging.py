@@ -51,7 +51,7 @@ def test_secrets_are_redacted_wherever_they_appear(stream: io.StringIO) -> None:
         assert secret not in text, secret
     records = [json.loads(line) for line in text.splitlines()]
     first = records[0]
-    assert first["event"] == "signed_in" and first["service"] == "testsvc"
+    assert first["event"] == "signed_in" and first["service.name"] == "testsvc"
     assert first["level"] == "info" and first["timestamp"].endswith("Z")
     assert first["password"] == first["code"] == first["refresh_token"] == "[REDACTED]"
     assert first["status_code"] == 200 and first["user_id"] == "u-1"

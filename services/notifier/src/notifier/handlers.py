@@ -23,6 +23,7 @@ from portal_shared.events import identity as events
 from portal_shared.events.base import CloudEvent
 from portal_shared.logging import get_logger
 from portal_shared.sealing import UnsealError, unseal
+from portal_shared.tracing import traceparent_of
 
 from notifier.adapters.deliveries import (
     ClaimOutcome,
@@ -164,6 +165,7 @@ class Notifier:
         except RenderError as exc:
             await self._fail(cloudevent.id, kind, 0, f"cannot render: {exc}")
             raise PermanentHandlingError(f"cannot render: {exc}") from exc
+        _stamp_trace(message)
         try:
             receipt, attempts = await self._send_with_quick_retries(message)
         except _SendFailed as failed:
@@ -254,6 +256,13 @@ class Notifier:
         )
         EMAILS.labels(kind.value, "failed").inc()
         log.error("email_failed", kind=kind.value, reason=reason)
+
+
+def _stamp_trace(message: EmailMessage) -> None:
+    """The event's trace in a header, so one id leads from an email back to its request."""
+    traceparent = traceparent_of()
+    if traceparent is not None:
+        message["Traceparent"] = traceparent
 
 
 def _seconds_since(moment: datetime, now: datetime) -> float:

@@ -9,7 +9,7 @@ from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
 from portal_shared.bus.topology import declare_exchange
 from portal_shared.events.base import CONTENT_TYPE, CloudEvent
 from portal_shared.logging import get_logger
-from portal_shared.metrics import EVENTS_PUBLISHED
+from portal_shared.metrics import count_published
 
 log = get_logger(__name__)
 
@@ -100,7 +100,7 @@ class Bus:
                 timeout=self.publish_timeout,
             )
         except PublishError as exc:
-            self._count(cloudevent, "unroutable")
+            self._count(cloudevent, "returned")
             raise PublishFailed("unroutable", f"no queue bound for {key}") from exc
         except DeliveryError as exc:
             self._count(cloudevent, "nacked")
@@ -111,7 +111,7 @@ class Bus:
         self._count(cloudevent, "confirmed")
 
     def _count(self, cloudevent: CloudEvent, outcome: str) -> None:
-        EVENTS_PUBLISHED.labels(self.service, cloudevent.type, outcome).inc()
+        count_published(self.service, cloudevent.type, outcome)
 
     async def close(self) -> None:
         if self.connection is not None and not self.connection.is_closed:

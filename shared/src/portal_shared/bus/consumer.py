@@ -18,8 +18,8 @@ from portal_shared.bus.topology import QueueNames, declare_service_queues
 from portal_shared.events.base import CloudEvent, MalformedEvent, decode_data, parse_cloudevent
 from portal_shared.inbox import Claim, Inbox
 from portal_shared.logging import get_logger
-from portal_shared.metrics import EVENTS_CONSUMED, HANDLING_SECONDS
-from portal_shared.tracing import current_correlation_id, current_trace, parse_traceparent
+from portal_shared.metrics import HANDLING_SECONDS, UNKNOWN, count_consumed
+from portal_shared.tracing import consumer_span, current_correlation_id
 
 log = get_logger(__name__)
 
@@ -110,6 +110,11 @@ class Consumer:
             await self._channel.close()
         log.info("consumer_stopped", queue=self.names.main)
 
+    def _count(self, event_type: str | None, outcome: str) -> None:
+        """Count by the registry's type: a type we have no handler for is ``unknown``."""
+        known = event_type is not None and self.registry.model_for(event_type) is not None
+        count_consumed(self.bus.service, event_type if known else UNKNOWN, outcome)
+
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
         if task is not None:
@@ -131,17 +136,22 @@ class Consumer:
                 raise MalformedEvent(f"no handler for type {cloudevent.type!r}")
             event = decode_data(cloudevent, model)
         except MalformedEvent as exc:
-            EVENTS_CONSUMED.labels(self.bus.service, message.type or "?", "malformed").inc()
+            self._count(None, "malformed")
             await self._park(message, reason=f"malformed: {exc}", attempts=_attempt(message))
             return
-        trace = parse_traceparent(cloudevent.traceparent)
-        current_trace.set(trace)
         current_correlation_id.set(cloudevent.correlationid)
-        with structlog.contextvars.bound_contextvars(
-            event_id=cloudevent.id,
-            event_type=cloudevent.type,
-            trace_id=trace.trace_id if trace else None,
-            correlation_id=cloudevent.correlationid,
+        attributes = {
+            "messaging.system": "rabbitmq",
+            "messaging.destination.name": self.names.main,
+            "messaging.message.id": cloudevent.id,
+        }
+        with (
+            consumer_span(cloudevent.type, cloudevent.traceparent, attributes),
+            structlog.contextvars.bound_contextvars(
+                event_id=cloudevent.id,
+                event_type=cloudevent.type,
+                correlation_id=cloudevent.correlationid,
+            ),
         ):
             await self._handle(message, cloudevent, event)
 
@@ -150,7 +160,9 @@ class Consumer:
     ) -> None:
         attempt = _attempt(message)
         if cloudevent.id in self._handling:  # a duplicate delivery while we handle it here
-            await self._retry(message, attempt, reason="being handled here", count=False)
+            await self._retry(
+                message, attempt, reason="being handled here", count=False, type_=cloudevent.type
+            )
             return
         # Reserved before the first await: a claim of ours found in the inbox while the id is
         # not reserved is then surely stale, never one a concurrent delivery is working on.
@@ -160,7 +172,7 @@ class Consumer:
             if claim is None:
                 return
             if claim is Claim.ALREADY_DONE:
-                EVENTS_CONSUMED.labels(self.bus.service, cloudevent.type, "duplicate").inc()
+                self._count(cloudevent.type, "duplicate")
                 log.info("event_duplicate_ignored")
                 await message.ack()
                 return
@@ -169,7 +181,11 @@ class Consumer:
                 claim = Claim.ACQUIRED
             if claim is not Claim.ACQUIRED:
                 await self._retry(
-                    message, attempt, reason="being handled by another consumer", count=False
+                    message,
+                    attempt,
+                    reason="being handled by another consumer",
+                    count=False,
+                    type_=cloudevent.type,
                 )
                 return
             await self._run_handler(message, cloudevent, event, attempt)
@@ -190,16 +206,18 @@ class Consumer:
                 "event_handling_failed", attempt=attempt, permanent=permanent, error=repr(exc)
             )
             if permanent or attempt >= self.max_attempts:
-                await self._park(message, reason=repr(exc), attempts=attempt, exc=exc)
+                await self._park(
+                    message, reason=repr(exc), attempts=attempt, exc=exc, type_=cloudevent.type
+                )
             else:
-                await self._retry(message, attempt, reason=repr(exc))
+                await self._retry(message, attempt, reason=repr(exc), type_=cloudevent.type)
             return
         HANDLING_SECONDS.labels(self.bus.service, cloudevent.type).observe(
             time.perf_counter() - started
         )
         await self.inbox.complete(cloudevent.id)
         await message.ack()
-        EVENTS_CONSUMED.labels(self.bus.service, cloudevent.type, "handled").inc()
+        self._count(cloudevent.type, "handled")
         log.info("event_handled", attempt=attempt)
 
     async def _claim(
@@ -209,7 +227,13 @@ class Consumer:
             return await self.inbox.claim(cloudevent.id, cloudevent.type)
         except Exception as exc:  # database unreachable: try again later, nothing is lost
             log.warning("inbox_unavailable", error=repr(exc))
-            await self._retry(message, _attempt(message), reason=f"inbox: {exc!r}", count=False)
+            await self._retry(
+                message,
+                _attempt(message),
+                reason=f"inbox: {exc!r}",
+                count=False,
+                type_=cloudevent.type,
+            )
             return None
 
     async def _safe_release(self, event_id: str) -> None:
@@ -219,13 +243,19 @@ class Consumer:
             log.warning("inbox_release_failed", error=repr(exc))
 
     async def _retry(
-        self, message: AbstractIncomingMessage, attempt: int, *, reason: str, count: bool = True
+        self,
+        message: AbstractIncomingMessage,
+        attempt: int,
+        *,
+        reason: str,
+        count: bool = True,
+        type_: str | None = None,
     ) -> None:
         next_attempt = attempt + 1 if count else attempt
         delay = self.retry_delays_ms[min(attempt - 1, len(self.retry_delays_ms) - 1)]
         headers = {ATTEMPT_HEADER: next_attempt, "x-portal-last-error": reason[:500]}
         await self._forward(message, self.names.retry(delay), headers)
-        EVENTS_CONSUMED.labels(self.bus.service, message.type or "?", "retried").inc()
+        self._count(type_, "retried")
         log.info("event_retry_scheduled", next_attempt=next_attempt, delay_ms=delay)
 
     async def _park(
@@ -235,6 +265,7 @@ class Consumer:
         reason: str,
         attempts: int,
         exc: BaseException | None = None,
+        type_: str | None = None,
     ) -> None:
         headers: dict[str, Any] = {
             "x-portal-parked-reason": reason[:1000],
@@ -247,7 +278,7 @@ class Consumer:
             headers["x-portal-exception"] = type(exc).__name__
             headers["x-portal-traceback"] = "".join(traceback.format_exception(exc))[-2000:]
         await self._forward(message, self.names.parking, headers)
-        EVENTS_CONSUMED.labels(self.bus.service, message.type or "?", "parked").inc()
+        self._count(type_, "parked")
         log.error("event_parked", reason=reason[:300], attempts=attempts)
 
     async def _forward(

@@ -7,6 +7,7 @@ publishing each with a confirm before it is removed from the parking lot.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,16 +85,25 @@ async def list_parked(bus: Bus, limit: int = 100) -> list[ParkedMessage]:
     return described
 
 
-async def replay_parked(bus: Bus, limit: int = 100, message_id: str | None = None) -> int:
+async def replay_parked(
+    bus: Bus,
+    limit: int = 100,
+    message_id: str | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> int:
     """Move up to ``limit`` parked messages (or the one with ``message_id``) back to the
-    service's queue; returns how many were replayed."""
+    service's queue; returns how many were replayed. ``progress(replayed, examined, total)``
+    is called after each message taken, so a long replay shows how far it got."""
     assert bus.connection is not None
     names = _names(bus)
     replayed = 0
     async with bus.connection.channel(publisher_confirms=True, on_return_raises=True) as channel:
-        for message in await _take(channel, names.parking, limit):
+        taken = await _take(channel, names.parking, limit)
+        for seen, message in enumerate(taken, start=1):
             if message_id is not None and message.message_id != message_id:
                 await message.nack(requeue=True)
+                if progress is not None:
+                    progress(replayed, seen, len(taken))
                 continue
             headers = {
                 k: v
@@ -115,4 +125,6 @@ async def replay_parked(bus: Bus, limit: int = 100, message_id: str | None = Non
             await channel.default_exchange.publish(copy, routing_key=names.main, mandatory=True)
             await message.ack()
             replayed += 1
+            if progress is not None:
+                progress(replayed, seen, len(taken))
     return replayed

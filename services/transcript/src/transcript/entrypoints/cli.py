@@ -127,6 +127,23 @@ def _run_load_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _configure_operator(name: str) -> Callable[[argparse.ArgumentParser], None]:
+    def configure(parser: argparse.ArgumentParser) -> None:
+        from portal_shared.cli_args import configure_ops, configure_parked
+
+        (configure_parked if name == "parked" else configure_ops)(parser)
+
+    return configure
+
+
+def _run_operator(args: argparse.Namespace) -> int:
+    from portal_shared.cli import run_operator_command
+
+    from transcript.settings import load_settings
+
+    return run_operator_command(load_settings(), args)
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "parse": Subcommand(
         help="parse a transcript file and print its speakers and turns as JSON",
@@ -145,6 +162,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         help="submit the demo panel transcript (skipped if unchanged); the relay publishes it",
         configure=_configure_load_demo,
         run=_run_load_demo,
+    ),
+    "parked": Subcommand(
+        help="list or replay the parking lot (operators)",
+        configure=_configure_operator("parked"),
+        run=_run_operator,
+    ),
+    "ops": Subcommand(
+        help="operator views: `ops status` (outbox backlog and age, queue lag, parked count)",
+        configure=_configure_operator("ops"),
+        run=_run_operator,
     ),
 }
 
