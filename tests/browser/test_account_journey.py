@@ -34,7 +34,8 @@ WORDS = {
            "wrong_code": "This code is not right", "updated": "Your password has been updated",
            "deleted": "Your account has been deleted", "check": "Check your inbox",
            "unverified": "Verify your email address first",
-           "enter_code": "Enter the verification code"},
+           "enter_code": "Enter the verification code",
+           "subscribe": "Subscribe to our newsletter", "subscribed": "You are subscribed"},
     "fr": {"register": "Créer un compte", "verify": "Vérifier", "sign_in": "Se connecter",
            "sign_out": "Se déconnecter", "forgot": "Mot de passe oublié ?",
            "reset": "Réinitialiser le mot de passe", "save": "Enregistrer le nouveau mot de passe",
@@ -45,7 +46,8 @@ WORDS = {
            "updated": "Votre mot de passe a été mis à jour",
            "deleted": "Votre compte a été supprimé", "check": "Consultez votre boîte",
            "unverified": "Vérifiez d’abord votre adresse",
-           "enter_code": "Saisir le code de vérification"},
+           "enter_code": "Saisir le code de vérification",
+           "subscribe": "S’abonner à la lettre d’information", "subscribed": "Vous êtes abonné"},
 }  # fmt: skip
 
 
@@ -165,6 +167,8 @@ def test_the_whole_journey(
                                   ("portal_csrf", "/", "Strict")]:  # fmt: skip
         assert cookies[name]["httpOnly"] and cookies[name]["secure"], name
         assert (cookies[name]["path"], cookies[name]["sameSite"]) == (path, same_site), name
+    page.get_by_role("button", name=words["subscribe"]).click()
+    expect(page.get_by_role("status")).to_contain_text(words["subscribed"])
     page.get_by_role("link", name=words["continue"]).click()
     expect(page).to_have_url(f"{catalog}/videos/{SLUG}")
 
