@@ -88,6 +88,9 @@ def platform() -> Iterator[Platform]:
         "AMQP_EXCHANGE": f"{run}.events",
         "AMQP_QUEUE_PREFIX": f"{run}.",
         "RETRY_DELAYS_MS": "200,500,1000",
+        # The contract test sends several code emails to one address; the cooldown itself is
+        # tested in tests/integration/identity.
+        "IDENTITY_RESEND_COOLDOWN_SECONDS": "1",
         "LOG_LEVEL": "info",
         "CATALOG_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json",
         "TRANSCRIPT_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json",
