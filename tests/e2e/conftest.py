@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.bus_users import create_bus_users, delete_bus_users
 from tests.support.infra import AMQP_URL, MAILPIT_API_URL, MONGODB_URL, SMTP_URL, unique
 
 BIN = Path(sys.executable).parent
@@ -108,12 +109,16 @@ def platform() -> Iterator[Platform]:
     env["NOTIFIER_IDENTITY_PUBLIC_KEYS"] = platform.run_cli(
         "identity", "sealing-public-key"
     ).strip()
+    bus_users = data_dir / "bus-users"
     try:
+        # As on a real deployment, each service is on the bus as its own least-privilege user
+        # (made by the local set-up for this run's exchange and queue prefix).
+        amqp_urls = create_bus_users(run, bus_users)
         for name in SERVICES:
             log = (data_dir / f"{name}.log").open("wb")
             platform.processes[name] = subprocess.Popen(
                 [str(BIN / name), "all", "--port", str(ports[name])],
-                env={**env, "HTTP_PORT": str(ports[name])},
+                env={**env, "HTTP_PORT": str(ports[name]), "AMQP_URL": amqp_urls[name]},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -131,6 +136,8 @@ def platform() -> Iterator[Platform]:
             except subprocess.TimeoutExpired:
                 process.kill()
         _drop(run)
+        if (bus_users / "rabbitmq-users").exists():
+            delete_bus_users(run, bus_users)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
