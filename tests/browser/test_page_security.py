@@ -85,3 +85,34 @@ def test_next_never_leads_to_another_site(platform: Platform, target: str) -> No
     page = httpx.get(f"{platform.url('identity')}/account/sign-in", params={"next": target})
     kept = re.search(r'name="next" value="([^"]*)"', page.text)
     assert kept and kept.group(1) == f"{platform.url('catalog')}/videos"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"language": "zz"},
+        {"sort": "random"},
+        {"cursor": "not-a-cursor"},
+        {"q": "a " * 300},
+        {"speaker": "x" * 500},
+        {"event": "e" * 500},
+    ],
+)
+def test_bad_search_input_is_a_sentence_not_a_crash(platform: Platform, query: dict) -> None:
+    page = httpx.get(f"{platform.url('catalog')}/videos", params=query)
+    assert page.status_code == 400, (query, page.status_code)
+    assert "error-summary" in page.text and "<h1>Videos</h1>" in page.text
+
+
+def test_bad_form_input_is_a_sentence_not_a_crash(platform: Platform) -> None:
+    url = f"{platform.url('identity')}/account/sign-in"
+    token = _csrf(url)
+    for email in ("", "not-an-address", "x" * 5000 + "@example.org", "a@b\x00.org"):
+        answer = httpx.post(
+            url,
+            data={"email": email, "password": "x", "csrf": token},
+            headers={"Cookie": f"portal_csrf={token}"},
+        )
+        assert 400 <= answer.status_code < 500, (email[:20], answer.status_code)
+    unknown = httpx.get(f"{platform.url('catalog')}/videos/no-such-video")
+    assert unknown.status_code == 404 and "Video not found" in unknown.text
