@@ -67,7 +67,8 @@ def test_register_verify_download(platform: Platform) -> None:
     assert "This code will expire in 30 minutes" in email_message["Text"]
 
     verified = httpx.post(
-        f"{identity}/v1/registrations/verify", json={"email": email, "code": code}
+        f"{identity}/v1/registrations/verify",
+        json={"registration_id": registered.json()["registration_id"], "code": code},
     )
     assert verified.status_code == 200, verified.text
     token = verified.json()["access_token"]
@@ -161,7 +162,8 @@ def test_newsletter_one_click_unsubscribe_from_the_email(platform: Platform) -> 
     assert registered.status_code == 202, registered.text
     code = code_in(mail_to(email, "verification code"))
     verified = httpx.post(
-        f"{identity}/v1/registrations/verify", json={"email": email, "code": code}
+        f"{identity}/v1/registrations/verify",
+        json={"registration_id": registered.json()["registration_id"], "code": code},
     )
     assert verified.status_code == 200, verified.text
     auth = {"Authorization": f"Bearer {verified.json()['access_token']}"}

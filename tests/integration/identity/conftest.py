@@ -113,7 +113,13 @@ class Harness:
         """
 
         async def pending() -> int:
-            return int(await self.db["accounts"].count_documents({"_outbox_pending": True}))
+            due = await self.db["registrations"].count_documents({"mail_due": True})
+            return int(due) + sum(
+                [
+                    await self.db[name].count_documents({"_outbox_pending": True})
+                    for name in ("accounts", "registrations")
+                ]
+            )
 
         await eventually(pending, lambda n: n == 0, what="outbox drained")
 
@@ -131,13 +137,24 @@ class Harness:
         body = {"email": email, "password": password, "language": "en", **extra}
         return await self.client.post("/v1/registrations", json=body)
 
+    async def registration_id(self, email: str, password: str = PASSWORD, **extra: Any) -> str:
+        """Register and return the attempt's registration id."""
+        response = await self.register(email, password, **extra)
+        assert response.status_code == 202, response.text
+        return str(response.json()["registration_id"])
+
+    async def verify(
+        self, registration_id: str, code: str, client: httpx.AsyncClient | None = None
+    ) -> httpx.Response:
+        return await (client or self.client).post(
+            "/v1/registrations/verify", json={"registration_id": registration_id, "code": code}
+        )
+
     async def registered_and_verified(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
         """Register, read the code from the event, verify; returns the session tokens."""
-        assert (await self.register(email, password)).status_code == 202
+        registration_id = await self.registration_id(email, password)
         code = await self.code_for(email)
-        response = await self.client.post(
-            "/v1/registrations/verify", json={"email": email, "code": code}
-        )
+        response = await self.verify(registration_id, code)
         assert response.status_code == 200, response.text
         tokens: dict[str, Any] = response.json()
         await self.outbox_settled()

@@ -102,14 +102,17 @@ async def test_create_editor_emits_verified_with_roles(identity: Harness) -> Non
     ]
 
 
-async def test_a_pending_account_is_promoted_only_with_a_new_password(identity: Harness) -> None:
-    """Whoever registered a pending address last chose its password: it must not survive."""
-    await identity.register("squatted@example.org", OTHER_PASSWORD)
-    await identity.code_for("squatted@example.org")
-    with pytest.raises(ValueError, match="not verified"):
+async def test_a_pending_registration_cannot_outlive_an_editor_made_for_its_address(
+    identity: Harness,
+) -> None:
+    """Whoever registered the address without verifying it chose nothing that survives."""
+    squatter_id = await identity.registration_id("squatted@example.org", OTHER_PASSWORD)
+    squatter_code = await identity.code_for("squatted@example.org")
+    with pytest.raises(ValueError):
         await create_editor(identity.ctx, "squatted@example.org", None)
     user_id, created = await create_editor(identity.ctx, "squatted@example.org", PASSWORD)
-    assert not created
+    assert created
+    assert (await identity.verify(squatter_id, squatter_code)).status_code == 400
     await identity.event("UserVerified", lambda r: r.data["user_id"] == user_id)
     squatter = await identity.client.post(
         "/v1/sessions", json={"email": "squatted@example.org", "password": OTHER_PASSWORD}

@@ -11,7 +11,10 @@ from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harnes
 async def test_register_verify_sign_in_end_to_end(identity: Harness) -> None:
     response = await identity.register("Ann.Lee@Example.ORG ", newsletter=True)
     assert response.status_code == 202
-    assert response.json() == {
+    body = response.json()
+    registration_id = body.pop("registration_id")
+    assert len(registration_id) >= 40
+    assert body == {
         "status": "verification_pending",
         "email": "ann.lee@example.org",
         "code_ttl_seconds": 1800,
@@ -22,17 +25,16 @@ async def test_register_verify_sign_in_end_to_end(identity: Harness) -> None:
     code = registered.sealed["code"]
     assert len(code) == 6 and code.isdigit()
     assert registered.data["newsletter"] is True and registered.data["account_version"] == 1
+    assert registered.data["another_registration"] is False
     assert registered.sealed["user_id"] == registered.data["user_id"]
 
-    verified = await identity.client.post(
-        "/v1/registrations/verify", json={"email": "ann.lee@example.org", "code": code}
-    )
+    verified = await identity.verify(registration_id, code)
     assert verified.status_code == 200, verified.text
     tokens = verified.json()
     assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 900
     event = await identity.event("UserVerified")
     assert event.data["user_id"] == registered.data["user_id"]
-    assert event.data["roles"] == ["user"] and event.data["account_version"] == 2
+    assert event.data["roles"] == ["user"]
 
     me = await identity.client.get("/v1/me", headers=bearer(tokens))
     assert me.status_code == 200
@@ -44,10 +46,18 @@ async def test_register_verify_sign_in_end_to_end(identity: Harness) -> None:
     assert signed_in.status_code == 200
     assert identity.audit_lines("verification")[0]["user_id"] == registered.data["user_id"]
 
-    again = await identity.client.post(
-        "/v1/registrations/verify", json={"email": "ann.lee@example.org", "code": code}
-    )
+    again = await identity.verify(registration_id, code)
     assert again.status_code == 400 and again.json()["reason"] == "wrong"  # single use
+
+
+async def test_an_unknown_registration_id_is_404(identity: Harness) -> None:
+    for path, body in (
+        ("/v1/registrations/verify", {"registration_id": "nope", "code": "123456"}),
+        ("/v1/registrations/resend", {"registration_id": "nope"}),
+    ):
+        response = await identity.client.post(path, json=body)
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "registration_not_found"
 
 
 async def test_existing_address_answers_like_a_new_one_and_owner_is_told(
@@ -70,34 +80,35 @@ async def test_existing_address_answers_like_a_new_one_and_owner_is_told(
 
 
 def _without_email(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k != "email"}
+    return {k: v for k, v in body.items() if k not in ("email", "registration_id")}
 
 
-async def test_registering_a_pending_address_again_sends_a_new_code_last_one_wins(
+async def test_a_second_registration_never_changes_the_first_and_says_so(
     identity: Harness,
 ) -> None:
-    await identity.register("pending@example.org", PASSWORD)
+    first_id = await identity.registration_id("pending@example.org", PASSWORD)
     first = await identity.code_for("pending@example.org")
-    again = await identity.register("pending@example.org", OTHER_PASSWORD, language="fr")
-    assert again.status_code == 202
-    reissued = await identity.event("VerificationCodeReissued")
-    assert reissued.data["purpose"] == "verify_email" and reissued.data["language"] == "fr"
-    assert reissued.sealed is not None
-    second = reissued.sealed["code"]
+    second_id = await identity.registration_id("pending@example.org", OTHER_PASSWORD, language="fr")
+    told = await identity.event("UserRegistered", count=2)
+    assert told.data["another_registration"] is True and told.data["language"] == "fr"
+    assert told.sealed is not None
+    second = told.sealed["code"]
 
-    if first != second:
-        stale = await identity.client.post(
-            "/v1/registrations/verify", json={"email": "pending@example.org", "code": first}
-        )
-        assert stale.status_code == 400
-    ok = await identity.client.post(
-        "/v1/registrations/verify", json={"email": "pending@example.org", "code": second}
+    if first != second:  # a code activates only its own attempt
+        crossed = await identity.verify(second_id, first)
+        assert crossed.status_code == 400
+    ok = await identity.verify(first_id, first)
+    assert ok.status_code == 200, ok.text
+    owner = await identity.client.post(
+        "/v1/sessions", json={"email": "pending@example.org", "password": PASSWORD}
     )
-    assert ok.status_code == 200
-    sign_in = await identity.client.post(
+    assert owner.status_code == 200
+    intruder = await identity.client.post(
         "/v1/sessions", json={"email": "pending@example.org", "password": OTHER_PASSWORD}
     )
-    assert sign_in.status_code == 200
+    assert intruder.status_code == 401
+    dead = await identity.verify(second_id, second)  # the other attempt died
+    assert dead.status_code == 400 and dead.json()["reason"] == "wrong"
 
 
 async def test_a_rejected_password_lists_every_broken_rule(identity: Harness) -> None:
@@ -123,37 +134,33 @@ async def test_invalid_address_is_a_problem(identity: Harness) -> None:
     assert response.status_code == 422 and response.json()["code"] == "invalid_email"
 
 
-async def test_two_concurrent_registrations_of_one_address_make_one_account(
+async def test_two_concurrent_verifications_of_one_address_make_one_account(
     identity: Harness,
 ) -> None:
+    ids = [await identity.registration_id("race@example.org", PASSWORD) for _ in range(3)]
+    await identity.event("UserRegistered", count=3)
+    codes = [r.sealed["code"] for r in identity.events_named("UserRegistered") if r.sealed]
     responses = await asyncio.gather(
-        *(identity.register("race@example.org", PASSWORD) for _ in range(4))
+        *(identity.verify(i, c) for i, c in zip(ids, codes, strict=True))
     )
-    assert {r.status_code for r in responses} == {202}
-    assert len({r.text for r in responses}) == 1
+    assert sorted(r.status_code for r in responses) == [200, 400, 400]
     assert await identity.db["accounts"].count_documents({"email": "race@example.org"}) == 1
-    await identity.event("UserRegistered")
-    assert len(identity.events_named("UserRegistered")) == 1
 
 
-async def test_newsletter_opt_in_takes_effect_at_verification_last_choice_wins(
+async def test_newsletter_opt_in_takes_effect_at_verification_with_the_attempts_choice(
     identity: Harness,
 ) -> None:
-    await identity.register("keen@example.org", newsletter=True)
-    await identity.register("changed@example.org", newsletter=True)
-    await identity.code_for("changed@example.org")
-    await identity.register("changed@example.org", newsletter=False)  # the last one wins
-    for email in ("keen@example.org", "changed@example.org"):
-        name = "UserRegistered" if email.startswith("keen") else "VerificationCodeReissued"
-        code = await identity.code_for(email, name)
-        response = await identity.client.post(
-            "/v1/registrations/verify", json={"email": email, "code": code}
-        )
-        assert response.status_code == 200
+    keen = await identity.registration_id("keen@example.org", newsletter=True)
+    await identity.registration_id("changed@example.org", newsletter=True)
+    changed = await identity.registration_id("changed@example.org", newsletter=False)
+    await identity.event("UserRegistered", count=3)
+    await identity.verify(keen, await identity.code_for("keen@example.org"))
+    code = await identity.code_for("changed@example.org", count=2)
+    assert (await identity.verify(changed, code)).status_code == 200
     subscribed = await identity.event("NewsletterSubscribed")
     assert subscribed.sealed is not None and subscribed.sealed["email"] == "keen@example.org"
     await identity.event("UserVerified", count=2)
     assert len(identity.events_named("NewsletterSubscribed")) == 1
     verified = identity.events_named("UserVerified")
-    keen = next(r for r in verified if r.data["user_id"] == subscribed.data["user_id"])
-    assert keen.data["account_version"] == subscribed.data["account_version"]
+    keen_verified = next(r for r in verified if r.data["user_id"] == subscribed.data["user_id"])
+    assert keen_verified.data["account_version"] == subscribed.data["account_version"]

@@ -2,7 +2,8 @@
 
 ``build_app`` is what the CLI serves; ``setup`` runs in the app's lifespan: it makes the
 repositories on the service's database, ensures their indexes, builds the flows' ``Context``
-(``app.state.identity``) and hands the account collection to the outbox relay.
+(``app.state.identity``), hands the account and registration collections to the outbox relay
+and, in the relay role, starts the registration worker.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from identity.adapters.accounts import AccountRepository
 from identity.adapters.keys import IdentitySecrets, resolve_secrets
 from identity.adapters.rate_limits import RateLimitStore
+from identity.adapters.registrations import RegistrationRepository
 from identity.adapters.sessions import RefreshStore, ResetTokenStore
 from identity.domain.hashing import PasswordHasher
 from identity.entrypoints.api import DESCRIPTION, OPENAPI_TAGS, ROUTERS, TITLE
 from identity.entrypoints.errors import install_error_handlers
+from identity.entrypoints.worker import RegistrationWorker
 from identity.service_layer.context import Context
 from identity.settings import IdentitySettings
 
@@ -39,16 +42,18 @@ async def build_context(
 ) -> Context:
     """Repositories with their indexes, and a hasher warmed up for unknown-address sign-ins."""
     accounts = AccountRepository(db["accounts"])
+    registrations = RegistrationRepository(db["registrations"])
     rate_limits = RateLimitStore(db["rate_limits"])
     refresh = RefreshStore(db["refresh_families"], db["refresh_tokens"])
     resets = ResetTokenStore(db["reset_tokens"])
-    for repository in (accounts, rate_limits, refresh, resets):
+    for repository in (accounts, registrations, rate_limits, refresh, resets):
         await repository.ensure_indexes()
     hasher = PasswordHasher(settings.argon2_settings())
     await asyncio.to_thread(hasher.dummy_hash)
     return Context(
         settings=settings,
         accounts=accounts,
+        registrations=registrations,
         rate_limits=rate_limits,
         refresh=refresh,
         resets=resets,
@@ -74,7 +79,13 @@ def build_app(
             settings, runtime.db, resolved, clock=runtime.clock, nudge=runtime.nudge_outbox
         )
         app.state.identity = context
-        return Wiring(outbox=[context.accounts.collection])
+        wiring = Wiring(outbox=[context.accounts.collection, context.registrations.collection])
+        if "relay" in runtime.roles:
+            worker = RegistrationWorker(context, settings.outbox_poll_seconds)
+            context.wake_worker = worker.nudge
+            await worker.start()
+            wiring.on_stop.append(worker.stop)
+        return wiring
 
     app = build_service_app(
         settings=settings,

@@ -44,6 +44,10 @@ class IdentitySettings(ServiceSettings):
     code_emails_window_seconds: int = Field(3600, gt=0)
     requests_per_client: int = Field(30, ge=1, description="register/resend/reset per client")
     requests_per_client_window_seconds: int = Field(3600, gt=0)
+    code_checks_per_client: int = Field(
+        60, ge=1, description="code checks (verify routes) per client address and window"
+    )
+    code_checks_per_client_window_seconds: int = Field(3600, gt=0)
 
     # Sign-in throttling (per canonical address, and more lenient per client address)
     sign_in_free_failures: int = Field(3, ge=0)
@@ -124,6 +128,12 @@ class IdentitySettings(ServiceSettings):
     def client_request_limit(self) -> RateLimit:
         return RateLimit(
             self.requests_per_client, timedelta(seconds=self.requests_per_client_window_seconds)
+        )
+
+    def client_code_check_limit(self) -> RateLimit:
+        return RateLimit(
+            self.code_checks_per_client,
+            timedelta(seconds=self.code_checks_per_client_window_seconds),
         )
 
     def sign_in_policies(self) -> tuple[SignInPolicy, SignInPolicy]:

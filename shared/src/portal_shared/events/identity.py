@@ -50,6 +50,9 @@ class UserRegistered(_IdentityEvent):
     registered_at: datetime
     code_expires_at: datetime
     sealed: Sealed
+    # Another registration attempt for this address is still open: the email says a new
+    # registration was started and what to do if it was not the reader.
+    another_registration: bool = False
 
 
 class VerificationCodeReissued(_IdentityEvent):

@@ -150,10 +150,11 @@ def check_code(
     given = hash_code(key, state.purpose, state.user_id, _clean(submitted))
     if hmac.compare_digest(expected, given):
         return CodeCheck(CodeOutcome.OK, replace(state, used=True))
-    return _wrong_try(state, now, settings)
+    return wrong_try(state, now, settings)
 
 
-def _wrong_try(state: CodeState, now: datetime, settings: CodeSettings) -> CodeCheck:
+def wrong_try(state: CodeState, now: datetime, settings: CodeSettings) -> CodeCheck:
+    """Count one wrong try and say what it leads to (lock, code used up, or just wrong)."""
     state = replace(
         state,
         failed_attempts=state.failed_attempts + 1,
@@ -170,3 +171,38 @@ def _wrong_try(state: CodeState, now: datetime, settings: CodeSettings) -> CodeC
 def _clean(submitted: str) -> str:
     # Hash whatever was typed (cleaned): malformed input then simply fails to match.
     return "".join(ch for ch in submitted.strip() if ch not in " -")
+
+
+def check_code_uniformly(
+    state: CodeState,
+    address_failures: tuple[datetime, ...],
+    submitted: str,
+    now: datetime,
+    key: bytes,
+    settings: CodeSettings,
+    *,
+    can_succeed: bool = True,
+) -> CodeCheck:
+    """``check_code`` for a code whose answers must not tell addresses apart.
+
+    The lock counts the address's failures (``address_failures``, kept outside the state, the
+    same for an address with or without an account), and every try that is not right counts
+    toward it, whatever the reason: no code, a used or used-up or expired code, or a right code
+    that cannot succeed (``can_succeed`` False). So one sequence of wrong guesses meets the
+    same answers for every address.
+    """
+    state = replace(state, recent_failures=address_failures)
+    result = check_code(state, submitted, now, key, settings)
+    if result.outcome is CodeOutcome.ACCOUNT_LOCKED:
+        return result
+    if result.outcome is CodeOutcome.OK:
+        return result if can_succeed else wrong_try(state, now, settings)
+    if result.outcome is CodeOutcome.WRONG:
+        return result
+    if result.outcome is CodeOutcome.NO_CODE:
+        return wrong_try(result.state, now, settings)
+    counted = replace(result.state, recent_failures=(*result.state.recent_failures, now))
+    lock = check_rate(counted.recent_failures, now, settings.account_failures)
+    if not isinstance(lock, Allowed):
+        return CodeCheck(CodeOutcome.ACCOUNT_LOCKED, counted, lock.retry_after)
+    return CodeCheck(result.outcome, counted)

@@ -66,6 +66,14 @@ class CodeRejected(DomainError):
         super().__init__(f"code rejected: {reason}")
 
 
+class RegistrationNotFound(DomainError):
+    """No registration attempt has this id (never issued, or over a day old): start again.
+
+    Every registration gets an id whatever its address holds, so this reveals no account."""
+
+    code = "registration_not_found"
+
+
 class RefreshRejected(DomainError):
     """A refresh token was not accepted; ``reason`` is a ``RefreshRejection`` value."""
 

@@ -25,6 +25,7 @@ from identity.domain.errors import (
     PasswordRejected,
     RateLimited,
     RefreshRejected,
+    RegistrationNotFound,
     ResetTokenRejected,
     SignInThrottled,
     UnsubscribeLinkInvalid,
@@ -57,6 +58,8 @@ def _problem(exc: DomainError) -> Problem:
                 "reason": exc.reason}, _retry(exc.retry_after)  # fmt: skip
         case CodeRejected():
             return 400, exc.code, "The code is not valid", {"reason": exc.reason}, {}
+        case RegistrationNotFound():
+            return 404, exc.code, "This registration is over, register again", {}, {}
         case RefreshRejected():
             return 401, exc.code, "Sign in again", {"reason": exc.reason}, {}
         case ResetTokenRejected():
@@ -97,6 +100,7 @@ EXAMPLES: dict[str, DomainError] = {
     "code_expired": CodeRejected("expired"),
     "code_too_many_attempts": CodeRejected("too_many_attempts"),
     "code_account_locked": CodeRejected("account_locked", 1800),
+    "registration_not_found": RegistrationNotFound(),
     "refresh_rejected": RefreshRejected("reused"),
     "reset_token_rejected": ResetTokenRejected(),
     "not_authenticated": NotAuthenticated("token_expired"),
@@ -145,6 +149,7 @@ def problems(*names: str) -> dict[int | str, dict[str, Any]]:
 
 
 CODE_PROBLEMS = problems(
+    "rate_limited",
     "code_wrong",
     "code_expired",
     "code_too_many_attempts",

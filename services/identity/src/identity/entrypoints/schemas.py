@@ -36,6 +36,38 @@ class CodeRequest(BaseModel):
     email: str = Field(max_length=320)
 
 
+REGISTRATION_ID_EXAMPLE = "dGhlLXJlZ2lzdHJhdGlvbi1pZC1pcy1vcGFxdWUtYW5kLTQzLWNoYXJz"
+
+
+class RegistrationRef(BaseModel):
+    """A registration attempt, by the id ``POST /v1/registrations`` answered with."""
+
+    model_config = _examples({"registration_id": REGISTRATION_ID_EXAMPLE})
+    registration_id: str = Field(min_length=1, max_length=128)
+
+
+class RegistrationCode(BaseModel):
+    model_config = _examples({"registration_id": REGISTRATION_ID_EXAMPLE, "code": CODE_EXAMPLE})
+    registration_id: str = Field(min_length=1, max_length=128)
+    code: str = Field(max_length=32, description="the six digits from the email")
+
+
+class PendingRegistration(BaseModel):
+    """The same answer whatever the address holds (nothing, an attempt, an account)."""
+
+    model_config = _examples(
+        {"registration_id": REGISTRATION_ID_EXAMPLE, "status": "verification_pending",
+         "email": EMAIL_EXAMPLE, "code_ttl_seconds": 1800, "resend_after_seconds": 60}
+    )  # fmt: skip
+    registration_id: str = Field(
+        description="opaque; needed to verify this registration and to ask for a new code"
+    )
+    status: Literal["verification_pending"] = "verification_pending"
+    email: str = Field(description="the address in its canonical form")
+    code_ttl_seconds: int
+    resend_after_seconds: int
+
+
 class CodeSubmission(BaseModel):
     model_config = _examples({"email": EMAIL_EXAMPLE, "code": CODE_EXAMPLE})
     email: str = Field(max_length=320)

@@ -22,6 +22,9 @@ from identity.service_layer.context import Context, StaleWrite, next_version
 
 log = get_logger(__name__)
 
+# Wrong tries per address (over all accounts, attempts and none), for the per-address lock.
+FAILURE_SCOPE = {purpose: f"code_failures:{purpose.value}" for purpose in CodePurpose}
+
 
 @dataclass(frozen=True)
 class AcceptedCode:
@@ -62,14 +65,14 @@ async def accept_code(
             raise StaleWrite()
     reason = CodeOutcome.WRONG if result.outcome is CodeOutcome.NO_CODE else result.outcome
     locked_now = changed and reason is CodeOutcome.ACCOUNT_LOCKED
-    _audit_failure(purpose, reason, client_ip, locked_now, user_id=stored.account.user_id)
+    audit_failure(purpose, reason, client_ip, locked_now, user_id=stored.account.user_id)
     raise CodeRejected(reason.value, result.retry_after)
 
 
 async def _reject_without_account(
     ctx: Context, email: str, purpose: CodePurpose, client_ip: str
 ) -> None:
-    scope, key = f"code_failures:{purpose.value}", ctx.address_key(email)
+    scope, key = FAILURE_SCOPE[purpose], ctx.address_key(email)
     now, settings = ctx.now(), ctx.code_settings
     failures = await ctx.rate_limits.events(scope, key)
     lock = check_rate(failures, now, settings.account_failures)
@@ -88,11 +91,11 @@ async def _reject_without_account(
             retry_after = locked.retry_after if isinstance(locked, Delayed) else 1
         elif count >= settings.max_attempts_per_code:
             reason = CodeOutcome.TOO_MANY_ATTEMPTS
-    _audit_failure(purpose, reason, client_ip, locked_now, address_hash=key)
+    audit_failure(purpose, reason, client_ip, locked_now, address_hash=key)
     raise CodeRejected(reason.value, retry_after)
 
 
-def _audit_failure(
+def audit_failure(
     purpose: CodePurpose, reason: CodeOutcome, client_ip: str, locked_now: bool, **who: str | None
 ) -> None:
     audit(

@@ -21,6 +21,7 @@ from portal_shared.logging import get_logger
 from identity.adapters.accounts import AccountRepository, StoredAccount
 from identity.adapters.keys import IdentitySecrets
 from identity.adapters.rate_limits import RateLimitStore
+from identity.adapters.registrations import RegistrationRepository
 from identity.adapters.sessions import RefreshStore, ResetTokenStore
 from identity.domain.accounts import Account
 from identity.domain.emails import normalise_email
@@ -42,6 +43,7 @@ class StaleWrite(Exception):
 class Context:
     settings: IdentitySettings
     accounts: AccountRepository
+    registrations: RegistrationRepository
     rate_limits: RateLimitStore
     refresh: RefreshStore
     resets: ResetTokenStore
@@ -49,6 +51,8 @@ class Context:
     secrets: IdentitySecrets
     clock: Clock
     nudge: Callable[[], None] = lambda: None
+    # Wakes the registration worker (set in bootstrap when this process runs it).
+    wake_worker: Callable[[], None] = lambda: None
     verifier: AccessTokenVerifier = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +60,7 @@ class Context:
         self.code_settings = s.code_settings()
         self.address_limit = s.address_email_limit()
         self.client_limit = s.client_request_limit()
+        self.client_code_checks = s.client_code_check_limit()
         self.address_sign_in, self.client_sign_in = s.sign_in_policies()
         self.access_settings = s.access_token_settings()
         self.refresh_settings = s.refresh_settings()

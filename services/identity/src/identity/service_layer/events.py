@@ -49,7 +49,14 @@ def _sealed(
     return seal(ctx.secrets.sealing_key, ctx.secrets.notifier_public_key, payload)
 
 
-def registered(ctx: Context, account: Account, code: str, expires_at: datetime) -> CloudEvent:
+def registered(
+    ctx: Context,
+    account: Account,
+    code: str,
+    expires_at: datetime,
+    *,
+    another_registration: bool = False,
+) -> CloudEvent:
     event_id = str(uuid.uuid4())
     event = UserRegistered(
         user_id=account.user_id,
@@ -59,6 +66,7 @@ def registered(ctx: Context, account: Account, code: str, expires_at: datetime) 
         registered_at=account.created_at,
         code_expires_at=expires_at,
         sealed=_sealed(ctx, account, event_id, code),
+        another_registration=another_registration,
     )
     return _envelope(ctx, event, account.user_id, event_id)
 

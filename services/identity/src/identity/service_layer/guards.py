@@ -27,6 +27,7 @@ log = get_logger(__name__)
 
 SCOPE_CLIENT_REQUESTS = "client_requests"
 SCOPE_CODE_EMAILS = "code_emails"
+SCOPE_CLIENT_CODE_CHECKS = "client_code_checks"
 
 
 def cooldown_scope(purpose: CodePurpose) -> str:
@@ -36,6 +37,16 @@ def cooldown_scope(purpose: CodePurpose) -> str:
 async def limit_client(ctx: Context, client_ip: str, action: str) -> None:
     decision = await ctx.rate_limits.acquire(
         SCOPE_CLIENT_REQUESTS, ctx.client_key(client_ip), ctx.client_limit, ctx.now()
+    )
+    if isinstance(decision, Delayed):
+        audit(log, action, outcome="refused", reason="client_rate_limited", client_ip=client_ip)
+        raise RateLimited(decision.retry_after)
+
+
+async def limit_code_checks(ctx: Context, client_ip: str, action: str) -> None:
+    """The verify routes' per-client limit: one client cannot guess codes of many addresses."""
+    decision = await ctx.rate_limits.acquire(
+        SCOPE_CLIENT_CODE_CHECKS, ctx.client_key(client_ip), ctx.client_code_checks, ctx.now()
     )
     if isinstance(decision, Delayed):
         audit(log, action, outcome="refused", reason="client_rate_limited", client_ip=client_ip)

@@ -58,6 +58,8 @@ def render_email(
         raise RenderError("now must carry a timezone")
     recipient = headers.mailbox(_text(private, "email"))
     context = _template_context(kind, private, language, now, identity, expires_at)
+    # A second registration of a pending address: its email says so (identity sets it).
+    context["another_registration"] = getattr(kind_or_event, "another_registration", False)
     parts = render_parts(kind, language, context)
 
     message = EmailMessage(policy=headers.MESSAGE_POLICY)

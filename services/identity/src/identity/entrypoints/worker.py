@@ -1,0 +1,52 @@
+"""The registration worker: the background step that does registration's state-dependent work.
+
+It runs in the relay role, next to the outbox relay: woken at once by a registration or a
+resend in the same process, else every ``poll_seconds`` (for attempts stored by other
+replicas, or left behind by a worker that died mid-way: their lease runs out). A failing step
+is logged and tried again at the next wake-up; it never ends the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from portal_shared.logging import get_logger
+
+from identity.service_layer.context import Context
+from identity.service_layer.registration import process_due_registrations
+
+log = get_logger(__name__)
+
+
+class RegistrationWorker:
+    def __init__(self, ctx: Context, poll_seconds: float) -> None:
+        self.ctx = ctx
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="registration-worker")
+
+    async def stop(self) -> None:
+        """Let the current step finish, then end (no cancellation in the middle of a write)."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await process_due_registrations(self.ctx)
+            except Exception:
+                log.exception("registration_worker_failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
