@@ -58,6 +58,7 @@ class RegistrationRepository:
         doc = await self.collection.find_one_and_update(
             {"mail_due": True, "lease_until": {"$lte": now}},
             {"$set": {"lease_until": now + lease}},
+            sort=[("created_at", 1)],
             return_document=ReturnDocument.AFTER,
         )
         return _from_document(doc) if doc else None

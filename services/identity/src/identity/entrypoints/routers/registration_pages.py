@@ -77,7 +77,7 @@ async def register(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Re
     try:
         if not values["email"]:
             raise InvalidEmail()
-        email = await registration.register_account(
+        registered = await registration.register_account(
             ctx,
             raw_email=values["email"],
             password=form.get("password", ""),
@@ -97,7 +97,13 @@ async def register(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Re
     set_flow(
         ctx,
         response,
-        {"kind": "verify", "email": email, "next": target, "sent_at": ctx.now().timestamp()},
+        {
+            "kind": "verify",
+            "registration_id": registered.registration_id,
+            "email": registered.email,
+            "next": target,
+            "sent_at": ctx.now().timestamp(),
+        },
     )
     return response
 
@@ -141,7 +147,7 @@ def _missing_flow(request: Request, ctx: ContextDep) -> Response:
 @router.get("/verify")
 async def verify_page(request: Request, ctx: ContextDep) -> Response:
     flow = flow_of(request, "verify")
-    if flow is None:
+    if flow is None or not flow.get("registration_id"):
         return _missing_flow(request, ctx)
     return _verify_page(request, ctx, flow)
 
@@ -152,11 +158,13 @@ async def verify(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Resp
     if isinstance(form, Response):
         return form
     flow = flow_of(request, "verify")
-    if flow is None:
+    if flow is None or not flow.get("registration_id"):
         return _missing_flow(request, ctx)
     code = form.get("code", "").strip()
     try:
-        session = await registration.verify_email(ctx, str(flow["email"]), code, client_ip)
+        session = await registration.verify_email(
+            ctx, str(flow["registration_id"]), code, client_ip
+        )
     except DomainError as exc:
         return _verify_page(
             request, ctx, flow, status=400, errors={"code": sentence(request, ctx, exc)}
@@ -173,10 +181,10 @@ async def verify_resend(request: Request, ctx: ContextDep, client_ip: ClientIp) 
     if isinstance(form, Response):
         return form
     flow = flow_of(request, "verify")
-    if flow is None:
+    if flow is None or not flow.get("registration_id"):
         return _missing_flow(request, ctx)
     try:
-        await registration.resend_verification_code(ctx, str(flow["email"]), client_ip)
+        await registration.resend_verification_code(ctx, str(flow["registration_id"]), client_ip)
     except DomainError as exc:
         return _verify_page(
             request, ctx, flow, status=429, errors={"_form": sentence(request, ctx, exc)}
