@@ -18,16 +18,15 @@ async def sign_in(identity: Harness, email: str, password: str) -> Any:
     return await identity.client.post("/v1/sessions", json={"email": email, "password": password})
 
 
-async def test_an_unverified_registration_is_no_account_to_sign_in_to(
+async def test_unverified_registration_is_named_only_after_its_right_password(
     identity: Harness,
 ) -> None:
-    """Until its code is entered a registration is only an attempt: sign-in answers like an
-    unknown address, even with the attempt's password (the page verifies by registration id)."""
     await identity.register("unverified@example.org")
     await identity.code_for("unverified@example.org")
-    for password in (OTHER_PASSWORD, PASSWORD):
-        answer = await sign_in(identity, "unverified@example.org", password)
-        assert answer.status_code == 401 and answer.json()["code"] == "invalid_credentials"
+    wrong = await sign_in(identity, "unverified@example.org", OTHER_PASSWORD)
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
+    right = await sign_in(identity, "unverified@example.org", PASSWORD)
+    assert right.status_code == 403 and right.json()["code"] == "account_not_verified"
 
 
 async def test_failed_sign_ins_slow_down_then_lock_same_for_unknown_addresses(

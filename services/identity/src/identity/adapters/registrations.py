@@ -66,6 +66,17 @@ class RegistrationRepository:
     async def release(self, attempt_id: str) -> None:
         await self.collection.update_one({"_id": attempt_id}, {"$set": {"lease_until": EPOCH}})
 
+    async def newest_open(self, email: str) -> Attempt | None:
+        """The latest attempt for ``email`` that may still activate an account."""
+        cursor = (
+            self.collection.find({"email": email, "status": {"$in": LIVE[:2]}})
+            .sort("created_at", -1)
+            .limit(1)
+        )
+        async for doc in cursor:
+            return _from_document(doc)
+        return None
+
     async def others_live(self, email: str, attempt_id: str, now: datetime) -> int:
         """How many other attempts for ``email`` still hold a usable code or wait for one."""
         return int(

@@ -101,12 +101,21 @@ async def sign_in(ctx: Context, raw_email: str, password: str, client_ip: str) -
         audit(log, "sign_in", outcome="refused", reason="throttled", client_ip=client_ip,
               address_hash=keys[0][1], retry_after=decision.retry_after)  # fmt: skip
         raise SignInThrottled(decision.retry_after)
-    stored = await ctx.accounts.by_email(email)
+    # Both look-ups for every address, and one Argon2 check against the account's hash, else
+    # the newest open registration attempt's, else the dummy hash: the same work for all.
+    stored, attempt = await asyncio.gather(
+        ctx.accounts.by_email(email), ctx.registrations.newest_open(email)
+    )
     password_hash = stored.account.password_hash if stored else None
+    if stored is None and attempt is not None:
+        password_hash = attempt.password_hash
     if not await ctx.verify_password(password_hash, password):
         await record_failure(ctx, stored, keys, client_ip)
         raise InvalidCredentials()
-    assert stored is not None
+    if stored is None:  # the right password of a registration still waiting for its code
+        audit(log, "sign_in", outcome="failure", reason="not_verified", address_hash=keys[0][1],
+              client_ip=client_ip)  # fmt: skip
+        raise AccountNotVerified()
     account = stored.account
     if budget.address_failures:
         await ctx.rate_limits.clear(*keys[0])
