@@ -64,6 +64,7 @@ async def test_the_second_code_activates_only_the_second_attempt(identity: Harne
     refusal, never the intruder's password (the mirror flaw: keeping the wrong attempt)."""
     owner_id = await register_from(identity, OWNER_IP, PASSWORD)
     first_code = await identity.code_for(EMAIL)
+    identity.clock.advance(minutes=1)
     intruder_id = await register_from(identity, INTRUDER_IP, OTHER_PASSWORD)
     second = await identity.event("UserRegistered", count=2)
     assert second.sealed is not None
