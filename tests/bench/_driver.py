@@ -414,7 +414,7 @@ async def remove(
     connection = await aio_pika.connect_robust(AMQP_URL)
     async with connection, connection.channel() as channel:
         for service in services:
-            for suffix in ("events", "parking", *(f"retry.{d}ms" for d in RETRY_DELAYS_MS)):
+            for suffix in ("events", "parking", *(f"delay.{d}ms" for d in RETRY_DELAYS_MS)):
                 await channel.queue_delete(f"{service}.{suffix}")
         for exchange in exchanges:
             await channel.queue_delete(f"{exchange}.archive")

@@ -140,7 +140,7 @@ class Pipeline:
         await d.remove(databases=[self.db.name], services=[self.bus.service])
         async with await aio_pika.connect_robust(d.AMQP_URL) as connection:
             channel = await connection.channel()
-            await channel.queue_delete(f"{self.bus.service}.retry.1000ms")
+            await channel.queue_delete(f"{self.bus.service}.delay.1000ms")
             await channel.exchange_delete(self.exchange)
         await self.client.close()
 

@@ -159,7 +159,7 @@ def _drop(run: str) -> None:
             await channel.exchange_delete(f"{run}.events")
             await channel.queue_delete(f"{run}.events.archive")
             for name in SERVICES:
-                for suffix in ("events", "parking", "retry.200ms", "retry.500ms", "retry.1000ms"):
+                for suffix in ("events", "parking", "delay.200ms", "delay.500ms", "delay.1000ms"):
                     await channel.queue_delete(f"{run}.{name}.{suffix}")
         await connection.close()
 

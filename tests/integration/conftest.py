@@ -73,6 +73,6 @@ async def make_bus(
         await bus.close()
     async with amqp.channel() as channel:
         for bus in buses:
-            for suffix in ("events", "parking", "retry.50ms", "retry.100ms", "retry.200ms"):
+            for suffix in ("events", "parking", "delay.50ms", "delay.100ms", "delay.200ms"):
                 await channel.queue_delete(f"{bus.service}.{suffix}")
         await channel.queue_delete(f"{exchange_name}.archive")

@@ -15,6 +15,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import uvicorn
@@ -30,6 +31,7 @@ from portal_shared.logging import configure_logging, get_logger
 from portal_shared.mongo import DatabaseMonitor, create_client, open_database, ping
 from portal_shared.ops import outbox_status, queue_status, update_gauges
 from portal_shared.outbox import OutboxRelay
+from portal_shared.retention import Pruner, Retained, check_retention, longest_redelivery_window
 from portal_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -45,6 +47,7 @@ class Wiring:
     registry: HandlerRegistry = field(default_factory=HandlerRegistry)
     outbox: Sequence[AsyncCollection[Document]] = ()
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    retained: Sequence[Retained] = ()  # collections growing per event, pruned by age
 
 
 @dataclass
@@ -203,6 +206,9 @@ async def _running(
             shutdown_grace_seconds=settings.shutdown_grace_seconds,
         )
         await runtime.consumer.start()
+        pruner = _pruner(settings, runtime, wiring, clock)
+        pruner.start()
+        wiring.on_stop.append(pruner.stop)
     log.info("service_started", roles=sorted(roles), instance=me)
     try:
         yield runtime
@@ -217,6 +223,22 @@ async def _running(
         await bus.close()
         await client.close()
         log.info("service_stopped")
+
+
+def _pruner(settings: ServiceSettings, runtime: Runtime, wiring: Wiring, clock: Clock) -> Pruner:
+    """The consumer's inbox and the service's own per-event records, pruned once settled and
+    older than ``RETENTION_DAYS``, which must exceed the longest redelivery window."""
+    retention = timedelta(days=settings.retention_days)
+    check_retention(
+        retention,
+        longest_redelivery_window(
+            archive_max_age=runtime.bus.archive_max_age,
+            retry_delays_ms=settings.retry_delays_ms,
+            lease_seconds=(settings.inbox_lease_seconds, settings.outbox_lease_seconds),
+        ),
+    )
+    inbox = Retained(runtime.db["inbox"], "processed_at", {"status": "done"})
+    return Pruner([inbox, *wiring.retained], retention, clock=clock)
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:

@@ -60,6 +60,14 @@ class ServiceSettings(BaseSettings):
         20.0, gt=0, validation_alias=_env("SHUTDOWN_GRACE_SECONDS")
     )
 
+    retention_days: int = Field(
+        30,
+        ge=1,
+        validation_alias=_env("RETENTION_DAYS"),
+        description="inbox entries, delivery and download records kept this long once settled;"
+        " must exceed the longest redelivery window (the 7-day archive)",
+    )
+
     outbox_poll_seconds: float = Field(0.2, gt=0, validation_alias=_env("OUTBOX_POLL_SECONDS"))
     outbox_lease_seconds: float = Field(30.0, gt=0, validation_alias=_env("OUTBOX_LEASE_SECONDS"))
     outbox_batch: int = Field(50, ge=1, validation_alias=_env("OUTBOX_BATCH"))

@@ -177,7 +177,7 @@ async def start_catalog(
     async with amqp.channel() as channel:
         for service in names:
             await mongo_client.drop_database(service)
-            for suffix in ("events", "parking", "retry.50ms", "retry.100ms"):
+            for suffix in ("events", "parking", "delay.50ms", "delay.100ms"):
                 await channel.queue_delete(f"{service}.{suffix}")
 
 

@@ -25,7 +25,7 @@ from tests.support.infra import AMQP_URL, MAILPIT_API_URL, MONGODB_URL, SMTP_URL
 
 MAILPIT_BINARY = "/root/go/bin/mailpit"
 RETRY_DELAYS_MS = [100, 200, 400]
-QUEUE_SUFFIXES = ("events", "parking", *(f"retry.{ms}ms" for ms in RETRY_DELAYS_MS))
+QUEUE_SUFFIXES = ("events", "parking", *(f"delay.{ms}ms" for ms in RETRY_DELAYS_MS))
 
 
 @dataclass(frozen=True)

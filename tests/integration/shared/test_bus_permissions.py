@@ -34,7 +34,7 @@ async def users(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[
     async with connection:
         channel = await connection.channel()
         for name in ("identity", "catalog", "subscriber"):  # what these tests declared
-            for suffix in ("events", "parking", "retry.50ms", "mine"):
+            for suffix in ("events", "parking", "delay.50ms", "mine"):
                 await channel.queue_delete(f"{run}.{name}.{suffix}")
         await channel.queue_delete(f"{run}.events.archive")
         await channel.exchange_delete(f"{run}.events")

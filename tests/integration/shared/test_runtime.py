@@ -128,6 +128,6 @@ async def test_request_to_event_to_consumer_with_one_trace(
     finally:
         await mongo_client.drop_database(service)
         async with amqp.channel() as channel:
-            for suffix in ("events", "parking", "retry.100ms"):
+            for suffix in ("events", "parking", "delay.100ms"):
                 await channel.queue_delete(f"{service}.{suffix}")
             await channel.queue_delete(f"{exchange_name}.archive")

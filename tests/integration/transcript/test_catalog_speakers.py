@@ -86,5 +86,5 @@ async def test_ingested_speakers_become_searchable_in_the_catalog(
     finally:
         await mongo_client.drop_database(settings.service_name)
         async with amqp.channel() as channel:
-            for suffix in ("events", "parking", "retry.50ms", "retry.100ms"):
+            for suffix in ("events", "parking", "delay.50ms", "delay.100ms"):
                 await channel.queue_delete(f"{settings.service_name}.{suffix}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from notifier.domain.delivery import (
     FINAL_STATUSES,
     DeliveryStatus,
-    attempts_exhausted,
     is_permanent_smtp_code,
     public_view,
     redact_addresses,
+    worth_retrying,
 )
 
 
@@ -51,9 +51,12 @@ def test_final_statuses_exclude_the_ones_a_redelivery_may_claim() -> None:
     assert DeliveryStatus.SKIPPED_EXPIRED in FINAL_STATUSES
 
 
-def test_attempts_run_out_at_the_bus_limit() -> None:
-    assert not attempts_exhausted(4, 5)
-    assert attempts_exhausted(5, 5)
+def test_temporary_failures_are_retried_by_age_not_by_count() -> None:
+    sent = datetime(2025, 1, 15, tzinfo=UTC)
+    day = timedelta(days=1)
+    assert worth_retrying(sent, sent + timedelta(minutes=2), day)  # a two-minute outage
+    assert worth_retrying(sent, sent + day - timedelta(seconds=1), day)
+    assert not worth_retrying(sent, sent + day, day)
 
 
 def test_public_view_shows_no_personal_data() -> None:

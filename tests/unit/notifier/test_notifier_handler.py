@@ -9,13 +9,17 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from notifier import handlers
 from notifier.adapters.deliveries import Claim, ClaimOutcome, NewDelivery
 from notifier.adapters.smtp import SmtpFailure, SmtpReceipt
 from notifier.domain.delivery import DeliveryStatus
 from notifier.domain.mail_identity import MailIdentity
-from notifier.handlers import DeliveryInProgress, Notifier, TemporaryDeliveryFailure
-from portal_shared.bus import PermanentHandlingError
+from notifier.service_layer import delivery as handlers
+from notifier.service_layer.delivery import (
+    DeliveryInProgress,
+    Notifier,
+    TemporaryDeliveryFailure,
+)
+from portal_shared.bus import HandlingDeferred, PermanentHandlingError
 from portal_shared.clock import ManualClock
 from portal_shared.events import identity as events
 from portal_shared.events.base import envelope
@@ -101,7 +105,7 @@ def make(
         deleted_accounts=options.pop("deleted", FakeDeleted()),  # type: ignore[arg-type]
         sender=sender,
         clock=ManualClock(START),
-        max_handlings=options.pop("max_handlings", 5),
+        give_up_after=options.pop("give_up_after", timedelta(days=1)),
         quick_retries=2,
         quick_retry_delay_seconds=0,
     )
@@ -151,9 +155,22 @@ async def test_persistent_temporary_failure_goes_back_to_the_bus() -> None:
     assert record["status"] == "retrying" and record["attempts"] == 3 and sender.calls == 3
 
 
-async def test_last_handling_of_a_temporary_failure_records_failed_and_parks() -> None:
+async def test_a_temporary_failure_is_deferred_not_counted() -> None:
+    # the bus redelivers a deferral without spending an attempt: SMTP away parks nothing
+    assert issubclass(TemporaryDeliveryFailure, HandlingDeferred)
+    assert issubclass(DeliveryInProgress, HandlingDeferred)
     sender = ScriptedSender([TEMPORARY] * 3)
-    notifier, deliveries = make(sender, FakeDeliveries(handlings=5), max_handlings=5)
+    notifier, deliveries = make(sender, FakeDeliveries(handlings=50))
+    event, cloudevent = registered()
+    with pytest.raises(TemporaryDeliveryFailure):
+        await notifier.on_mail_event(event, cloudevent)
+    assert deliveries.finished[cloudevent.id]["status"] == "retrying"
+
+
+async def test_temporary_failure_past_the_give_up_age_records_failed_and_parks() -> None:
+    sender = ScriptedSender([TEMPORARY] * 3)
+    # the event is as old as the give-up age (START is both its time and the clock)
+    notifier, deliveries = make(sender, give_up_after=timedelta(0))
     event, cloudevent = registered()
     with pytest.raises(PermanentHandlingError, match="gave up"):
         await notifier.on_mail_event(event, cloudevent)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from fastapi import FastAPI
 from portal_shared.clock import Clock, utcnow
+from portal_shared.retention import Retained
 from portal_shared.runtime import Runtime, Wiring, build_service_app, instance_id
 from portal_shared.settings import read_secret
 
 from notifier.adapters.deliveries import DeletedAccounts, DeliveryRepository
 from notifier.adapters.smtp import SmtpSender, parse_smtp_url
+from notifier.domain.delivery import FINAL_STATUSES
 from notifier.entrypoints import api
-from notifier.handlers import Notifier, build_registry
+from notifier.handlers import build_registry
 from notifier.keys import resolve_identity_public_keys, resolve_private_key
+from notifier.service_layer.delivery import Notifier
 from notifier.settings import NotifierSettings
 
 DESCRIPTION = """Sends the account emails (verification and reset codes, password changed,
@@ -67,8 +71,13 @@ def _consumer_wiring(
         deleted_accounts=DeletedAccounts(runtime.db["deleted_accounts"]),
         sender=sender,
         clock=clock,
-        max_handlings=settings.max_handling_attempts,
+        give_up_after=timedelta(seconds=settings.give_up_after_seconds),
         quick_retries=settings.smtp_quick_retries,
         quick_retry_delay_seconds=settings.smtp_quick_retry_delay_ms / 1000,
     )
-    return Wiring(registry=build_registry(notifier), on_stop=[sender.close])
+    settled = {"status": {"$in": sorted(FINAL_STATUSES)}}
+    return Wiring(
+        registry=build_registry(notifier),
+        on_stop=[sender.close],
+        retained=[Retained(deliveries.collection, "updated_at", settled)],
+    )

@@ -55,6 +55,12 @@ class NotifierSettings(ServiceSettings):
     send_lease_seconds: float = Field(
         150.0, gt=0, description="how long a claimed delivery is reserved for its sender"
     )
+    give_up_after_seconds: float = Field(
+        86_400.0,
+        gt=0,
+        description="temporary SMTP failures are retried until the event is this old"
+        " (a code email stops when its code expires)",
+    )
 
     from_address: str = "no-reply@multimedia.example.org"
     from_name: str = "NATO Multimedia"

@@ -2,7 +2,12 @@
 
 from portal_shared.bus.connection import Bus, PublishFailed
 from portal_shared.bus.consumer import Consumer
-from portal_shared.bus.registry import Handler, HandlerRegistry, PermanentHandlingError
+from portal_shared.bus.registry import (
+    Handler,
+    HandlerRegistry,
+    HandlingDeferred,
+    PermanentHandlingError,
+)
 from portal_shared.bus.topology import QueueNames
 
 __all__ = [
@@ -10,6 +15,7 @@ __all__ = [
     "Consumer",
     "Handler",
     "HandlerRegistry",
+    "HandlingDeferred",
     "PermanentHandlingError",
     "PublishFailed",
     "QueueNames",

@@ -1,4 +1,14 @@
-"""A service's consumer: its quorum queue, idempotent handling, retries and the parking lot."""
+"""A service's consumer: its quorum queue, idempotent handling, retries and the parking lot.
+
+A handling, once started, runs to its end even when the channel that delivered the message
+closes (a broker restart, a lost connection): aio-pika cancels the channel's callback tasks
+on close, and a handler cancelled between its effect (an SMTP server's 250) and recording it
+(the delivery marked sent) left the effect unrecorded, so a later delivery did it again. So
+the callback only starts the handling in a task of our own and waits for it shielded; the
+handling's ack then fails on the dead channel, the broker redelivers the message, and the
+inbox (done) or the in-process reservation absorbs the redelivery. What to do after a
+failure is ``portal_shared.bus.decision``.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +23,8 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
 from portal_shared.bus.connection import Bus
-from portal_shared.bus.registry import HandlerRegistry, PermanentHandlingError
+from portal_shared.bus.decision import Outcome, Park, after_handling
+from portal_shared.bus.registry import HandlerRegistry, HandlingDeferred, PermanentHandlingError
 from portal_shared.bus.topology import QueueNames, declare_service_queues
 from portal_shared.events.base import CloudEvent, MalformedEvent, decode_data, parse_cloudevent
 from portal_shared.inbox import Claim, Inbox
@@ -24,6 +35,7 @@ from portal_shared.tracing import consumer_span, current_correlation_id
 log = get_logger(__name__)
 
 ATTEMPT_HEADER = "x-portal-attempt"
+DEFERRALS_HEADER = "x-portal-deferrals"
 
 
 class Consumer:
@@ -116,17 +128,22 @@ class Consumer:
         count_consumed(self.bus.service, event_type if known else UNKNOWN, outcome)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._in_flight.add(task)
-        try:
-            with structlog.contextvars.bound_contextvars(
-                message_id=message.message_id, queue=self.names.main
-            ):
+        # Our own task, not the channel's: closing the channel cancels this callback but not
+        # the handling, which finishes and records its effect (see the module docstring).
+        task = asyncio.create_task(self._guarded(message))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        await asyncio.shield(task)
+
+    async def _guarded(self, message: AbstractIncomingMessage) -> None:
+        with structlog.contextvars.bound_contextvars(
+            message_id=message.message_id, queue=self.names.main
+        ):
+            try:
                 await self._process(message)
-        finally:
-            if task is not None:
-                self._in_flight.discard(task)
+            except Exception as exc:  # the database failed after the handler: redeliver later
+                log.error("consumer_handling_crashed", error=repr(exc))
+                await _settle(lambda: message.nack(requeue=True))
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -158,10 +175,9 @@ class Consumer:
     async def _handle(
         self, message: AbstractIncomingMessage, cloudevent: CloudEvent, event: Any
     ) -> None:
-        attempt = _attempt(message)
         if cloudevent.id in self._handling:  # a duplicate delivery while we handle it here
-            await self._retry(
-                message, attempt, reason="being handled here", count=False, type_=cloudevent.type
+            await self._after(
+                message, Outcome.DEFERRED, reason="being handled here", type_=cloudevent.type
             )
             return
         # Reserved before the first await: a claim of ours found in the inbox while the id is
@@ -174,21 +190,16 @@ class Consumer:
             if claim is Claim.ALREADY_DONE:
                 self._count(cloudevent.type, "duplicate")
                 log.info("event_duplicate_ignored")
-                await message.ack()
+                await _settle(message.ack)
                 return
             # A claim of ours is stale: resume it, unless it was settled meanwhile.
             if claim is Claim.BUSY_HERE and await self.inbox.take_over(cloudevent.id):
                 claim = Claim.ACQUIRED
             if claim is not Claim.ACQUIRED:
-                await self._retry(
-                    message,
-                    attempt,
-                    reason="being handled by another consumer",
-                    count=False,
-                    type_=cloudevent.type,
-                )
+                reason = "being handled by another consumer"
+                await self._after(message, Outcome.DEFERRED, reason=reason, type_=cloudevent.type)
                 return
-            await self._run_handler(message, cloudevent, event, attempt)
+            await self._run_handler(message, cloudevent, event, _attempt(message))
         finally:
             self._handling.discard(cloudevent.id)
 
@@ -201,22 +212,23 @@ class Consumer:
             await handler(event, cloudevent)
         except Exception as exc:
             await self._safe_release(cloudevent.id)
-            permanent = isinstance(exc, PermanentHandlingError)
-            log.warning(
-                "event_handling_failed", attempt=attempt, permanent=permanent, error=repr(exc)
+            outcome = (
+                Outcome.PERMANENT
+                if isinstance(exc, PermanentHandlingError)
+                else Outcome.DEFERRED
+                if isinstance(exc, HandlingDeferred)
+                else Outcome.FAILED
             )
-            if permanent or attempt >= self.max_attempts:
-                await self._park(
-                    message, reason=repr(exc), attempts=attempt, exc=exc, type_=cloudevent.type
-                )
-            else:
-                await self._retry(message, attempt, reason=repr(exc), type_=cloudevent.type)
+            log.warning(
+                "event_handling_failed", attempt=attempt, outcome=outcome.value, error=repr(exc)
+            )
+            await self._after(message, outcome, reason=repr(exc), exc=exc, type_=cloudevent.type)
             return
         HANDLING_SECONDS.labels(self.bus.service, cloudevent.type).observe(
             time.perf_counter() - started
         )
         await self.inbox.complete(cloudevent.id)
-        await message.ack()
+        await _settle(message.ack)
         self._count(cloudevent.type, "handled")
         log.info("event_handled", attempt=attempt)
 
@@ -227,12 +239,8 @@ class Consumer:
             return await self.inbox.claim(cloudevent.id, cloudevent.type)
         except Exception as exc:  # database unreachable: try again later, nothing is lost
             log.warning("inbox_unavailable", error=repr(exc))
-            await self._retry(
-                message,
-                _attempt(message),
-                reason=f"inbox: {exc!r}",
-                count=False,
-                type_=cloudevent.type,
+            await self._after(
+                message, Outcome.DEFERRED, reason=f"inbox: {exc!r}", type_=cloudevent.type
             )
             return None
 
@@ -242,21 +250,42 @@ class Consumer:
         except Exception as exc:  # the lease expires on its own
             log.warning("inbox_release_failed", error=repr(exc))
 
-    async def _retry(
+    async def _after(
         self,
         message: AbstractIncomingMessage,
-        attempt: int,
+        outcome: Outcome,
         *,
         reason: str,
-        count: bool = True,
+        exc: BaseException | None = None,
         type_: str | None = None,
     ) -> None:
-        next_attempt = attempt + 1 if count else attempt
-        delay = self.retry_delays_ms[min(attempt - 1, len(self.retry_delays_ms) - 1)]
-        headers = {ATTEMPT_HEADER: next_attempt, "x-portal-last-error": reason[:500]}
-        await self._forward(message, self.names.retry(delay), headers)
+        """Retry or park, as ``decision.after_handling`` says."""
+        decision = after_handling(
+            outcome,
+            attempt=_attempt(message),
+            deferrals=_counter(message, DEFERRALS_HEADER, 0),
+            max_attempts=self.max_attempts,
+            retry_delays_ms=self.retry_delays_ms,
+        )
+        if isinstance(decision, Park):
+            await self._park(
+                message, reason=reason, attempts=decision.attempts, exc=exc, type_=type_
+            )
+            return
+        headers = {
+            ATTEMPT_HEADER: decision.attempt,
+            DEFERRALS_HEADER: decision.deferrals,
+            "x-portal-last-error": reason[:500],
+        }
+        await self._forward(message, self.names.retry(decision.delay_ms), headers)
         self._count(type_, "retried")
-        log.info("event_retry_scheduled", next_attempt=next_attempt, delay_ms=delay)
+        log.info(
+            "event_retry_scheduled",
+            next_attempt=decision.attempt,
+            deferrals=decision.deferrals,
+            delay_ms=decision.delay_ms,
+            deferred=outcome is Outcome.DEFERRED,
+        )
 
     async def _park(
         self,
@@ -286,7 +315,9 @@ class Consumer:
     ) -> None:
         """Copy the message to one of our queues with a confirm, then ack the original.
 
-        If the copy is not confirmed the original is nacked back to the queue: never lost.
+        If the copy is not confirmed the original is nacked back to the queue: never lost. If
+        the original's channel is gone the broker requeues it by itself; a copy confirmed
+        meanwhile makes a duplicate delivery, which the inbox absorbs.
         """
         assert self._channel is not None
         copy = aio_pika.Message(
@@ -306,11 +337,23 @@ class Consumer:
             )
         except Exception as exc:
             log.error("forward_failed", target=queue, error=repr(exc))
-            await message.nack(requeue=True)
+            await _settle(lambda: message.nack(requeue=True))
             return
-        await message.ack()
+        await _settle(message.ack)
+
+
+async def _settle(settle: Any) -> None:
+    """Ack or nack; on a closed channel the broker has requeued the message already."""
+    try:
+        await settle()
+    except Exception as exc:
+        log.warning("settle_failed_channel_closed", error=repr(exc))
 
 
 def _attempt(message: AbstractIncomingMessage) -> int:
-    value = (message.headers or {}).get(ATTEMPT_HEADER, 1)
-    return value if isinstance(value, int) and value >= 1 else 1
+    return _counter(message, ATTEMPT_HEADER, 1)
+
+
+def _counter(message: AbstractIncomingMessage, header: str, floor: int) -> int:
+    value = (message.headers or {}).get(header, floor)
+    return value if isinstance(value, int) and value >= floor else floor

@@ -15,6 +15,12 @@ class PermanentHandlingError(Exception):
     """Retrying cannot help (for example an SMTP 5xx): park the message at once."""
 
 
+class HandlingDeferred(Exception):
+    """Not the message's fault, try later without spending an attempt: another live handling
+    holds its effect, or a server it needs is away. The handler must make it end (a lease that
+    runs out, a give-up age); see ``portal_shared.bus.decision``."""
+
+
 @dataclass
 class HandlerRegistry:
     handlers: dict[type[Event], Handler] = field(default_factory=dict)

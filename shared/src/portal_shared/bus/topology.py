@@ -8,8 +8,14 @@
 - ``<service>.events``: the service's durable quorum queue, bound to the types its handler
   registry handles; a message redelivered ``delivery_limit`` times (a consumer that keeps dying
   on it) is dead-lettered to the parking lot by the broker itself.
-- ``<service>.retry.<ms>``: one queue per retry delay; messages wait ``<ms>`` (queue TTL) and are
-  dead-lettered back to ``<service>.events`` through the default exchange.
+- ``<service>.delay.<ms>ms``: one queue per retry delay; messages wait ``<ms>`` (message TTL)
+  and are dead-lettered back to ``<service>.events`` through the default exchange. These are
+  quorum queues with ``x-dead-letter-strategy: at-least-once`` (RabbitMQ >= 3.10, which needs
+  ``x-overflow: reject-publish``): the broker keeps a message until the main queue confirms the
+  dead-letter. The classic TTL queues used before (``<service>.retry.<ms>ms``) dead-letter
+  at-most-once: a message whose TTL ran out while the main queue was not available (a broker
+  restart recovers classic queues before quorum ones) was dropped, and its email never sent.
+  Those old queues are no longer declared; once empty an operator may delete them.
 - ``<service>.parking``: the parking lot (dead letters), quorum, with the reason in headers.
 """
 
@@ -39,7 +45,7 @@ class QueueNames:
         return f"{self.service}.parking"
 
     def retry(self, delay_ms: int) -> str:
-        return f"{self.service}.retry.{delay_ms}ms"
+        return f"{self.service}.delay.{delay_ms}ms"
 
 
 async def declare_exchange(
@@ -85,9 +91,12 @@ async def declare_service_queues(
             names.retry(delay),
             durable=True,
             arguments={
+                "x-queue-type": "quorum",
                 "x-message-ttl": delay,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": names.main,
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
             },
         )
     return main

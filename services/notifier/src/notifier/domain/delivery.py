@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
@@ -73,12 +74,12 @@ def is_permanent_smtp_code(code: int) -> bool:
     return 500 <= code <= 599
 
 
-def attempts_exhausted(handlings: int, max_handlings: int) -> bool:
-    """True when this handling was the last the bus would allow before parking the event.
-
-    Marking the record ``failed`` then keeps it truthful: the event is parked, not retrying.
-    """
-    return handlings >= max_handlings
+def worth_retrying(event_time: datetime, now: datetime, give_up_after: timedelta) -> bool:
+    """Whether a temporary failure (SMTP away) is tried again: while the event is younger than
+    ``give_up_after``. Counted by age, not attempts: an outage of any length short of that parks
+    nothing a later attempt would have delivered. (A code email stops earlier, when its code
+    expires: it is then skipped, not failed.)"""
+    return now - event_time < give_up_after
 
 
 def public_view(event_id: str, record: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,132 @@
+"""Retention of what grows with every event: inbox entries, delivery records, download records.
+
+Such a record is what makes a redelivered event harmless (the inbox's ``done``, the notifier's
+``sent``), so it must outlive the longest time after which the same event can still arrive:
+
+- the ``<exchange>.archive`` stream keeps events ``archive_max_age`` (7 days) for replays;
+- a redelivery waits at most the longest retry delay, and a held lease (inbox, delivery,
+  outbox) at most its length, all far shorter.
+
+``RETENTION_DAYS`` (default 30) is therefore refused at start-up unless it exceeds that window
+(``check_retention``), and each service's consumer prunes settled records older than it, once
+an hour (``Pruner``). Only settled records are pruned (an inbox entry ``done``, a delivery
+record in a final status): a record still in flight is never removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from portal_shared.clock import Clock, utcnow
+from portal_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+_AGE = re.compile(r"^(\d+)([smhDMY])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "D": 86400, "M": 30 * 86400, "Y": 365 * 86400}
+
+
+def stream_max_age(value: str | None) -> timedelta:
+    """A RabbitMQ ``x-max-age`` (``7D``, ``12h``) as a timedelta; none kept: zero."""
+    if not value:
+        return timedelta(0)
+    match = _AGE.match(value)
+    if match is None:
+        raise ValueError(f"not a RabbitMQ max-age: {value!r}")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def longest_redelivery_window(
+    *,
+    archive_max_age: str | None,
+    retry_delays_ms: Sequence[int],
+    lease_seconds: Sequence[float],
+) -> timedelta:
+    """How long after its first delivery the same event may still arrive: a replay from the
+    archive, or the longest retry delay plus the longest lease (a holder that died)."""
+    longest_delay = timedelta(milliseconds=max(retry_delays_ms, default=0))
+    longest_lease = timedelta(seconds=max(lease_seconds, default=0))
+    return max(stream_max_age(archive_max_age), longest_delay + longest_lease)
+
+
+def check_retention(retention: timedelta, window: timedelta) -> None:
+    """Refuse a retention that would forget an event before it can no longer come back."""
+    if retention <= window:
+        raise ValueError(
+            f"retention {retention} must be longer than the longest redelivery window {window}:"
+            " an event arriving after its record was pruned would have its effect again"
+        )
+
+
+@dataclass(frozen=True)
+class Retained:
+    """A collection pruned by age: settled documents whose ``age_field`` is before the cutoff."""
+
+    collection: AsyncCollection[dict[str, Any]]
+    age_field: str
+    settled: Mapping[str, Any]
+
+
+async def prune(retained: Retained, now: datetime, retention: timedelta) -> int:
+    result = await retained.collection.delete_many(
+        {**retained.settled, retained.age_field: {"$lt": now - retention}}
+    )
+    return int(result.deleted_count)
+
+
+class Pruner:
+    """Prunes each retained collection now and then every ``interval`` seconds."""
+
+    def __init__(
+        self,
+        retained: Sequence[Retained],
+        retention: timedelta,
+        *,
+        interval: float = 3600.0,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.retained = list(retained)
+        self.retention = retention
+        self.interval = interval
+        self.clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> int:
+        total = 0
+        for retained in self.retained:
+            removed = await prune(retained, self.clock(), self.retention)
+            if removed:
+                log.info(
+                    "retention_pruned",
+                    collection=retained.collection.name,
+                    removed=removed,
+                    retention_days=self.retention.days,
+                )
+            total += removed
+        return total
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception as exc:  # database away: the next round prunes
+                log.warning("retention_prune_failed", error=repr(exc))
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        if self.retained:
+            self._task = asyncio.create_task(self._run(), name="retention-pruner")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
