@@ -122,8 +122,9 @@ async def test_missing_or_wrong_credentials_are_temporary_and_never_send(
     tls_files: list[str],
     amqp: Any,
 ) -> None:
-    """Our account's problem, not the email's: retried (never parked as a 5xx would be) until
-    the attempts run out; then parked with the reason, and the password is nowhere."""
+    """Our account's problem, not the email's: retried without spending attempts (never parked
+    as a 5xx would be) until the email is too old to be worth sending; then parked with the
+    reason, and the password is nowhere."""
     anonymous_service, wrong_service = service_name(), service_name()
     async with spare_mailpit(options=[*tls_files, "--smtp-require-starttls"]) as mailpit:
         port = mailpit.smtp_port
@@ -142,7 +143,7 @@ async def test_missing_or_wrong_credentials_are_temporary_and_never_send(
                 exchange_name,
                 keys,
                 smtp_url=f"smtp://{USER}:not-the-password@127.0.0.1:{port}",
-                max_handling_attempts=1,
+                give_up_after_seconds=0.001,
             )
         )
         publisher = await make_bus(unique("identity"))
