@@ -6,7 +6,8 @@
 # Usage: deploy/local/infra.sh up|down|status|env|tools|bus-users
 #   up      install what is missing (the first run builds FerretDB and mailpit with Go and
 #           takes minutes; the browser tests' Chromium and axe-core come from Debian and npm)
-#           and start what is not running; idempotent.
+#           and start what is not running; Debian's prometheus/promtool are only installed,
+#           for the monitoring tests; idempotent.
 #   down    stop what `up` started (by pid file).
 #   status  what runs where.
 #   env     print `export AMQP_URL=... MONGODB_URL=... SMTP_URL=... MAILPIT_API_URL=...`.
@@ -41,6 +42,8 @@ LIB_DIR="$REPO_ROOT/deploy/local/lib"
 . "$LIB_DIR/tools.sh"
 # shellcheck source=deploy/local/lib/browser.sh
 . "$LIB_DIR/browser.sh"
+# shellcheck source=deploy/local/lib/prometheus.sh
+. "$LIB_DIR/prometheus.sh"
 
 # Serialises concurrent `up`/`down` calls (several sessions may share one checkout);
 # children get fd 9 closed by start_detached so they never hold the lock.
@@ -65,6 +68,7 @@ cmd_up() {
 	# only the package is installed here, nothing is started.
 	haproxy_install
 	browser_up
+	prometheus_install
 	log "up: all ready in $(elapsed_since "$started")"
 	cmd_status
 }
@@ -82,6 +86,7 @@ cmd_status() {
 	ferretdb_status
 	mailpit_status
 	browser_status
+	prometheus_status
 }
 
 cmd_env() {
