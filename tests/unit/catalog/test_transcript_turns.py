@@ -19,6 +19,7 @@ def _segment(sequence: int, speaker: str, text: str) -> TranscriptSegmentPublish
         text=text,
         start=None,
         end=None,
+        cues=[],
     )
 
 

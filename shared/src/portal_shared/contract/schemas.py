@@ -23,7 +23,9 @@ def schema_file_name(model: type[Event]) -> str:
 
 def event_schema(model: type[Event]) -> dict[str, Any]:
     """The published JSON Schema of ``model``'s ``data``, with ``$id`` = the ``dataschema``."""
-    generated = model.model_json_schema(mode="serialization")
+    # Validation mode: a field with a default (added within a version) is not required, since
+    # events from older producers lack it; every field without one is.
+    generated = model.model_json_schema(mode="validation")
     schema: dict[str, Any] = {
         "$schema": JSON_SCHEMA_DIALECT,
         "$id": model.schema_uri(),

@@ -34,10 +34,7 @@ _TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 class Event(BaseModel):
     """Base of every domain event: past-tense name, immutable, additive changes only."""
 
-    # A field with a default is still always sent, so the published schema requires it.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", json_schema_serialization_defaults_required=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     producer: ClassVar[str]
     version: ClassVar[int] = 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from portal_shared.events.base import Event
 
@@ -56,7 +56,7 @@ class TranscriptSegmentPublished(_TranscriptEvent):
     text: str
     start: float | None
     end: float | None
-    cues: list[SegmentCue] = Field(default_factory=list)
+    cues: list[SegmentCue]
 
 
 class TranscriptPublished(_TranscriptEvent):
