@@ -124,8 +124,10 @@ class Consumer:
 
     def _count(self, event_type: str | None, outcome: str) -> None:
         """Count by the registry's type: a type we have no handler for is ``unknown``."""
-        known = event_type is not None and self.registry.model_for(event_type) is not None
-        count_consumed(self.bus.service, event_type if known else UNKNOWN, outcome)
+        label = UNKNOWN
+        if event_type is not None and self.registry.model_for(event_type) is not None:
+            label = event_type
+        count_consumed(self.bus.service, label, outcome)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         # Our own task, not the channel's: closing the channel cancels this callback but not
