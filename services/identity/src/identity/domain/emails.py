@@ -5,6 +5,10 @@ local parts case-sensitively, but no mainstream provider does, and two accounts 
 "Ann@x.org" and "ann@x.org" would be a trap (and a way to probe for accounts). Mail is sent to
 the canonical form as well. No "+tag" or dot folding: those are provider-specific.
 
+A local part (before the @) beyond ASCII needs SMTPUTF8 end to end, which the portal's mail path
+does not offer: such an address is refused (``email_not_supported``, 422) instead of accepted
+and never mailed. Internationalised domains are fine (sent in their IDNA form).
+
 Syntax only (``check_deliverability=False``): no DNS at sign-up, the verification code mail
 proves the address works.
 """
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
-from identity.domain.errors import InvalidEmail
+from identity.domain.errors import EmailNotSupported, InvalidEmail
 
 
 def normalise_email(raw: str, *, allow_test_domains: bool = False) -> str:
@@ -30,4 +34,7 @@ def normalise_email(raw: str, *, allow_test_domains: bool = False) -> str:
         )
     except EmailNotValidError as exc:
         raise InvalidEmail(str(exc)) from None
+    if not validated.local_part.isascii():
+        # Our mail path does not speak SMTPUTF8: such a mailbox would never get its code.
+        raise EmailNotSupported("non-ASCII local part")
     return validated.normalized.lower()

@@ -26,6 +26,15 @@ class InvalidEmail(DomainError):
     code = "invalid_email"
 
 
+class EmailNotSupported(InvalidEmail):
+    """A valid address the portal cannot mail: letters beyond ASCII before the @ (SMTPUTF8).
+
+    Refused at registration rather than accepted and never delivered; internationalised
+    domains (after the @) are fine."""
+
+    code = "email_not_supported"
+
+
 class PasswordRejected(DomainError):
     """The password breaks one or more rules; ``violations`` lists every broken rule's id."""
 

@@ -19,6 +19,7 @@ from identity.domain.errors import (
     ConcurrentUpdate,
     CurrentPasswordWrong,
     DomainError,
+    EmailNotSupported,
     InvalidCredentials,
     InvalidEmail,
     NotAuthenticated,
@@ -39,6 +40,8 @@ def _problem(exc: DomainError) -> Problem:
         case PasswordRejected():
             return 422, exc.code, "The password does not meet the rules", {
                 "violations": list(exc.violations)}, {}  # fmt: skip
+        case EmailNotSupported():
+            return 422, exc.code, "Letters beyond ASCII before the @ cannot be mailed yet", {}, {}
         case InvalidEmail():
             return 422, exc.code, "This is not a valid email address", {}, {}
         case SignInThrottled():
@@ -90,6 +93,7 @@ def install_error_handlers(app: FastAPI) -> None:
 EXAMPLES: dict[str, DomainError] = {
     "password_rejected": PasswordRejected(["too_short", "missing_digit", "missing_symbol"]),
     "invalid_email": InvalidEmail(),
+    "email_not_supported": EmailNotSupported(),
     "invalid_credentials": InvalidCredentials(),
     "sign_in_throttled": SignInThrottled(30),
     "account_not_verified": AccountNotVerified(),

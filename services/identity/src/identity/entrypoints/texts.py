@@ -92,6 +92,10 @@ EN = {
     "password_rejected_prefix": "The password must",
     # error codes (problem documents' `code`) and code-check reasons
     "error_invalid_email": "Enter a valid email address, like name@example.org",
+    "error_email_not_supported": (
+        "We cannot send email to addresses with letters beyond ASCII before the @ yet. "
+        "Use another address"
+    ),
     "error_password_rejected": "The password does not meet the rules",
     "error_invalid_credentials": "Wrong email address or password",
     "error_sign_in_throttled": "Too many attempts. Wait {seconds} seconds and try again",
@@ -200,6 +204,10 @@ FR = {
     "rule_same_as_current": "être différent de votre mot de passe actuel",
     "password_rejected_prefix": "Le mot de passe doit",
     "error_invalid_email": "Saisissez une adresse électronique valide, comme nom@example.org",
+    "error_email_not_supported": (
+        "Nous ne pouvons pas encore écrire aux adresses qui ont des lettres hors ASCII avant "
+        "le @. Utilisez une autre adresse"
+    ),
     "error_password_rejected": "Le mot de passe ne respecte pas les règles",
     "error_invalid_credentials": "Adresse électronique ou mot de passe incorrect",
     "error_sign_in_throttled": "Trop de tentatives. Attendez {seconds} secondes et réessayez",

@@ -60,7 +60,7 @@ def _pending_registration(ctx: Context, registration: Registration) -> PendingRe
         "attempt can never verify; a second registration of an address waiting for "
         "verification never changes the first one."
     ),
-    responses=problems("password_rejected", "invalid_email", "rate_limited"),
+    responses=problems("password_rejected", "invalid_email", "email_not_supported", "rate_limited"),
 )
 async def create_registration(
     body: RegistrationRequest, ctx: ContextDep, client_ip: ClientIp
