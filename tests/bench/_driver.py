@@ -276,7 +276,13 @@ class Service:
         self.command, self.args = command, list(args)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "LOG_LEVEL": "warning", **env}
+        # The bench names each client in X-Forwarded-For, so it trusts its own loopback.
+        self.env = {
+            **os.environ,
+            "LOG_LEVEL": "warning",
+            "HTTP_TRUSTED_PROXIES": "127.0.0.1",
+            **env,
+        }
         self.dir = Path(tempfile.mkdtemp(prefix=f"bench-{command}-"))
         self.env.setdefault("PORTAL_DATA_DIR", str(self.dir / "data"))
         self.process: subprocess.Popen[bytes] | None = None

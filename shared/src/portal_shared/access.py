@@ -100,6 +100,21 @@ _TOKEN_TITLES = {
 }
 
 
+class RevocationStoreMissing(RuntimeError):
+    """A service accepts access tokens but was wired without ``token_revocations``."""
+
+
+def require_revocations(app: Any) -> None:
+    """Refuse to start a service that would accept revoked access tokens (fail closed)."""
+    state = app.state
+    verifies = getattr(state, "verifier", None) is not None
+    if verifies and getattr(state, "token_revocations", None) is None:
+        raise RevocationStoreMissing(
+            "app.state.verifier is set but app.state.token_revocations is not: revoked "
+            "access tokens would be accepted"
+        )
+
+
 async def _optional_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -108,11 +123,11 @@ async def _optional_principal(
         return None
     verifier: AccessTokenVerifier = request.app.state.verifier
     revocations: TokenRevocations | None = getattr(request.app.state, "token_revocations", None)
+    if revocations is None:  # never accept a token that might be revoked (see require_...)
+        raise RevocationStoreMissing("no token_revocations")
     try:
         principal = await verifier.verify(credentials.credentials)
-        if revocations is not None and principal.token_version < (
-            await revocations.min_token_version(principal.user_id)
-        ):
+        if principal.token_version < await revocations.min_token_version(principal.user_id):
             raise TokenError("token_revoked")
         return principal
     except TokenError as exc:

@@ -23,6 +23,8 @@ from fastapi import APIRouter, FastAPI
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from portal_shared.access import require_revocations
+from portal_shared.body_limit import BodyLimitMiddleware
 from portal_shared.bus import Bus, Consumer, HandlerRegistry
 from portal_shared.clock import Clock, utcnow
 from portal_shared.http import ReadinessCheck, create_app
@@ -128,7 +130,7 @@ def build_service_app(
     checks: dict[str, ReadinessCheck] = {"mongodb": mongo_ok, "amqp": bus_ok}
     if "consumer" in roles:
         checks["consumers"] = consumer_ok
-    return create_app(
+    app = create_app(
         service=settings.service_name,
         title=title,
         description=description,
@@ -139,6 +141,8 @@ def build_service_app(
         database_unreachable=lambda: monitor.unreachable,
         collect=collect,
     )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.body_limit())
+    return app
 
 
 async def refresh_gauges(runtime: Runtime) -> None:
@@ -178,6 +182,7 @@ async def _running(
         clock=clock,
     )
     wiring = await setup(runtime, app)
+    require_revocations(app)
     runtime.handles_events = len(wiring.registry) > 0
     if "relay" in roles and wiring.outbox:
         runtime.relay = OutboxRelay(
@@ -244,18 +249,22 @@ def _pruner(settings: ServiceSettings, runtime: Runtime, wiring: Wiring, clock: 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run the app under uvicorn until SIGTERM/SIGINT; logs stay our JSON lines."""
     configure_logging(settings.service_name, settings.log_level)
-    config = uvicorn.Config(
+    uvicorn.Server(uvicorn_config(app, settings)).run()
+
+
+def uvicorn_config(app: FastAPI, settings: ServiceSettings) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        # X-Forwarded-* only from the configured proxies (none by default).
+        proxy_headers=bool(settings.http_trusted_proxies),
+        forwarded_allow_ips=",".join(settings.http_trusted_proxies) or None,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         server_header=False,
     )
-    uvicorn.Server(config).run()
 
 
 def parse_roles(value: str) -> frozenset[str]:

@@ -74,6 +74,16 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = Field("127.0.0.1", validation_alias=_env("HTTP_HOST"))
     http_port: int = http_port(8000)
+    # Only these peers may name the client in X-Forwarded-For / X-Forwarded-Proto; empty by
+    # default (any local process could otherwise pick its client address). Behind the
+    # Kubernetes ingress: the ingress controller pods' addresses or CIDR, e.g. 10.0.0.0/8.
+    http_trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("HTTP_TRUSTED_PROXIES")
+    )
+    # Bodies above this are refused with 413 before anything reads or parses them.
+    http_max_body_bytes: int = Field(
+        1_048_576, ge=1024, validation_alias=_env("HTTP_MAX_BODY_BYTES")
+    )
     public_base_url: str | None = None
     log_level: str = Field("info", validation_alias=_env("LOG_LEVEL"))
     data_dir: Path = Field(Path(".local/data"), validation_alias=_env("PORTAL_DATA_DIR"))
@@ -91,6 +101,17 @@ class ServiceSettings(BaseSettings):
             text = value.strip().strip("[]")
             return [int(part) for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("http_trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def body_limit(self) -> int:
+        """The largest request body this service reads (a service with uploads raises it)."""
+        return self.http_max_body_bytes
 
     @property
     def database_name(self) -> str:

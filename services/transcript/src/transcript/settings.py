@@ -28,6 +28,11 @@ class TranscriptSettings(TokenCheckingSettings):
         description="largest transcript accepted (text or file); a revision document holds "
         "the segments and their events, so this stays well under MongoDB's 16 MB",
     )
+
+    def body_limit(self) -> int:
+        # A transcript upload (multipart adds a little) is refused by its own 413 route check.
+        return max(self.http_max_body_bytes, self.max_upload_bytes + 65_536)
+
     search_limit_max: int = Field(100, ge=1, description="most search hits one request returns")
 
 
