@@ -67,7 +67,7 @@ def test_one_trace_id_finds_a_registration_in_every_service(platform: Platform) 
     # the client continues its trace for the verification: the catalog's projection joins it
     verified = httpx.post(
         f"{identity}/v1/registrations/verify",
-        json={"email": email, "code": code_in(message)},
+        json={"registration_id": registered.json()["registration_id"], "code": code_in(message)},
         headers={"traceparent": registered.headers["traceparent"]},
     )
     assert verified.status_code == 200, verified.text
@@ -183,13 +183,15 @@ def test_prometheus_scrapes_the_services_and_every_panel_and_alert_evaluates(
     # something happens while Prometheus watches: a registration, its email, a verification
     email = f"e2e-prom-{uuid.uuid4().hex[:8]}@example.org"
     identity = platform.url("identity")
-    httpx.post(
+    registered = httpx.post(
         f"{identity}/v1/registrations",
         json={"email": email, "password": PASSWORD, "language": "en", "newsletter": False},
-    ).raise_for_status()
+    )
+    registered.raise_for_status()
     code = code_in(mail_to(email, "verification code"))
     httpx.post(
-        f"{identity}/v1/registrations/verify", json={"email": email, "code": code}
+        f"{identity}/v1/registrations/verify",
+        json={"registration_id": registered.json()["registration_id"], "code": code},
     ).raise_for_status()
 
     queries = [

@@ -121,6 +121,15 @@ def consumer_span(
         yield span
 
 
+@contextmanager
+def continued_span(name: str, traceparent: str | None) -> Iterator[Span]:
+    """Work done later on behalf of a request (a worker's step), in that request's trace."""
+    with tracer().start_as_current_span(
+        name, context=extract(traceparent), kind=SpanKind.INTERNAL
+    ) as span:
+        yield span
+
+
 def outgoing_traceparent(event_type: str = "event") -> str | None:
     """The traceparent of an event produced now: a PRODUCER span, child of the current span
     (a new trace when there is none, as in a CLI command)."""

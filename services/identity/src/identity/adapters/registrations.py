@@ -125,6 +125,7 @@ def _to_document(attempt: Attempt) -> Document:
         "mail_due": attempt.mail_due,
         "lease_until": EPOCH,
         "version": attempt.version,
+        "traceparent": attempt.traceparent,
         "code": {
             "code_hash": code.code_hash,
             "issued_at": code.issued_at,
@@ -160,4 +161,5 @@ def _from_document(doc: Document) -> Attempt:
         status=AttemptStatus(doc["status"]),
         mail_due=bool(doc.get("mail_due")),
         version=int(doc["version"]),
+        traceparent=doc.get("traceparent"),
     )

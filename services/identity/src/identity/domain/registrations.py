@@ -58,6 +58,7 @@ class Attempt:
     status: AttemptStatus = AttemptStatus.ACCEPTED
     mail_due: bool = True  # the worker still has to issue (and maybe mail) a code
     version: int = 1
+    traceparent: str | None = None  # the request's trace: the worker's step continues it
 
 
 def new_registration_id() -> tuple[str, str]:
@@ -79,8 +80,10 @@ def new_attempt(
     language: Language,
     newsletter: bool,
     now: datetime,
+    traceparent: str | None = None,
 ) -> Attempt:
     return Attempt(
+        traceparent=traceparent,
         attempt_id=attempt_id,
         user_id=user_id,
         email=email,

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from portal_shared.logging import audit, get_logger
+from portal_shared.tracing import continued_span, traceparent_of
 
 from identity.adapters.accounts import EmailTaken, StoredAccount
 from identity.domain.accounts import Account, Language, mark_verified, new_user_id
@@ -84,6 +85,7 @@ async def register_account(
         language=language,
         newsletter=newsletter,
         now=ctx.now(),
+        traceparent=traceparent_of(),
     )
     await ctx.registrations.insert(attempt)
     ctx.wake_worker()
@@ -205,7 +207,8 @@ async def process_due_registrations(ctx: Context) -> int:
     """The registration worker's step: handle every attempt waiting for it; returns how many."""
     handled = 0
     while (attempt := await ctx.registrations.claim_due(ctx.now(), WORKER_LEASE)) is not None:
-        await _process(ctx, attempt)
+        with continued_span("registration worker", attempt.traceparent):
+            await _process(ctx, attempt)
         handled += 1
     await ctx.registrations.delete_older_than(ctx.now() - ATTEMPT_RETENTION)
     if handled:
