@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import aio_pika
@@ -11,6 +12,7 @@ from portal_shared.bus import Consumer, HandlerRegistry, PublishFailed
 from portal_shared.events.base import CloudEvent, envelope, parse_cloudevent
 from portal_shared.inbox import Claim, Inbox
 from portal_shared.metrics import EVENTS_CONSUMED
+from prometheus_client import generate_latest
 
 from tests.integration.shared.events_for_tests import Pinged
 from tests.support.infra import eventually
@@ -155,11 +157,12 @@ async def test_malformed_message_is_parked_at_once(make_bus: Any, mongo_db: Any)
     registry.add(Pinged, handle)
     consumer = consumer_for(bus, registry, mongo_db)
     await consumer.start()
-    bad = aio_pika.Message(body=b'{"specversion": "1.0", "type": "x"}')
+    hostile = f"hostile-{uuid.uuid4().hex}"  # an AMQP type a publisher chose: never a label
+    bad = aio_pika.Message(body=b'{"specversion": "1.0", "type": "x"}', type=hostile)
     await bus.exchange.publish(bad, routing_key=Pinged.event_type())
     wrong_data = ping(1).model_copy(update={"data": {"n": "not a number"}})
     await bus.exchange.publish(
-        aio_pika.Message(body=wrong_data.to_json()), routing_key=Pinged.event_type()
+        aio_pika.Message(body=wrong_data.to_json(), type=hostile), routing_key=Pinged.event_type()
     )
     async with bus.connection.channel() as channel:
         parked = await eventually(
@@ -177,6 +180,9 @@ async def test_malformed_message_is_parked_at_once(make_bus: Any, mongo_db: Any)
     assert all(r.startswith("malformed:") for r in reasons)
     assert any("n:" in r for r in reasons)
     assert calls == []
+    malformed = EVENTS_CONSUMED.labels(bus.service, "unknown", "malformed")._value.get()
+    assert malformed >= 2  # counted as unknown, the only label an unregistered type gets
+    assert hostile not in generate_latest().decode()
     await consumer.stop()
 
 
