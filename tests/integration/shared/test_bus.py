@@ -429,9 +429,16 @@ async def test_operators_list_and_replay_the_parking_lot(make_bus: Any, mongo_db
     assert len(await list_parked(bus)) == 3  # listing puts them back
 
     broken = False  # the fix is deployed
-    assert await replay_parked(bus, message_id=sent[1].id) == 1
+    progress: list[tuple[int, int, int]] = []
+    assert (
+        await replay_parked(bus, message_id=sent[1].id, progress=lambda *p: progress.append(p)) == 1
+    )
+    # every parked message examined is reported: (replayed so far, examined, total)
+    assert progress[-1] == (1, 3, 3) and [p[1] for p in progress] == [1, 2, 3]
     await eventually(lambda: asyncio.sleep(0, handled), lambda h: h == [1], what="one replayed")
-    assert await replay_parked(bus) == 2
+    progress.clear()
+    assert await replay_parked(bus, progress=lambda *p: progress.append(p)) == 2
+    assert progress == [(1, 1, 2), (2, 2, 2)]
     await eventually(lambda: asyncio.sleep(0, sorted(handled)), lambda h: h == [0, 1, 2])
     assert await list_parked(bus) == []
     await consumer.stop()
