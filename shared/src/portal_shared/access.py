@@ -121,12 +121,26 @@ async def _optional_principal(
 ) -> Principal | None:
     if credentials is None:
         return None
+    return await _verified(request, credentials.credentials)
+
+
+async def _principal_if_sent(request: Request) -> Principal | None:
+    """The sender of a bearer token, if one is sent, for routes that need none (a signed
+    download link): read from the header itself, so the OpenAPI document declares no bearer
+    security for them (a client must not think it needs a token)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return await _verified(request, token.strip())
+
+
+async def _verified(request: Request, token: str) -> Principal:
     verifier: AccessTokenVerifier = request.app.state.verifier
     revocations: TokenRevocations | None = getattr(request.app.state, "token_revocations", None)
     if revocations is None:  # never accept a token that might be revoked (see require_...)
         raise RevocationStoreMissing("no token_revocations")
     try:
-        principal = await verifier.verify(credentials.credentials)
+        principal = await verifier.verify(token)
         if principal.token_version < await revocations.min_token_version(principal.user_id):
             raise TokenError("token_revoked")
         return principal
@@ -166,5 +180,6 @@ async def _editor(
 
 
 OptionalUser = Annotated[Principal | None, Depends(_optional_principal)]
+UserIfTokenSent = Annotated[Principal | None, Depends(_principal_if_sent)]
 CurrentUser = Annotated[Principal, Depends(_principal)]
 CurrentEditor = Annotated[Principal, Depends(_editor)]

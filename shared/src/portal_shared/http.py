@@ -26,6 +26,7 @@ from opentelemetry.trace import StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_shared.logging import get_logger
@@ -182,12 +183,15 @@ def _install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return problem_response(
             exc.status_code,
             code,
             code.replace("_", " ").capitalize(),
             detail,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
             instance=request.url.path,
         )
 
@@ -216,6 +220,19 @@ def database_unavailable_response(path: str | None) -> JSONResponse:
         headers={"Retry-After": DATABASE_RETRY_AFTER},
         instance=path,
     )
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 names only the first route
+    whose path matched, though several routes (GET, PATCH, DELETE...) may share one path."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if not isinstance(route, BaseRoute) or getattr(route, "methods", None) is None:
+            continue
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods |= set(route.methods)  # type: ignore[attr-defined]
+    return sorted(methods)
 
 
 class RequestContextMiddleware:
@@ -400,28 +417,84 @@ def create_app(
     return app
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem document; `code` is a stable id pages translate.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_BAD_URL = "The URL holds a NUL character (`invalid_characters`)"
+_NOT_JSON = "the body is not UTF-8 JSON (`bad_request`)"
+_BAD_URL_EXAMPLE = problem_body(400, "invalid_characters", "The URL holds a NUL character")
+_NOT_JSON_EXAMPLE = problem_body(
+    400, "bad_request", "Bad request", "There was an error parsing the body"
+)
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def truthful_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """What every service's OpenAPI document says the same way, as the code answers:
+
+    - every error answer (4xx, 5xx) is an ``application/problem+json`` Problem, 422 included
+      (FastAPI documents its own ``HTTPValidationError`` as ``application/json``);
+    - every operation documents the 400 any URL holding NUL gets (the database cannot store or
+      compare it), and one that reads a JSON body the 400 for a body that is not UTF-8 JSON.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            body = operation.get("requestBody", {}).get("content", {})
+            reasons = [_BAD_URL, *([_NOT_JSON] if "application/json" in body else [])]
+            existing = responses.get("400") or {}
+            if existing.get("description") not in (None, "bad request"):
+                reasons.append(existing["description"])
+            problem = dict((existing.get("content") or {}).get(PROBLEM_CONTENT_TYPE) or {})
+            problem.setdefault("schema", _PROBLEM_REF)
+            examples = dict(problem.get("examples") or {})
+            examples.setdefault("invalid_characters", {"value": _BAD_URL_EXAMPLE})
+            if "application/json" in body:
+                examples.setdefault("bad_request", {"value": _NOT_JSON_EXAMPLE})
+            problem["examples"] = examples
+            problem.pop("example", None)
+            responses["400"] = {
+                **existing,
+                "description": "; ".join(reasons),
+                "content": {PROBLEM_CONTENT_TYPE: problem},
+            }
+            for status, response in responses.items():
+                if str(status)[:1] not in {"4", "5"}:
+                    continue
+                content = response.get("content") or {}
+                if PROBLEM_CONTENT_TYPE not in content:
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": _PROBLEM_REF}}
+                else:
+                    response["content"] = {PROBLEM_CONTENT_TYPE: content[PROBLEM_CONTENT_TYPE]}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if unused in components and f"#/components/schemas/{unused}" not in repr(schema["paths"]):
+            del components[unused]
+    return schema
+
+
 def _add_problem_schema(app: FastAPI) -> None:
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
-            "type": "object",
-            "description": "RFC 9457 problem document; `code` is a stable id pages translate.",
-            "required": ["type", "title", "status", "code"],
-            "properties": {
-                "type": {"type": "string", "format": "uri-reference"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "code": {"type": "string"},
-                "detail": {"type": "string"},
-                "instance": {"type": "string"},
-            },
-            "additionalProperties": True,
-        }
-        app.openapi_schema = schema
-        return schema
+        app.openapi_schema = truthful_openapi(original())
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
