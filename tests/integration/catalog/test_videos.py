@@ -167,9 +167,17 @@ async def test_search_pagination_and_jsonld(catalog: Catalog) -> None:
     assert reversed_dates.json()["errors"][0]["type"] == "invalid_date_range"
     bad = await catalog.client.get("/v1/videos", params={"cursor": "nonsense", "sort": "title"})
     assert bad.status_code == 400 and bad.json()["code"] == "bad_cursor"
-    wrong = await catalog.client.get("/v1/videos", params={"language": "xx", "limit": 0})
-    assert wrong.status_code == 422
-    assert {e["type"] for e in wrong.json()["errors"]} >= {"language_code"}
+    for params, error in (
+        ({"language": "xx"}, "language_code"),
+        ({"language": "EN"}, "language_code"),  # the documented enum is lower case
+        ({"limit": 0}, "greater_than_equal"),
+        ({"limit": "ten"}, "int_parsing"),
+        ({"sort": "random"}, "literal_error"),
+        ({"recordedTo": "0"}, "string_pattern_mismatch"),  # a number is no date
+    ):
+        wrong = await catalog.client.get("/v1/videos", params=params)
+        assert wrong.status_code == 422, params
+        assert {e["type"] for e in wrong.json()["errors"]} == {error}, params
 
     slug = demo[0].slug
     ld = await catalog.client.get(f"/v1/videos/{slug}", headers={"Accept": "application/ld+json"})

@@ -62,6 +62,7 @@ def test_frame_rate_serialises_with_ebucore_names(rendition_data: dict[str, Any]
         (("fileSize",), 0, "greater_than"),
         (("videoFormat", "width"), -1920, "greater_than"),
         (("duration",), 0, "duration_positive"),
+        (("duration",), "P7DT1S", "duration_too_long"),
         (("fileName",), "../etc/passwd", "file_name_invalid"),
         (("storageKey",), "../../etc/passwd", "storage_key_invalid"),
         (("storageKey",), "/etc/passwd", "storage_key_invalid"),

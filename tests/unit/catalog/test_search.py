@@ -7,7 +7,7 @@ import pytest
 from catalog.domain.demo import demo_videos
 from catalog.domain.documents import from_document, name_phrases, to_document
 from catalog.domain.pagination import BadCursor
-from catalog.domain.search import Page, SearchParams, build_query, page_of
+from catalog.domain.search import LANGUAGE_CODES, Page, SearchParams, build_query, page_of
 from catalog.domain.text import fold, terms
 from catalog.domain.videos import unpublish
 from pydantic import ValidationError
@@ -164,7 +164,7 @@ def test_cursor_from_another_sort_order_is_refused(
 
 
 def test_query_shape() -> None:
-    query = build_query(SearchParams(q="Rutte Ukraine", speaker="Mark Rutte", language="EN"))
+    query = build_query(SearchParams(q="Rutte Ukraine", speaker="Mark Rutte", language="en"))
     assert query.filter == {
         "$and": [
             {"published": True},
@@ -192,3 +192,11 @@ def test_bad_search_params(params: dict[str, Any], error: str) -> None:
     with pytest.raises(ValidationError) as caught:
         SearchParams.model_validate(params)
     assert error in {e["type"] for e in caught.value.errors()}
+
+
+@pytest.mark.parametrize("code", ["EN", "xx", "eng", ""])
+def test_language_is_one_of_the_documented_lower_case_codes(code: str) -> None:
+    assert "en" in LANGUAGE_CODES and "fr" in LANGUAGE_CODES and len(LANGUAGE_CODES) > 150
+    with pytest.raises(ValidationError) as refused:
+        SearchParams(language=code)
+    assert refused.value.errors()[0]["type"] == "language_code"

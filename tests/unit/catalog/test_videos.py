@@ -46,6 +46,7 @@ def test_draft_normalises_codes_and_accepts_seconds(draft_data: dict[str, Any]) 
         ("languages", ["xx"], "language_code"),
         ("duration", 0, "duration_positive"),
         ("duration", "-PT5S", "duration_positive"),
+        ("duration", "P8D", "duration_too_long"),
         ("title", "", "string_too_short"),
         ("thumbnailUrl", "javascript:alert(1)", "thumbnail_url"),
         ("location", {"locality": "Atlantis", "countryCode": "QQ"}, "country_code"),

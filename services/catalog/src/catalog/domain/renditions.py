@@ -123,9 +123,16 @@ class AudioFormat(InputModel):
     bit_rate: PositiveInt | None = None
 
 
+MAX_DURATION = timedelta(days=7)
+"""Longer than any recording; also keeps the ISO 8601 form free of years, which pydantic
+writes without months ("P1Y3D"), a form RFC 3339 durations do not allow."""
+
+
 def require_positive_duration(value: timedelta) -> timedelta:
     if value <= timedelta(0):
         raise invalid("duration_positive", "duration must be greater than zero")
+    if value > MAX_DURATION:
+        raise invalid("duration_too_long", "duration must be at most 7 days")
     return value
 
 

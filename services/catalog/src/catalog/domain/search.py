@@ -28,6 +28,12 @@ from catalog.domain.pagination import CursorPosition, decode_cursor, encode_curs
 from catalog.domain.text import terms
 
 SortOrder = Literal["newest", "oldest", "title"]
+LANGUAGE_CODES: tuple[str, ...] = tuple(
+    sorted(
+        str(language.alpha_2) for language in pycountry.languages if hasattr(language, "alpha_2")
+    )
+)
+"""The ISO 639-1 codes, lower case: the ``language`` filter's values."""
 MAX_QUERY_TERMS = 16
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -68,10 +74,9 @@ class SearchParams(InputModel):
     def _iso_639_1(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        code = value.lower()
-        if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
-            raise invalid("language_code", "not an ISO 639-1 code: {value}", value=value)
-        return code
+        if value not in LANGUAGE_CODES:
+            raise invalid("language_code", "not a lower-case ISO 639-1 code: {value}", value=value)
+        return value
 
     @model_validator(mode="after")
     def _ordered_dates(self) -> Self:

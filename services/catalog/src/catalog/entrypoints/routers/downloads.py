@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from portal_shared.access import CurrentUser, OptionalUser
+from portal_shared.access import CurrentUser, UserIfTokenSent
 from portal_shared.http import problem_response, problem_responses
 from pydantic import ConfigDict
 
@@ -135,7 +135,7 @@ async def serve_download(
     download_id: str,
     file_name: str,
     request: Request,
-    user: OptionalUser,
+    user: UserIfTokenSent,
     downloads: DownloadsDep,
     settings: SettingsDep,
 ) -> Response:

@@ -38,10 +38,10 @@ async def create(draft: VideoDraft, editor: CurrentEditor, editing: EditingDep) 
 
 
 @router.get(
-    "/{video_ref}", summary="A video, draft or published", response_model=Video, responses=_ERRORS
+    "/{video_id}", summary="A video, draft or published", response_model=Video, responses=_ERRORS
 )
-async def get(video_ref: str, _: CurrentEditor, editing: EditingDep) -> Video:
-    return await editing.get(video_ref)
+async def get(video_id: str, _: CurrentEditor, editing: EditingDep) -> Video:
+    return await editing.get(video_id)
 
 
 @router.patch(

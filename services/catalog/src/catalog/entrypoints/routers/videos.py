@@ -12,7 +12,15 @@ from catalog.adapters.videos import to_video
 from catalog.domain.jsonld import to_jsonld
 from catalog.domain.model import OutputModel
 from catalog.domain.pagination import BadCursor
-from catalog.domain.search import SearchParams, build_query, page_of
+from catalog.domain.search import (
+    DEFAULT_PAGE_SIZE,
+    LANGUAGE_CODES,
+    MAX_PAGE_SIZE,
+    SearchParams,
+    SortOrder,
+    build_query,
+    page_of,
+)
 from catalog.domain.videos import Video, VideoDetail, VideoSummary, to_detail, to_summary
 from catalog.entrypoints.deps import SettingsDep, VideosDep
 from catalog.entrypoints.problems import validated
@@ -21,6 +29,13 @@ router = APIRouter(prefix="/v1/videos", tags=["videos"])
 JSONLD = "application/ld+json"
 _JSONLD_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {JSONLD: {"schema": {"type": "object"}}}},
+}
+
+
+# A calendar date as written (YYYY-MM-DD); SearchParams parses it (a bare number is no date).
+_DATE: dict[str, Any] = {
+    "pattern": r"^\d{4}-\d{2}-\d{2}$",
+    "json_schema_extra": {"format": "date"},
 }
 
 
@@ -37,17 +52,33 @@ class VideoPage(OutputModel):
 )
 async def list_videos(
     videos: VideosDep,
-    q: Annotated[str | None, Query(description="words in title, description, tags...")] = None,
-    event: Annotated[str | None, Query(description="words of the event's name")] = None,
-    speaker: Annotated[str | None, Query(description="a speaker's name or part of it")] = None,
-    language: Annotated[str | None, Query(description="ISO 639-1 code", examples=["en"])] = None,
-    recorded_from: Annotated[str | None, Query(alias="recordedFrom", examples=["2026-01-01"])] = (
-        None
-    ),
-    recorded_to: Annotated[str | None, Query(alias="recordedTo", examples=["2026-12-31"])] = None,
-    sort: Annotated[str, Query(description="newest, oldest or title")] = "newest",
-    limit: Annotated[str, Query(description="1 to 100")] = "20",
-    cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="words in title, description, tags...")
+    ] = None,
+    event: Annotated[str | None, Query(max_length=200, description="words of the event")] = None,
+    speaker: Annotated[
+        str | None, Query(max_length=120, description="a speaker's name or part of it")
+    ] = None,
+    language: Annotated[
+        str | None,
+        Query(
+            description="ISO 639-1 code",
+            examples=["en"],
+            json_schema_extra={"enum": list(LANGUAGE_CODES)},
+        ),
+    ] = None,
+    recorded_from: Annotated[
+        str | None,
+        Query(alias="recordedFrom", examples=["2026-01-01"], **_DATE),
+    ] = None,
+    recorded_to: Annotated[
+        str | None, Query(alias="recordedTo", examples=["2026-12-31"], **_DATE)
+    ] = None,
+    sort: Annotated[SortOrder, Query()] = "newest",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None, Query(max_length=1_000, description="nextCursor of the previous page")
+    ] = None,
 ) -> VideoPage:
     given = {
         "q": q,
