@@ -45,6 +45,14 @@ class SpeakerOut(BaseModel):
         return cls(**speaker.as_dict())
 
 
+class ExportSpeakerOut(BaseModel):
+    id: str
+    name: str
+    role: str | None
+    affiliation: str | None
+    is_moderator: bool
+
+
 class SubmissionOut(BaseModel):
     video_id: str
     revision: int
@@ -145,3 +153,10 @@ class SearchOut(BaseModel):
     next_cursor: str | None = Field(
         None, description="pass as `cursor` for the next page; null on the last page"
     )
+
+
+class TranscriptExportOut(BaseModel):
+    """``?format=json`` and ``.json``: the document ``transcript parse`` prints."""
+
+    speakers: list[ExportSpeakerOut]
+    segments: list[SegmentOut]

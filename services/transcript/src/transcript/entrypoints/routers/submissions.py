@@ -31,7 +31,7 @@ _REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/TextSubmission"}},
+            "application/json": {"schema": TextSubmission.model_json_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

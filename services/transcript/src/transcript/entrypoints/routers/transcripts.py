@@ -17,6 +17,7 @@ from transcript.entrypoints.schemas import (
     SegmentOut,
     SpeakerOut,
     SpeakerSegmentsOut,
+    TranscriptExportOut,
     TranscriptOut,
 )
 
@@ -51,7 +52,7 @@ async def _load(revisions: RevisionsDep, video_id: str, revision: int | None) ->
 @router.get(
     "/v1/videos/{video_id}/transcript",
     summary="A video's transcript: speakers and segments (or an export with ?format=)",
-    response_model=TranscriptOut,
+    response_model=TranscriptOut | TranscriptExportOut,
     responses={
         200: {"content": {media: {} for media in MEDIA_TYPES.values()}},
         **problem_responses(404, 409, 422),
