@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 from catalog.domain.secure_link import (
@@ -46,3 +46,13 @@ def test_url_signs_the_decoded_path_and_carries_it_encoded() -> None:
 def test_uri_must_be_a_path(uri: str) -> None:
     with pytest.raises(ValueError):
         nginx_secure_link_md5(uri, 1, "s")
+
+
+def test_the_file_name_is_signed_and_sent_percent_encoded() -> None:
+    uri = nginx_secure_link_path(user_id="a" * 32, download_id="d1", storage_key="demo/v.mp4")
+    url = nginx_secure_link_url(uri, 1700000000, "s3cr3t", 'Sécurité "final".mp4')
+    name = "S%C3%A9curit%C3%A9%20%22final%22.mp4"  # only unreserved characters and %XX
+    assert url.endswith(f"&name={name}")
+    signed = parse_qs(urlsplit(url).query)["md5"][0]
+    assert signed == nginx_secure_link_md5(uri, 1700000000, "s3cr3t", name)
+    assert signed != nginx_secure_link_md5(uri, 1700000000, "s3cr3t")

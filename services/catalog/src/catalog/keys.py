@@ -61,13 +61,22 @@ def resolve_keyring(settings: CatalogSettings) -> Keyring:
         raise MissingLinkKeys(f"invalid link keys: {exc}") from exc
 
 
+DEV_NGINX_SECRET = "development-only-catalog-secure-link-secret"  # noqa: S105 (dev only)
+
+
 def resolve_nginx_secret(settings: CatalogSettings) -> str | None:
     secret = read_secret(
         settings.nginx_secret.get_secret_value() if settings.nginx_secret else None,
         settings.nginx_secret_file,
     )
+    if secret is None and settings.link_form == "nginx" and settings.is_development:
+        # The development default that deploy/nginx/secure_link.conf.example ships with, so
+        # that a local nginx serves the catalog's links out of the box; production refuses it.
+        return DEV_NGINX_SECRET
     if settings.link_form == "nginx" and not secret:
         raise MissingLinkKeys("CATALOG_LINK_FORM=nginx needs CATALOG_NGINX_SECRET(_FILE)")
+    if secret == DEV_NGINX_SECRET and not settings.is_development:
+        raise MissingLinkKeys("the development nginx secret is refused outside development")
     return secret
 
 

@@ -218,7 +218,7 @@ class Downloads:
                 user_id=user_id, download_id=claims.download_id, storage_key=rendition.storage_key
             )
             url = self.settings.nginx_files_base_url.rstrip("/") + nginx_secure_link_url(
-                uri, claims.expires, self.nginx_secret
+                uri, claims.expires, self.nginx_secret, rendition.file_name
             )
         else:
             url = self.settings.base_url.rstrip("/") + link.url
