@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 Language = Literal["en", "fr"]
 
@@ -26,7 +26,7 @@ class RegistrationRequest(BaseModel):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1024, description="checked against the password rules")
     language: Language = "en"
-    newsletter: bool = False
+    newsletter: StrictBool = False  # JSON true/false only, as documented (not 0 or "yes")
 
 
 class CodeRequest(BaseModel):
