@@ -34,7 +34,8 @@ def user_token(platform: Platform) -> str:
     assert registered.status_code == 202, registered.text
     code = code_in(mail_to(email, "verification code"))
     verified = httpx.post(
-        f"{identity}/v1/registrations/verify", json={"email": email, "code": code}
+        f"{identity}/v1/registrations/verify",
+        json={"registration_id": registered.json()["registration_id"], "code": code},
     )
     assert verified.status_code == 200, verified.text
     return str(verified.json()["access_token"])
