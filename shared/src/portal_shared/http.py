@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal_shared.docs import install_docs
 from portal_shared.logging import get_logger
 from portal_shared.metrics import READY, bounded_method, observe_http
 from portal_shared.tracing import (
@@ -405,7 +406,10 @@ def create_app(
         version=version,
         lifespan=lifespan,
         openapi_tags=openapi_tags,
+        docs_url=None,  # served from the service's own assets, see portal_shared.docs
+        redoc_url=None,
     )
+    install_docs(app)
     app.include_router(ops_router(service, checks or {}, collect))
     for router in routers:
         app.include_router(router)
