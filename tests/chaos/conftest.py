@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class Chaos:
     mongo: AsyncMongoClient[dict[str, Any]]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    api: str = "identity"  # the process that serves identity's HTTP API
 
     # -- processes ---------------------------------------------------------------------------
     def start(self, name: str, service: str, roles: str = "all", **extra_env: str) -> None:
@@ -141,7 +143,13 @@ class Chaos:
         depths = {}
         for line in out.splitlines():
             parts = line.split("\t")
-            if len(parts) == 3 and parts[0].startswith(f"{self.run}."):
+            # the archive stream keeps every event by design: it is not a backlog
+            name = parts[0]
+            if (
+                len(parts) == 3
+                and name.startswith(f"{self.run}.")
+                and name != self.queue("events.archive")
+            ):
                 depths[parts[0]] = (int(parts[1]), int(parts[2]))
         return depths
 
@@ -164,7 +172,7 @@ class Chaos:
         client_ip = f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
         try:
             response = await client.post(
-                f"{self.url('identity')}/v1/registrations",
+                f"{self.url(self.api)}/v1/registrations",
                 json={"email": email, "password": PASSWORD, "language": "en"},
                 headers={"X-Forwarded-For": client_ip},
                 timeout=30,
@@ -270,17 +278,24 @@ async def burst(
     faults: list[tuple[float, str, Any]],
     *,
     clients: int = 4,
+    over_seconds: float = 0.0,
+    tag: str = "r",
 ) -> Burst:
-    """``count`` registrations from ``clients`` concurrent clients; each fault ``(fraction,
-    name, action)`` runs (in a thread, the load going on) once that fraction was sent."""
-    addresses = [f"r{i:04d}-{chaos.run[-6:]}@example.org" for i in range(count)]
+    """``count`` registrations from ``clients`` concurrent clients, spread over at least
+    ``over_seconds`` (registration i is not sent before i/count of it); each fault
+    ``(fraction, name, action)`` runs (in a thread, the load going on) once that fraction was
+    sent."""
+    addresses = [f"{tag}{i:04d}-{chaos.run[-6:]}@example.org" for i in range(count)]
     statuses: dict[str, int] = {}
     progress = [0]
     fault_log: list[str] = []
+    abandoned = threading.Event()
 
     def schedule() -> None:
         for fraction, name, action in faults:
             while progress[0] < fraction * count:
+                if abandoned.is_set():
+                    return
                 time.sleep(0.02)
             at = progress[0]
             started = time.monotonic()
@@ -293,10 +308,17 @@ async def burst(
     async def client(worker: int) -> None:
         async with httpx.AsyncClient() as http:
             for number in range(worker, count, clients):
+                # load shaping, not waiting for a result: the offered rate is the fault plan
+                not_before = started + over_seconds * number / count
+                await asyncio.sleep(max(0.0, not_before - time.monotonic()))
                 statuses[addresses[number]] = await chaos.register(http, addresses[number], number)
                 progress[0] += 1
 
-    await asyncio.gather(*(client(w) for w in range(clients)))
+    try:
+        await asyncio.gather(*(client(w) for w in range(clients)))
+    except BaseException:
+        abandoned.set()  # the load failed: no fault runs any more
+        raise
     seconds = time.monotonic() - started
     progress[0] = count  # a fault whose mark was not reached runs now
     await asyncio.wait_for(scheduler, timeout=180)

@@ -28,6 +28,8 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(300)]
 
 CRASH_REGISTRATIONS = int(os.environ.get("CHAOS_CRASH_REGISTRATIONS", "150"))
 SIGTERM_REGISTRATIONS = int(os.environ.get("CHAOS_SIGTERM_REGISTRATIONS", "100"))
+# spread so that each fault (a restart takes 5-15 s here) lands while registrations arrive
+LOAD_SECONDS = float(os.environ.get("CHAOS_LOAD_SECONDS", "40"))
 DUPLICATE_IGNORED = ("event_duplicate_ignored", "email_duplicate_ignored")
 SHORT_LEASES = {
     "OUTBOX_LEASE_SECONDS": "5",
@@ -47,6 +49,7 @@ def _window_ms(chaos: Chaos, name: str) -> list[float]:
 
 async def test_sigkill_notifier_relay_and_api_mid_burst(chaos: Chaos) -> None:
     chaos.env.update(SHORT_LEASES)
+    chaos.api = "api"
     chaos.start("api", "identity", "api")
     chaos.start("relay", "identity", "relay")
     chaos.start("notifier", "notifier", "consumer")
@@ -68,6 +71,7 @@ async def test_sigkill_notifier_relay_and_api_mid_burst(chaos: Chaos) -> None:
             (0.5, "SIGKILL relay", crash("relay", "identity", "relay")),
             (0.75, "SIGKILL api", crash("api", "identity", "api")),
         ],
+        over_seconds=LOAD_SECONDS,
     )
     final = await settled_exactly_once(chaos, load.accepted, timeout=120)
     lost, twice = email_counts(chaos, load.accepted)
@@ -112,6 +116,7 @@ async def test_sigterm_under_load_finishes_in_flight_work(chaos: Chaos) -> None:
             (0.3, "SIGTERM notifier", sigterm("notifier", "notifier", "consumer")),
             (0.6, "SIGTERM identity", sigterm("identity", "identity", "all")),
         ],
+        over_seconds=LOAD_SECONDS,
     )
     final = await settled_exactly_once(chaos, load.accepted, timeout=120)
     lost, twice = email_counts(chaos, load.accepted)
