@@ -46,6 +46,7 @@ def test_access_token_has_the_agreed_header_and_claims():
     assert claims["iss"] == SETTINGS.issuer and claims["aud"] == SETTINGS.audience
     assert claims["exp"] - claims["iat"] == 15 * 60
     assert claims["jti"] == issued.jti
+    assert claims["client_id"] == "portal"  # RFC 9068 §2.2 requires it with typ at+jwt
     assert issued.expires_at == NOW + timedelta(minutes=15)
 
 

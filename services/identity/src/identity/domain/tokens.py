@@ -127,6 +127,9 @@ class AccessTokenSettings:
     issuer: str
     audience: str
     ttl: timedelta = ACCESS_TOKEN_TTL
+    # RFC 9068 §2.2: an at+jwt names the OAuth client it was issued to. The portal's own
+    # pages and apps are one first-party client; sign-in issues tokens to it only.
+    client_id: str = "portal"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ def issue_access_token(
         "iat": issued_at,
         "exp": expires_at,
         "jti": jti,
+        "client_id": settings.client_id,
         CLAIM_EMAIL_VERIFIED: email_verified,
         CLAIM_ROLES: sorted(roles),
         CLAIM_TOKEN_VERSION: token_version,
