@@ -50,9 +50,23 @@ def _live(state: CodeState, now: datetime) -> bool:
 
 
 async def request_reset(ctx: Context, raw_email: str, client_ip: str) -> str:
+    """Accept the request and send the code (if any) before returning."""
+    email = await accept_reset(ctx, raw_email, client_ip)
+    await send_reset_code(ctx, email, client_ip)
+    return email
+
+
+async def accept_reset(ctx: Context, raw_email: str, client_ip: str) -> str:
+    """The part of a reset request that answers: the same work for every address (the limits
+    are keyed by what the caller chose). ``send_reset_code`` then runs after the answer."""
     await limit_client(ctx, client_ip, "reset_request")
     email = ctx.normalise(raw_email)
     await limit_code_emails(ctx, email, RESET, client_ip, "reset_request")
+    return email
+
+
+async def send_reset_code(ctx: Context, email: str, client_ip: str) -> None:
+    """The state-dependent part: a code only for a verified account."""
 
     async def attempt() -> str:
         stored = await ctx.accounts.by_email(email)
@@ -81,7 +95,6 @@ async def request_reset(ctx: Context, raw_email: str, client_ip: str) -> str:
     ctx.nudge()
     audit(log, "reset_request", outcome=outcome, address_hash=ctx.address_key(email),
           client_ip=client_ip)  # fmt: skip
-    return email
 
 
 async def verify_reset_code(
