@@ -61,7 +61,11 @@ def test_a_revision_announces_each_segment_then_the_summary() -> None:
     assert transcript_id_for("vid-1") != transcript_id_for("vid-2")
 
 
-@given(st.text(min_size=1, max_size=80), st.integers(min_value=0, max_value=10**6))
+# Video ids never hold NUL (no stored text can), so a cursor naming one is refused.
+@given(
+    st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=80),
+    st.integers(min_value=0, max_value=10**6),
+)
 def test_search_cursor_round_trip(video_id: str, index: int) -> None:
     position = SearchPosition(video_id, index)
     assert decode_search_cursor(encode_search_cursor(position)) == position

@@ -50,6 +50,8 @@ def decode_cursor(cursor: str, *, sort: str) -> CursorPosition:
     key, item_id = payload["k"], payload["i"]
     if not (isinstance(key, str) and isinstance(item_id, str) and item_id and len(key) <= 400):
         raise BadCursor("cursor position is invalid")
+    if "\x00" in key or "\x00" in item_id:  # no stored text holds NUL
+        raise BadCursor("cursor position is invalid")
     return CursorPosition(sort=sort, key=key, id=item_id)
 
 

@@ -70,6 +70,9 @@ class SearchPosition:
     segment_index: int
 
 
+MAX_SEGMENT_INDEX = 2**31
+
+
 def encode_search_cursor(position: SearchPosition) -> str:
     raw = json.dumps({"v": position.video_id, "i": position.segment_index}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode("ascii")
@@ -88,7 +91,10 @@ def decode_search_cursor(cursor: str) -> SearchPosition:
         or set(payload) != {"v", "i"}
         or not isinstance(payload["v"], str)
         or type(payload["i"]) is not int
-        or payload["i"] < 0
+        or not 0 <= payload["i"] < MAX_SEGMENT_INDEX  # BSON holds 64-bit integers at most
+        or not payload["v"]
+        or len(payload["v"]) > 200
+        or "\x00" in payload["v"]  # no stored text holds NUL (nor can FerretDB compare it)
     ):
         raise BadSearchCursor("cursor has an unknown shape")
     return SearchPosition(payload["v"], payload["i"])
