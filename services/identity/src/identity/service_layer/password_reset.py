@@ -30,7 +30,7 @@ from identity.domain.passwords import check_password
 from identity.service_layer import events
 from identity.service_layer.code_checks import accept_code
 from identity.service_layer.context import Context, StaleWrite, next_version, with_retries
-from identity.service_layer.guards import limit_client, limit_code_emails
+from identity.service_layer.guards import limit_client, limit_code_checks, limit_code_emails
 from identity.service_layer.sessions import SCOPE_SIGN_IN_ADDRESS
 
 log = get_logger(__name__)
@@ -100,6 +100,7 @@ async def send_reset_code(ctx: Context, email: str, client_ip: str) -> None:
 async def verify_reset_code(
     ctx: Context, raw_email: str, code: str, client_ip: str
 ) -> IssuedResetToken:
+    await limit_code_checks(ctx, client_ip, "reset_code_check")
     email = ctx.normalise(raw_email)
     ttl = timedelta(seconds=ctx.settings.reset_token_ttl_seconds)
 
