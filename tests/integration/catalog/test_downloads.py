@@ -251,3 +251,34 @@ async def test_quota_reissue_and_my_downloads(start_catalog: CatalogFactory, amq
     assert started["startedAt"] is not None and started["reissueCount"] == 1
     assert "url" not in started and "sig" not in mine.text
     assert (await catalog.client.get("/v1/me/downloads")).status_code == 401
+
+
+def first_link_count() -> float:
+    """``portal_audit_events_total`` of the funnel's last step, for any service label."""
+    from prometheus_client import REGISTRY
+
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "portal_audit_events"
+        for sample in metric.samples
+        if sample.name == "portal_audit_events_total"
+        and sample.labels.get("action") == "first_download_link"
+        and sample.labels.get("outcome") == "success"
+    )
+
+
+async def test_only_a_users_first_link_counts_as_their_first_download(catalog: Catalog) -> None:
+    video = (await catalog.load_demo())[0]
+    path = link_path(video, "720p25")
+    user_id = await ready_user(catalog)
+    before = first_link_count()
+    first = await catalog.client.post(path, headers=catalog.auth(user_id))
+    assert first.status_code == 201, first.text
+    assert first_link_count() == before + 1
+    again = await catalog.client.post(path, headers=catalog.auth(user_id))
+    assert again.status_code == 201, again.text
+    assert first_link_count() == before + 1
+    other = await ready_user(catalog)
+    assert (await catalog.client.post(path, headers=catalog.auth(other))).status_code == 201
+    assert first_link_count() == before + 2

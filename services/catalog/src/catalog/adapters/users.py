@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -109,7 +110,7 @@ class LinkQuota:
                     return decision
                 kept = within_window(issued, now, window)[-(limit - 1) :] if limit > 1 else []
                 if await self._store(user_id, document, [*kept, now]):
-                    return decision
+                    return replace(decision, first_issue=document is None)
         raise QuotaContention(user_id)
 
     async def _store(self, user_id: str, seen: Document | None, issues: list[datetime]) -> bool:

@@ -21,6 +21,7 @@ class QuotaDecision:
     allowed: bool
     remaining: int
     retry_after: int  # whole seconds until one more issue is allowed; 0 when allowed
+    first_issue: bool = False  # this issue created the user's quota record: their first link
 
 
 def within_window(

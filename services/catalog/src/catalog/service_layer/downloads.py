@@ -118,6 +118,9 @@ class Downloads:
             rendition_id=rendition.id,
             download_id=link.claims.download_id,
         )
+        if quota.first_issue:
+            # The account funnel's last step (registration -> verification -> first download).
+            audit(log, "first_download_link", outcome="success", user_id=user_id)
         return self._issued(link, rendition, user_id)
 
     async def reissue(self, *, user_id: str, download_id: str) -> IssuedDownload:
