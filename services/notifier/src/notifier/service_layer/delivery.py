@@ -28,6 +28,7 @@ from portal_shared.events.base import CloudEvent
 from portal_shared.logging import get_logger
 from portal_shared.sealing import UnsealError, unseal
 from portal_shared.tracing import traceparent_of
+from pymongo.errors import PyMongoError
 
 from notifier.adapters.deliveries import (
     ClaimOutcome,
@@ -68,6 +69,12 @@ class EmailSender(Protocol):
     async def send(self, message: EmailMessage) -> SmtpReceipt: ...
 
 
+class SentButNotRecorded(HandlingDeferred):
+    """The SMTP server took the email but the database stayed away while we tried to record
+    it: the claim is kept (not given back), so no other handling sends it again before the
+    claim's lease runs out."""
+
+
 class _SendFailed(Exception):
     def __init__(self, failure: SmtpFailure, attempts: int) -> None:
         super().__init__(failure.reason)
@@ -86,6 +93,9 @@ class Notifier:
     clock: Clock
     give_up_after: timedelta = timedelta(days=1)
     quick_retries: int = 2
+    # How long a sent email's record is retried while the database is away (well inside the
+    # claim's lease, which keeps every other sender off meanwhile).
+    record_patience_seconds: float = 60.0
     quick_retry_delay_seconds: float = 0.25
 
     async def on_mail_event(self, event: Any, cloudevent: CloudEvent) -> None:
@@ -111,7 +121,7 @@ class Notifier:
             log.warning("delivery_lease_taken_over", kind=kind.value)
         try:
             await self._deliver(event, cloudevent, kind, private)
-        except (PermanentHandlingError, TemporaryDeliveryFailure):
+        except (PermanentHandlingError, TemporaryDeliveryFailure, SentButNotRecorded):
             raise
         except Exception as exc:  # unexpected (database...): free the claim for the retry
             reason = redact_addresses(repr(exc))
@@ -227,14 +237,24 @@ class Notifier:
     ) -> None:
         accepted = time.perf_counter()
         now = self.clock()
-        await self.deliveries.mark_sent(
-            cloudevent.id,
-            now=now,
-            attempts=attempts,
-            message_id=str(message["Message-ID"]),
-            smtp_reply=receipt.reply,
-            recipient=private["email"],
-        )
+        delay = 0.2
+        while True:  # the email is out: giving the claim back now would send it twice
+            try:
+                await self.deliveries.mark_sent(
+                    cloudevent.id,
+                    now=now,
+                    attempts=attempts,
+                    message_id=str(message["Message-ID"]),
+                    smtp_reply=receipt.reply,
+                    recipient=private["email"],
+                )
+                break
+            except PyMongoError as exc:
+                if time.perf_counter() - accepted + delay > self.record_patience_seconds:
+                    raise SentButNotRecorded(redact_addresses(repr(exc))) from exc
+                log.warning("email_sent_record_deferred", kind=kind.value, error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
         window = time.perf_counter() - accepted
         DUPLICATE_WINDOW_SECONDS.observe(window)
         DELIVERY_LATENCY_SECONDS.labels(kind.value).observe(_seconds_since(cloudevent.time, now))
