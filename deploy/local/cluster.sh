@@ -10,6 +10,7 @@
 #   env       print `export AMQP_URL=...` (the balancer).
 #   kill N    SIGKILL node N (1-3); start N brings it back into the cluster.
 #   leader Q  the node number leading quorum queue Q.
+#   members Q the node numbers holding a member of quorum queue Q, one a line.
 # Ports and folder: see deploy/local/lib/cluster.sh (PORTAL_CLUSTER_*).
 set -euo pipefail
 
@@ -41,8 +42,9 @@ env) printf 'export AMQP_URL=%q\n' "$(cluster_url)" ;;
 kill) cluster_kill "$(node_arg "${2:-}")" ;;
 start) take_lock && cluster_start "$(node_arg "${2:-}")" ;;
 leader) cluster_leader "${2:?a queue name is needed}" ;;
+members) cluster_members "${2:?a queue name is needed}" ;;
 *)
-	echo "usage: $0 up|down|status|env|kill N|start N|leader QUEUE" >&2
+	echo "usage: $0 up|down|status|env|kill N|start N|leader QUEUE|members QUEUE" >&2
 	exit 2
 	;;
 esac

@@ -247,6 +247,18 @@ cluster_leader() {
 	return 1
 }
 
+# Prints the nodes holding a member of quorum queue QUEUE, one number a line.
+cluster_members() {
+	local queue=$1 n
+	for n in "${CLUSTER_NODES[@]}"; do
+		cluster_node_pid "$n" >/dev/null || continue
+		cluster_ctl "$n" -q list_queues name members --no-table-headers 2>/dev/null |
+			awk -v q="$queue" '$1 == q' | grep -o 'rabbit-[0-9]@' | tr -dc '0-9\n' | sort -u
+		return 0
+	done
+	return 1
+}
+
 cluster_down() {
 	local n pid
 	for n in "${CLUSTER_NODES[@]}"; do
