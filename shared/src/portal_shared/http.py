@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry.trace import StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, WTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -207,6 +207,9 @@ def _install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if _database_shutting_down(exc):
+            log.warning("database_unavailable", error=repr(exc), path=request.url.path)
+            return database_unavailable_response(request.url.path)
         log.error("http_unhandled_error", error=repr(exc), path=request.url.path, exc_info=exc)
         return problem_response(
             500, "internal_error", "Something went wrong on our side", instance=request.url.path
@@ -234,6 +237,12 @@ def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
         if match is not Match.NONE:
             methods |= set(route.methods)  # type: ignore[attr-defined]
     return sorted(methods)
+
+
+def _database_shutting_down(exc: Exception) -> bool:
+    """FerretDB stopped mid-operation answers InternalError "context canceled": the database
+    going away, not a bug of ours."""
+    return isinstance(exc, OperationFailure) and exc.code == 1 and "context canceled" in str(exc)
 
 
 class RequestContextMiddleware:
