@@ -55,6 +55,7 @@ def test_parse_gives_times_in_seconds_and_null_details() -> None:
             "start": 1.5,
             "end": 4.0,
             "cues": [{"start": 1.5, "end": 4.0, "text": "Welcome."}],
+            "affiliation": None,
         },
         {
             "index": 1,
@@ -63,6 +64,7 @@ def test_parse_gives_times_in_seconds_and_null_details() -> None:
             "start": 3604.25,
             "end": 3609.0,
             "cues": [{"start": 3604.25, "end": 3609.0, "text": "Thank you."}],
+            "affiliation": None,
         },
     ]
 

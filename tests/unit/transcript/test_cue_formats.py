@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from transcript.domain.errors import TranscriptParseError
+from transcript.domain.export import to_json_dict, to_webvtt
 from transcript.domain.parser import detect_format, parse
 
 VTT = """WEBVTT
@@ -135,3 +136,29 @@ def test_format_detection(text: str, expected: str) -> None:
 def test_malformed_subtitle_files_raise_a_parse_error(text: str) -> None:
     with pytest.raises(TranscriptParseError):
         parse(text)
+
+
+def test_webvtt_voices_with_two_affiliations_for_one_person_keep_both() -> None:
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Moderator [CNN]>Welcome.\n\n"
+        "00:00:02.000 --> 00:00:04.000\n"
+        "<v Mark Rutte (Prime Minister, Government of the Netherlands)>Then.\n\n"
+        "00:00:04.000 --> 00:00:05.000\nStill then.\n\n"
+        "00:00:05.000 --> 00:00:07.000\n<v Mark Rutte (Prime Minister, NATO)>Now.\n\n"
+        "00:00:07.000 --> 00:00:08.000\n<v Moderator [BBC]>Thanks.\n"
+    )
+    transcript = parse(vtt)
+    assert transcript.speaker("mark-rutte").affiliation == "Government of the Netherlands"
+    assert transcript.speaker("moderator").affiliation == "CNN"
+    assert [(s.speaker_id, s.affiliation, s.start, s.end) for s in transcript.segments] == [
+        ("moderator", None, 1.0, 2.0),
+        ("mark-rutte", None, 2.0, 5.0),
+        ("mark-rutte", "NATO", 5.0, 7.0),
+        ("moderator", "BBC", 7.0, 8.0),
+    ]
+    exported = to_webvtt(transcript)
+    assert "<v Mark Rutte (Prime Minister, NATO)>Now." in exported
+    assert "<v Moderator [BBC]>Thanks." in exported
+    assert parse(exported) == transcript
+    segments = to_json_dict(transcript)["segments"]
+    assert [s["affiliation"] for s in segments] == [None, None, "NATO", "BBC"]

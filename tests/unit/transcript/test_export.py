@@ -66,6 +66,7 @@ def test_json_follows_the_cli_contract() -> None:
             {"start": 3.0, "end": 4.0, "text": "One."},
             {"start": 7.25, "end": 9.0, "text": "Two, longer paragraph."},
         ],
+        "affiliation": None,
     }
     assert to_json_dict(UNTIMED)["segments"][0]["start"] is None
 

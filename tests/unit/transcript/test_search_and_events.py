@@ -61,6 +61,19 @@ def test_a_revision_announces_each_segment_then_the_summary() -> None:
     assert transcript_id_for("vid-1") != transcript_id_for("vid-2")
 
 
+def test_a_segment_event_carries_the_affiliation_its_label_gave() -> None:
+    transcript = build_transcript(
+        [Speaker("mark-rutte", "Mark Rutte", "Prime Minister", "Government of the Netherlands")],
+        [Segment(0, "mark-rutte", "Then."), Segment(1, "mark-rutte", "Now.", affiliation="NATO")],
+    )
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    events = revision_events(transcript, RevisionInfo("vid-1", 1, None, "en", now))
+    assert [e.affiliation for e in events[:-1]] == [None, "NATO"]  # type: ignore[attr-defined]
+    # Additive within v1: an event from a producer without the field still reads, as None.
+    old = events[0].model_dump(mode="json", exclude={"affiliation"})
+    assert TranscriptSegmentPublished.model_validate(old).affiliation is None
+
+
 # Video ids never hold NUL (no stored text can), so a cursor naming one is refused.
 @given(
     st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=80),

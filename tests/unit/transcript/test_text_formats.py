@@ -285,3 +285,41 @@ def test_roster_in_two_paragraphs() -> None:
         ("jeanne-dupont", True, True),
         ("kaja-kallas", False, False),
     ]
+
+
+def test_a_person_and_the_moderator_labelled_with_two_affiliations_keep_both() -> None:
+    transcript = parse(
+        "Moderator [CNN]: Welcome.\n\n"
+        "Mark Rutte (Prime Minister, Government of the Netherlands): In 2023 I said this.\n\n"
+        "Mark Rutte (Prime Minister, NATO): Now I say that.\n\n"
+        "Mark Rutte: And more.\n\n"
+        "Moderator [BBC]: Thanks.\n"
+    )
+    rutte = transcript.speaker("mark-rutte")
+    assert (rutte.role, rutte.affiliation) == ("Prime Minister", "Government of the Netherlands")
+    assert transcript.speaker("moderator").affiliation == "CNN"
+    # The speaker keeps the first affiliation; a turn labelled with another keeps its own, so
+    # the two turns of Mark Rutte in a row are not merged into one.
+    assert [(s.speaker_id, s.affiliation, s.text) for s in transcript.segments] == [
+        ("moderator", None, "Welcome."),
+        ("mark-rutte", None, "In 2023 I said this."),
+        ("mark-rutte", "NATO", "Now I say that."),
+        ("mark-rutte", None, "And more."),
+        ("moderator", "BBC", "Thanks."),
+    ]
+    for style in ("headings", "labels"):
+        exported = to_plain_text(transcript, style)
+        assert "Mark Rutte (Prime Minister, NATO)" in exported and "Moderator [BBC]" in exported
+        assert parse(exported) == transcript
+
+
+def test_labels_that_repeat_the_speakers_affiliation_leave_turns_unmarked() -> None:
+    transcript = parse(
+        "Question [Reuters]: Why?\n\nMark Rutte (Prime Minister, NATO): Because.\n\n"
+        "Mark Rutte (Prime Minister, NATO): And so.\n\nQuestion [Reuters]: When?\n"
+    )
+    assert [(s.speaker_id, s.affiliation) for s in transcript.segments] == [
+        ("question--reuters", None),
+        ("mark-rutte", None),
+        ("question--reuters", None),
+    ]

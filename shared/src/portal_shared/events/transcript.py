@@ -7,6 +7,8 @@ the speaker list. ``supersedes_revision`` names the revision a new one replaces.
 A segment merges consecutive source cues of one speaker; ``cues`` keeps each with its own
 times (empty for an untimed source), so a subscriber can rebuild subtitles with the source's
 exact timings. Unnamed questioners are one speaker per outlet (``question--<outlet>``).
+``affiliation`` is the one the segment's label gave when it is not the speaker's own (a person
+labelled with two affiliations in one transcript keeps both), else None.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class TranscriptSegmentPublished(_TranscriptEvent):
     start: float | None
     end: float | None
     cues: list[SegmentCue]
+    affiliation: str | None = None
 
 
 class TranscriptPublished(_TranscriptEvent):

@@ -39,14 +39,21 @@ def to_json(transcript: Transcript, indent: int | None = 2) -> str:
     return json.dumps(to_json_dict(transcript), ensure_ascii=False, indent=indent)
 
 
-def speaker_label(speaker: Speaker, shout: bool = False) -> str:
+def speaker_label(speaker: Speaker, shout: bool = False, affiliation: str | None = None) -> str:
     """How a heading or label names a speaker so that the parser finds the same speaker.
 
-    ``shout`` capitalises the name as subtitles do, never the outlet, which stays as written.
+    ``affiliation`` is a turn's own (``Segment.affiliation``), written so that it reads back:
+    "Moderator [BBC]", or "Mark Rutte (Prime Minister, Government of the Netherlands)" for a
+    person with a role (a lone group after a name would read back as a role, so a person
+    without one is named alone). ``shout`` capitalises the name as subtitles do, never the
+    outlet, which stays as written.
     """
     name = speaker.name.upper() if shout else speaker.name
-    if (is_question(speaker.id) or speaker.id == MODERATOR_ID) and speaker.affiliation:
-        return f"{name} [{speaker.affiliation}]"
+    keyword = is_question(speaker.id) or speaker.id == MODERATOR_ID
+    if keyword and (affiliation or speaker.affiliation):
+        return f"{name} [{affiliation or speaker.affiliation}]"
+    if affiliation and speaker.role and not keyword:
+        return f"{name} ({speaker.role}, {affiliation})"
     return name
 
 
@@ -58,7 +65,7 @@ def to_plain_text(transcript: Transcript, style: TextStyle = "headings") -> str:
     if roster:
         blocks.append(roster)
     for segment in transcript.segments:
-        label = speaker_label(by_id[segment.speaker_id])
+        label = speaker_label(by_id[segment.speaker_id], affiliation=segment.affiliation)
         if style == "headings":
             blocks.extend((label, segment.text))
         else:
@@ -75,7 +82,8 @@ def to_webvtt(transcript: Transcript) -> str:
     if roster:
         blocks.append("NOTE\n" + roster.replace("-->", "->"))
     for segment in transcript.segments:
-        voice = speaker_label(by_id[segment.speaker_id]).replace(">", "")
+        speaker = by_id[segment.speaker_id]
+        voice = speaker_label(speaker, affiliation=segment.affiliation).replace(">", "")
         for start_ms, end_ms, paragraph in _paragraph_cues(segment):
             text = paragraph.translate(_VTT_ESCAPES)
             blocks.append(f"{_vtt_time(start_ms)} --> {_vtt_time(end_ms)}\n<v {voice}>{text}")
@@ -88,7 +96,9 @@ def to_srt(transcript: Transcript) -> str:
     by_id = {s.id: s for s in transcript.speakers}
     subtitles: list[srt.Subtitle] = []
     for segment in transcript.segments:
-        label = speaker_label(by_id[segment.speaker_id], shout=True)
+        label = speaker_label(
+            by_id[segment.speaker_id], shout=True, affiliation=segment.affiliation
+        )
         for number, (start_ms, end_ms, paragraph) in enumerate(_paragraph_cues(segment)):
             content = f"{label}: {paragraph}" if number == 0 else paragraph
             subtitles.append(

@@ -39,7 +39,9 @@ class Cue:
 @dataclass(frozen=True, slots=True)
 class Segment:
     """One speaker turn. ``text`` holds paragraphs separated by a blank line; ``cues`` the timed
-    source cues it merges, in order (empty when the source had no times)."""
+    source cues it merges, in order (empty when the source had no times); ``affiliation`` the
+    one this turn's label gave when it is not the speaker's own (a person labelled with two
+    affiliations in one transcript), else None."""
 
     index: int
     speaker_id: str
@@ -47,6 +49,7 @@ class Segment:
     start: float | None = None
     end: float | None = None
     cues: tuple[Cue, ...] = ()
+    affiliation: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: the cues as a list of objects."""
@@ -54,7 +57,8 @@ class Segment:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Segment:
-        """The inverse of ``as_dict`` (stored revisions from before ``cues`` have none)."""
+        """The inverse of ``as_dict`` (stored revisions from before ``cues`` or ``affiliation``
+        have none)."""
         cues = tuple(Cue(**cue) for cue in values.get("cues") or ())
         return cls(**{**values, "cues": cues})
 
@@ -80,17 +84,19 @@ class Transcript:
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """A turn before merging: who spoke, the paragraphs, and the times if the source had any."""
+    """A turn before merging: who spoke, the paragraphs, the times if the source had any, and
+    the affiliation its label gave when it is not the speaker's own."""
 
     speaker_id: str
     paragraphs: tuple[str, ...]
     start: float | None = None
     end: float | None = None
+    affiliation: str | None = None
 
 
 def merge_turns(turns: Iterable[Turn]) -> list[Segment]:
-    """Merge consecutive turns of one speaker: start of the first, end of the last, and every
-    timed turn kept as a cue with its own times."""
+    """Merge consecutive turns of one speaker under one affiliation: start of the first, end of
+    the last, and every timed turn kept as a cue with its own times."""
     segments: list[Segment] = []
     pending: list[str] = []
     cues: list[Cue] = []
@@ -99,7 +105,11 @@ def merge_turns(turns: Iterable[Turn]) -> list[Segment]:
         paragraphs = [p for p in turn.paragraphs if p]
         if not paragraphs:
             continue
-        if current is None or current.speaker_id != turn.speaker_id:
+        if (
+            current is None
+            or current.speaker_id != turn.speaker_id
+            or current.affiliation != turn.affiliation
+        ):
             if current is not None:
                 segments.append(_segment(len(segments), current, pending, cues))
             current, pending, cues = turn, [], []
@@ -116,7 +126,9 @@ def merge_turns(turns: Iterable[Turn]) -> list[Segment]:
 
 def _segment(index: int, turn: Turn, paragraphs: list[str], cues: list[Cue]) -> Segment:
     text = "\n\n".join(paragraphs)
-    return Segment(index, turn.speaker_id, text, turn.start, turn.end, tuple(cues))
+    return Segment(
+        index, turn.speaker_id, text, turn.start, turn.end, tuple(cues), turn.affiliation
+    )
 
 
 def build_transcript(speakers: Iterable[Speaker], segments: Iterable[Segment]) -> Transcript:

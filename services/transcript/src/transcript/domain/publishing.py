@@ -64,6 +64,7 @@ def revision_events(transcript: Transcript, info: RevisionInfo) -> list[Event]:
             start=segment.start,
             end=segment.end,
             cues=[SegmentCue(start=c.start, end=c.end, text=c.text) for c in segment.cues],
+            affiliation=segment.affiliation,
         )
         for segment in transcript.segments
     ]

@@ -4,7 +4,8 @@
 "mark-rutte", role "NATO Secretary General"); a bare "Moderator:" is the moderator the transcript
 named; unnamed questioners are one speaker per outlet ("Question [Reuters]:" is
 "question--reuters", "Question [BBC]:" is "question--bbc"), and "question" when no outlet is
-given, so no questioner's attribution is lost to another's.
+given, so no questioner's attribution is lost to another's. A speaker keeps the first
+affiliation given; a label giving another one is kept on its turn (``turn_affiliation``).
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ class SpeakerRegistry:
             entry.is_moderator = True
             self._moderator_id = self._moderator_id or speaker_id
         return speaker_id
+
+    def turn_affiliation(self, speaker_id: str, label_affiliation: str | None) -> str | None:
+        """The affiliation a label gave this speaker's turn, when it is not the speaker's own
+        (call once every label is resolved)."""
+        if not label_affiliation or label_affiliation == self._entries[speaker_id].affiliation:
+            return None
+        return label_affiliation
 
     def knows(self, ref: SpeakerRef) -> bool:
         if ref.kind in ("moderator", "question"):

@@ -76,6 +76,10 @@ class SegmentOut(BaseModel):
     cues: list[CueOut] = Field(
         description="the timed source cues this turn merges, each with its own times"
     )
+    affiliation: str | None = Field(
+        default=None,
+        description="the affiliation this turn's label gave when it is not the speaker's own",
+    )
 
     @classmethod
     def of(cls, segment: Segment) -> SegmentOut:

@@ -134,9 +134,11 @@ def _transcript(roster: list[RosterEntry], pieces: Iterable[_Piece]) -> Transcri
     speaker_ids = iter(resolve_all(registry, [ref for ref in refs if ref is not None]))
     turns: list[Turn] = []
     current: str | None = None
+    affiliation: str | None = None
     for piece, ref in zip(pieces, refs, strict=True):
         if ref is not None:
             current = next(speaker_ids)
+            affiliation = ref.affiliation
         elif current is None:
             current = registry.add(UNKNOWN_NAME, speaker_id=UNKNOWN_ID)
         text = (
@@ -144,7 +146,11 @@ def _transcript(roster: list[RosterEntry], pieces: Iterable[_Piece]) -> Transcri
             if ref is not None or piece.ref is None
             else f"{piece.ref.label}: {piece.text}"
         )
-        turns.append(Turn(current, (text,), piece.start, piece.end))
+        turns.append(Turn(current, (text,), piece.start, piece.end, affiliation))
+    turns = [
+        replace(turn, affiliation=registry.turn_affiliation(turn.speaker_id, turn.affiliation))
+        for turn in turns
+    ]
     return build_transcript(registry.speakers(), merge_turns(turns))
 
 

@@ -51,7 +51,11 @@ def read_text(source: str) -> Transcript:
     _register_roster(registry, roster)
     speaker_ids = resolve_all(registry, [turn.ref for turn in raw_turns])
     turns = (
-        Turn(speaker_id, tuple(collapse(" ".join(lines)) for lines in turn.paragraphs))
+        Turn(
+            speaker_id,
+            tuple(collapse(" ".join(lines)) for lines in turn.paragraphs),
+            affiliation=registry.turn_affiliation(speaker_id, turn.ref.affiliation),
+        )
         for speaker_id, turn in zip(speaker_ids, raw_turns, strict=True)
     )
     return build_transcript(registry.speakers(), merge_turns(turns))
