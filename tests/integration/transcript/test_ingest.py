@@ -115,3 +115,34 @@ async def test_concurrent_submissions_get_distinct_revisions(service: Transcript
     for revision in numbers:
         await service.events.until_published(video, revision)
         check_segments(service, video, revision, 2)
+
+
+async def test_a_turn_labelled_with_another_affiliation_keeps_it_stored_and_published(
+    service: TranscriptService,
+) -> None:
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n"
+        "<v Mark Rutte (Prime Minister, Government of the Netherlands)>Then.\n\n"
+        "00:00:02.000 --> 00:00:03.000\n<v Mark Rutte (Prime Minister, NATO)>Now.\n\n"
+        "00:00:03.000 --> 00:00:04.000\n<v Moderator [CNN]>Thanks.\n\n"
+        "00:00:04.000 --> 00:00:05.000\n<v Moderator [BBC]>Welcome.\n"
+    )
+    video = unique("video")
+    response = await service.upload(video, vtt.encode())
+    assert response.status_code == 201, response.text
+    await service.events.until_published(video, 1)
+    published = sorted(
+        (e.data for e in service.events.of(SEGMENT_TYPE, video, 1)), key=lambda d: d["sequence"]
+    )
+    assert [(d["speaker_id"], d["affiliation"]) for d in published] == [
+        ("mark-rutte", None),
+        ("mark-rutte", "NATO"),
+        ("moderator", None),
+        ("moderator", "BBC"),
+    ]
+    # Read back from the database: the API and the WebVTT export keep each turn's own.
+    stored = (await service.client.get(f"/v1/videos/{video}/transcript")).json()
+    assert [s["affiliation"] for s in stored["segments"]] == [None, "NATO", None, "BBC"]
+    exported = (await service.client.get(f"/v1/videos/{video}/transcript.vtt")).text
+    assert "<v Mark Rutte (Prime Minister, NATO)>Now." in exported
+    assert "<v Moderator [BBC]>Welcome." in exported
