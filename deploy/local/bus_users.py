@@ -2,7 +2,10 @@
 """Least privilege on the bus: one RabbitMQ user per service and a read-only subscriber user.
 
 Each service user may declare and publish to the exchange (and declare its archive stream),
-touch only its own ``<prefix><service>.*`` queues, publish on the topic exchange only routing
+touch only its own ``<prefix><service>.*`` queues and its own ``<prefix><service>.retry``
+exchange (its retries, parked messages and replays go there, never through the default
+exchange, which would reach any queue by name; the broker's own dead-lettering needs no user
+permission), publish on the topic exchange only routing
 keys ``portal.<service>.*`` (a service that produces nothing may publish none), and bind only
 ``portal.*`` keys. The subscriber user (``<user-prefix>subscriber``) may only declare, bind and
 read its own ``<prefix>subscriber.*`` queues and read the archive stream: it can publish nothing.
@@ -48,7 +51,7 @@ def permissions(exchange: str, queue_prefix: str, user_prefix: str) -> dict[str,
         table[f"{user_prefix}{service}"] = {
             "service": service,
             "configure": f"^({ex}|{ex}\\.archive|{own})$",
-            "write": f"^({ex}|{ex}\\.archive|{own}|amq\\.default)$",
+            "write": f"^({ex}|{ex}\\.archive|{own})$",
             "read": f"^({ex}|{own})$",
             "topic": {
                 "exchange": exchange,

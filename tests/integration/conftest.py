@@ -75,4 +75,5 @@ async def make_bus(
         for bus in buses:
             for suffix in ("events", "parking", "delay.50ms", "delay.100ms", "delay.200ms"):
                 await channel.queue_delete(f"{bus.service}.{suffix}")
+            await channel.exchange_delete(f"{bus.service}.retry")
         await channel.queue_delete(f"{exchange_name}.archive")

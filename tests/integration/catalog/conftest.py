@@ -179,6 +179,7 @@ async def start_catalog(
             await mongo_client.drop_database(service)
             for suffix in ("events", "parking", "delay.50ms", "delay.100ms"):
                 await channel.queue_delete(f"{service}.{suffix}")
+            await channel.exchange_delete(f"{service}.retry")
 
 
 @pytest.fixture

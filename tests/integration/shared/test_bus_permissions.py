@@ -1,8 +1,11 @@
 """Least privilege on the real broker: the users the local set-up creates (infra.sh bus-users)
-may publish only their own routing keys and touch only their own queues."""
+may publish only their own routing keys and touch only their own queues; no user may write to
+the default exchange (which reaches any queue by name): retries, parked messages and replays go
+through the service's own retry exchange."""
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -11,14 +14,17 @@ from typing import Any
 import aio_pika
 import pytest
 from aiormq.exceptions import ChannelAccessRefused
-from portal_shared.bus import Bus, PublishFailed
+from portal_shared.bus import Bus, Consumer, HandlerRegistry, PublishFailed
+from portal_shared.bus.parking import list_parked, replay_parked
 from portal_shared.bus.topology import QueueNames, declare_service_queues
-from portal_shared.events.base import envelope
+from portal_shared.events.base import CloudEvent, envelope
 from portal_shared.events.catalog import VideoUnpublished
 from portal_shared.events.identity import UserDeleted
+from portal_shared.inbox import Inbox
 
+from tests.integration.shared.events_for_tests import Pinged
 from tests.support.bus_users import create_bus_users, delete_bus_users
-from tests.support.infra import AMQP_URL, unique
+from tests.support.infra import AMQP_URL, eventually, unique
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +42,7 @@ async def users(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[
         for name in ("identity", "catalog", "subscriber"):  # what these tests declared
             for suffix in ("events", "parking", "delay.50ms", "mine"):
                 await channel.queue_delete(f"{run}.{name}.{suffix}")
+            await channel.exchange_delete(f"{run}.{name}.retry")
         await channel.queue_delete(f"{run}.events.archive")
         await channel.exchange_delete(f"{run}.events")
 
@@ -113,3 +120,77 @@ async def test_the_subscriber_reads_its_own_queue_and_can_publish_nothing(
         queue = await (await connection.channel()).get_queue(catalogs, ensure=False)
         with pytest.raises(ChannelAccessRefused):
             await queue.get(fail=False)  # another's queue: not for reading
+
+
+async def test_no_service_user_may_publish_through_the_default_exchange(
+    users: dict[str, Any],
+) -> None:
+    """The default exchange routes by queue name to ANY queue: identity's user is refused
+    putting a message into a catalog queue through it."""
+    catalogs = f"{users['run']}.catalog.mine"
+    admin = await aio_pika.connect(AMQP_URL)
+    async with admin:
+        await (await admin.channel()).declare_queue(catalogs, durable=True, auto_delete=False)
+    for service in ("identity", "notifier", "catalog", "transcript"):
+        connection = await aio_pika.connect(users["urls"][service])
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            with pytest.raises(ChannelAccessRefused):
+                await channel.default_exchange.publish(
+                    aio_pika.Message(b'{"forged": true}'), routing_key=catalogs, timeout=10
+                )
+    admin = await aio_pika.connect(AMQP_URL)
+    async with admin:
+        queue = await (await admin.channel()).declare_queue(catalogs, passive=True)
+        assert queue.declaration_result.message_count == 0
+
+
+async def test_retries_parking_and_replay_work_with_the_services_own_user(
+    users: dict[str, Any], mongo_db: Any
+) -> None:
+    """Through the service's own retry exchange: a failing event is retried through its delay
+    queue, parked, and replayed by `parked replay`, all as catalog's user."""
+    bus = _bus(users, "catalog")
+    await bus.connect()
+    producer = Bus(AMQP_URL, users["exchange"], "testbus")  # the test's admin: any routing key
+    await producer.connect()
+    broken = True
+    attempts: list[int] = []
+    handled: list[int] = []
+    registry = HandlerRegistry()
+
+    async def handle(event: Pinged, ce: CloudEvent) -> None:
+        attempts.append(event.n)
+        if broken:
+            raise RuntimeError("downstream is down")
+        handled.append(event.n)
+
+    registry.add(Pinged, handle)
+    consumer = Consumer(
+        bus,
+        registry,
+        Inbox(mongo_db["inbox"], owner="test"),
+        prefetch=10,
+        retry_delays_ms=[50],
+        max_attempts=2,
+        shutdown_grace_seconds=5,
+    )
+    try:
+        await consumer.start()
+        sent = envelope(Pinged(n=7), source="/tests")
+        await producer.publish(sent)
+        parked = await eventually(
+            lambda: list_parked(bus), lambda p: len(p) == 1, what="retried, then parked"
+        )
+        assert parked[0].message_id == sent.id and parked[0].attempts == 2
+        assert "downstream is down" in parked[0].reason
+        assert attempts == [7, 7]  # the first try and one retry through catalog.delay.50ms
+
+        broken = False  # the fix is deployed
+        assert await replay_parked(bus) == 1
+        await eventually(lambda: asyncio.sleep(0, handled), lambda h: h == [7], what="replayed")
+        assert await list_parked(bus) == []
+    finally:
+        await consumer.stop()
+        await producer.close()
+        await bus.close()

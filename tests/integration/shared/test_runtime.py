@@ -130,4 +130,5 @@ async def test_request_to_event_to_consumer_with_one_trace(
         async with amqp.channel() as channel:
             for suffix in ("events", "parking", "delay.100ms"):
                 await channel.queue_delete(f"{service}.{suffix}")
+            await channel.exchange_delete(f"{service}.retry")
             await channel.queue_delete(f"{exchange_name}.archive")

@@ -199,6 +199,7 @@ async def start_transcript(
             await mongo_client.drop_database(service)
             for suffix in ("events", "parking", "delay.50ms", "delay.100ms"):
                 await channel.queue_delete(f"{service}.{suffix}")
+            await channel.exchange_delete(f"{service}.retry")
         await channel.queue_delete(f"{exchange_name}.archive")
 
 

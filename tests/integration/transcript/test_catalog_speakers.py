@@ -88,3 +88,4 @@ async def test_ingested_speakers_become_searchable_in_the_catalog(
         async with amqp.channel() as channel:
             for suffix in ("events", "parking", "delay.50ms", "delay.100ms"):
                 await channel.queue_delete(f"{settings.service_name}.{suffix}")
+            await channel.exchange_delete(f"{settings.service_name}.retry")

@@ -111,14 +111,30 @@ def test_each_service_queue_is_bound_to_exactly_its_registry_types(
 ) -> None:
     by_address = {c["address"]: c for c in document["channels"].values()}
     for subscription in contract.subscriptions():
-        queue = by_address[QueueNames(subscription.service).main]
-        keys = [b["routingKey"] for b in queue["x-portal-bindings"]]
+        names = QueueNames(subscription.service)
+        queue = by_address[names.main]
+        keys = [
+            b["routingKey"] for b in queue["x-portal-bindings"] if b["exchange"] == "portal.events"
+        ]
         assert keys == subscription.registry.routing_keys
         operation = document["operations"][f"{subscription.service}_receives"]
         assert len(operation["messages"]) == len(subscription.registry)
-        for delay in contract._defaults().retry_delays_ms:
-            retry = by_address[QueueNames(subscription.service).retry(delay)]
+        delays = [names.retry(delay) for delay in contract._defaults().retry_delays_ms]
+        for delay, name in zip(contract._defaults().retry_delays_ms, delays, strict=True):
+            retry = by_address[name]
             assert retry["x-portal-queue-arguments"]["x-message-ttl"] == delay
+        # retries, parking and replay go through the service's own direct exchange, each queue
+        # bound there by its own name; the broker's dead-lettering too (not the default exchange)
+        for name in (names.main, names.parking, *delays):
+            own = {
+                "exchange": names.retry_exchange,
+                "exchangeType": "direct",
+                "routingKey": name,
+            }
+            assert own in by_address[name]["x-portal-bindings"], name
+            arguments = by_address[name]["x-portal-queue-arguments"]
+            if "x-dead-letter-routing-key" in arguments:
+                assert arguments["x-dead-letter-exchange"] == names.retry_exchange, name
     archive = by_address["portal.events.archive"]
     assert archive["x-portal-queue-arguments"]["x-queue-type"] == "stream"
     assert [b["routingKey"] for b in archive["x-portal-bindings"]] == ["portal.#"]

@@ -20,12 +20,21 @@ from typing import Any
 
 import aio_pika
 import structlog
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+)
 
 from portal_shared.bus.connection import Bus
 from portal_shared.bus.decision import Outcome, Park, after_handling
 from portal_shared.bus.registry import HandlerRegistry, HandlingDeferred, PermanentHandlingError
-from portal_shared.bus.topology import QueueNames, declare_service_queues
+from portal_shared.bus.topology import (
+    QueueNames,
+    declare_retry_exchange,
+    declare_service_queues,
+)
 from portal_shared.events.base import CloudEvent, MalformedEvent, decode_data, parse_cloudevent
 from portal_shared.inbox import Claim, Inbox
 from portal_shared.logging import get_logger
@@ -62,6 +71,7 @@ class Consumer:
         self.grace = shutdown_grace_seconds
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
+        self._retry_exchange: AbstractExchange | None = None
         self._tag: str | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._handling: set[str] = set()  # event ids whose handler runs in this process
@@ -80,6 +90,7 @@ class Consumer:
             self.registry.routing_keys,
             self.retry_delays_ms,
         )
+        self._retry_exchange = await declare_retry_exchange(self._channel, self.names)
         self._tag = await self._queue.consume(self._on_message)
         log.info(
             "consumer_started",
@@ -315,13 +326,14 @@ class Consumer:
     async def _forward(
         self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]
     ) -> None:
-        """Copy the message to one of our queues with a confirm, then ack the original.
+        """Copy the message to one of our queues (through our own retry exchange, never the
+        default one) with a confirm, then ack the original.
 
         If the copy is not confirmed the original is nacked back to the queue: never lost. If
         the original's channel is gone the broker requeues it by itself; a copy confirmed
         meanwhile makes a duplicate delivery, which the inbox absorbs.
         """
-        assert self._channel is not None
+        assert self._retry_exchange is not None
         copy = aio_pika.Message(
             body=message.body,
             content_type=message.content_type,
@@ -334,9 +346,7 @@ class Consumer:
             headers={**(message.headers or {}), **headers},
         )
         try:
-            await self._channel.default_exchange.publish(
-                copy, routing_key=queue, mandatory=True, timeout=10
-            )
+            await self._retry_exchange.publish(copy, routing_key=queue, mandatory=True, timeout=10)
         except Exception as exc:
             log.error("forward_failed", target=queue, error=repr(exc))
             await _settle(lambda: message.nack(requeue=True))

@@ -2,7 +2,8 @@
 
 ``list_parked`` reads messages and puts them all back (nothing is lost or reordered for good);
 ``replay_parked`` moves messages to the service's own queue with a fresh attempt count,
-publishing each with a confirm before it is removed from the parking lot.
+publishing each (through the service's own retry exchange) with a confirm before it is removed
+from the parking lot.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from portal_shared.bus.connection import Bus
 from portal_shared.bus.consumer import ATTEMPT_HEADER
-from portal_shared.bus.topology import QueueNames
+from portal_shared.bus.topology import QueueNames, declare_retry_exchange
 
 _PARKING_HEADERS = (
     "x-portal-parked-reason",
@@ -98,6 +99,11 @@ async def replay_parked(
     names = _names(bus)
     replayed = 0
     async with bus.connection.channel(publisher_confirms=True, on_return_raises=True) as channel:
+        # Our own retry exchange, to which the main queue is bound by its name: the service's
+        # user has no write access to the default exchange.
+        retry_exchange = await declare_retry_exchange(channel, names)
+        main = await channel.declare_queue(names.main, passive=True)
+        await main.bind(retry_exchange, routing_key=names.main)
         taken = await _take(channel, names.parking, limit)
         for seen, message in enumerate(taken, start=1):
             if message_id is not None and message.message_id != message_id:
@@ -122,7 +128,7 @@ async def replay_parked(
                 app_id=message.app_id,
                 headers=headers,
             )
-            await channel.default_exchange.publish(copy, routing_key=names.main, mandatory=True)
+            await retry_exchange.publish(copy, routing_key=names.main, mandatory=True)
             await message.ack()
             replayed += 1
             if progress is not None:

@@ -9,7 +9,7 @@
   registry handles; a message redelivered ``delivery_limit`` times (a consumer that keeps dying
   on it) is dead-lettered to the parking lot by the broker itself.
 - ``<service>.delay.<ms>ms``: one queue per retry delay; messages wait ``<ms>`` (message TTL)
-  and are dead-lettered back to ``<service>.events`` through the default exchange. These are
+  and are dead-lettered back to ``<service>.events`` through ``<service>.retry``. These are
   quorum queues with ``x-dead-letter-strategy: at-least-once`` (RabbitMQ >= 3.10, which needs
   ``x-overflow: reject-publish``): the broker keeps a message until the main queue confirms the
   dead-letter. The classic TTL queues used before (``<service>.retry.<ms>ms``) dead-letter
@@ -17,6 +17,17 @@
   restart recovers classic queues before quorum ones) was dropped, and its email never sent.
   Those old queues are no longer declared; once empty an operator may delete them.
 - ``<service>.parking``: the parking lot (dead letters), quorum, with the reason in headers.
+- ``<service>.retry``: the service's own direct exchange, to which its delay queues, its parking
+  lot and its main queue are bound by their own names. The consumer publishes retries and parked
+  messages there, and ``parked replay`` republishes there to the main queue, so a service's
+  broker user needs no write access to the default exchange (which reaches any queue by name).
+  The broker's own dead-lettering (``<service>.events`` to the parking lot at the delivery
+  limit, a delay queue back to ``<service>.events``) goes through it too: declaring a queue
+  whose ``x-dead-letter-exchange`` is the default exchange needs write access to the default
+  exchange (RabbitMQ checks it at ``queue.declare``). Queues declared before this exchange
+  existed (dead-lettering to ``""``) are inequivalent: the declaration fails with
+  PRECONDITION_FAILED, so an operator must drain and delete them once before the upgrade
+  (docs/EVENTS.md, "Access to the bus").
 """
 
 from __future__ import annotations
@@ -47,6 +58,10 @@ class QueueNames:
     def retry(self, delay_ms: int) -> str:
         return f"{self.service}.delay.{delay_ms}ms"
 
+    @property
+    def retry_exchange(self) -> str:
+        return f"{self.service}.retry"
+
 
 async def declare_exchange(
     channel: AbstractChannel, name: str, archive_max_age: str | None = "7D"
@@ -66,6 +81,13 @@ async def declare_exchange(
     return exchange
 
 
+async def declare_retry_exchange(channel: AbstractChannel, names: QueueNames) -> AbstractExchange:
+    """The service's own direct exchange for retries, parking and replay (see above)."""
+    return await channel.declare_exchange(
+        names.retry_exchange, aio_pika.ExchangeType.DIRECT, durable=True
+    )
+
+
 async def declare_service_queues(
     channel: AbstractChannel,
     exchange: AbstractExchange,
@@ -73,30 +95,36 @@ async def declare_service_queues(
     routing_keys: Iterable[str],
     retry_delays_ms: Sequence[int],
 ) -> AbstractQueue:
-    await channel.declare_queue(names.parking, durable=True, arguments={"x-queue-type": "quorum"})
+    retry_exchange = await declare_retry_exchange(channel, names)
+    parking = await channel.declare_queue(
+        names.parking, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await parking.bind(retry_exchange, routing_key=names.parking)
     main = await channel.declare_queue(
         names.main,
         durable=True,
         arguments={
             "x-queue-type": "quorum",
             "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": "",
+            "x-dead-letter-exchange": names.retry_exchange,
             "x-dead-letter-routing-key": names.parking,
         },
     )
     for key in sorted(set(routing_keys)):
         await main.bind(exchange, routing_key=key)
+    await main.bind(retry_exchange, routing_key=names.main)  # parked replay
     for delay in retry_delays_ms:
-        await channel.declare_queue(
+        delayed = await channel.declare_queue(
             names.retry(delay),
             durable=True,
             arguments={
                 "x-queue-type": "quorum",
                 "x-message-ttl": delay,
-                "x-dead-letter-exchange": "",
+                "x-dead-letter-exchange": names.retry_exchange,
                 "x-dead-letter-routing-key": names.main,
                 "x-dead-letter-strategy": "at-least-once",
                 "x-overflow": "reject-publish",
             },
         )
+        await delayed.bind(retry_exchange, routing_key=names.retry(delay))
     return main

@@ -2,7 +2,9 @@
 
 - one channel per routing key (an event type and version) on the topic exchange, with its AMQP
   binding, and one channel per queue the topology declares (the archive stream, each service's
-  queue, retry queues and parking lot), with its arguments and the routing keys bound to it;
+  queue, retry queues and parking lot), with its arguments and the routing keys bound to it
+  (on the topic exchange, and by its own name on its service's ``<service>.retry`` direct
+  exchange, through which the consumer publishes retries and parked messages);
 - one ``send`` operation per event type (its producer) and one ``receive`` operation per
   consuming service (its queue, its handler registry's types), plus the archive for any
   subscriber;
@@ -46,37 +48,62 @@ class RecordedQueue:
     name: str
     durable: bool
     arguments: dict[str, Any]
-    routing_keys: list[str] = field(default_factory=list)
+    routing_keys: list[str] = field(default_factory=list)  # on the domain exchange
+    retry_bindings: list[dict[str, str]] = field(default_factory=list)  # a service's own exchange
+
+
+@dataclass
+class _RecordedExchange:
+    name: str
+    type: str
+    durable: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "durable": self.durable}
 
 
 @dataclass
 class _Recorder:
     """Just enough of an aio-pika channel, exchange and queue to record declarations."""
 
-    exchange: dict[str, Any] = field(default_factory=dict)
+    exchanges: dict[str, _RecordedExchange] = field(default_factory=dict)
     queues: dict[str, RecordedQueue] = field(default_factory=dict)
 
-    async def declare_exchange(self, name: str, type: Any, durable: bool = False) -> _Recorder:
-        self.exchange = {
-            "name": name,
-            "type": str(getattr(type, "value", type)),
-            "durable": durable,
-        }
-        return self
+    @property
+    def exchange(self) -> dict[str, Any]:
+        """The domain (topic) exchange: the first one declared."""
+        return next(iter(self.exchanges.values())).as_dict()
+
+    async def declare_exchange(
+        self, name: str, type: Any, durable: bool = False
+    ) -> _RecordedExchange:
+        return self.exchanges.setdefault(
+            name, _RecordedExchange(name, str(getattr(type, "value", type)), durable)
+        )
 
     async def declare_queue(
         self, name: str, durable: bool = False, arguments: dict[str, Any] | None = None, **_: Any
     ) -> _RecordedQueueHandle:
         queue = self.queues.setdefault(name, RecordedQueue(name, durable, dict(arguments or {})))
-        return _RecordedQueueHandle(queue)
+        return _RecordedQueueHandle(queue, self)
 
 
 @dataclass
 class _RecordedQueueHandle:
     queue: RecordedQueue
+    recorder: _Recorder
 
-    async def bind(self, exchange: Any, routing_key: str) -> None:
-        self.queue.routing_keys.append(routing_key)
+    async def bind(self, exchange: _RecordedExchange, routing_key: str) -> None:
+        if exchange.name == self.recorder.exchange["name"]:
+            self.queue.routing_keys.append(routing_key)
+        else:
+            self.queue.retry_bindings.append(
+                {
+                    "exchange": exchange.name,
+                    "exchangeType": exchange.type,
+                    "routingKey": routing_key,
+                }
+            )
 
 
 async def _record(
@@ -294,10 +321,10 @@ def _queue_channel(
         },
         "x-portal-queue-arguments": queue.arguments,
     }
-    if queue.routing_keys:
-        channel["x-portal-bindings"] = [
-            {"exchange": exchange["name"], "routingKey": key} for key in queue.routing_keys
-        ]
+    bindings = [{"exchange": exchange["name"], "routingKey": key} for key in queue.routing_keys]
+    bindings += queue.retry_bindings
+    if bindings:
+        channel["x-portal-bindings"] = bindings
     return channel
 
 
