@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from transcript.domain.errors import TranscriptParseError
-from transcript.domain.export import to_json_dict, to_webvtt
+from transcript.domain.export import to_json_dict, to_srt, to_webvtt
 from transcript.domain.parser import detect_format, parse
 
 VTT = """WEBVTT
@@ -162,3 +162,8 @@ def test_webvtt_voices_with_two_affiliations_for_one_person_keep_both() -> None:
     assert parse(exported) == transcript
     segments = to_json_dict(transcript)["segments"]
     assert [s["affiliation"] for s in segments] == [None, None, "NATO", "BBC"]
+    # SRT has no roster: Mark Rutte's own affiliation is written on his first turn.
+    as_srt = to_srt(transcript)
+    assert "MARK RUTTE (Prime Minister, Government of the Netherlands): Then." in as_srt
+    assert "MARK RUTTE (Prime Minister, NATO): Now." in as_srt
+    assert parse(as_srt) == transcript

@@ -91,14 +91,21 @@ def to_webvtt(transcript: Transcript) -> str:
 
 
 def to_srt(transcript: Transcript) -> str:
-    """SRT, one subtitle per paragraph; a turn's first subtitle starts with "NAME:"."""
+    """SRT, one subtitle per paragraph; a turn's first subtitle starts with "NAME:".
+
+    SRT has no roster, so a person some of whose turns carry another affiliation has their own
+    written on their first turn without one, so that it reads back as theirs."""
     _require_times(transcript)
     by_id = {s.id: s for s in transcript.speakers}
+    own_pending = {s.speaker_id for s in transcript.segments if s.affiliation}
     subtitles: list[srt.Subtitle] = []
     for segment in transcript.segments:
-        label = speaker_label(
-            by_id[segment.speaker_id], shout=True, affiliation=segment.affiliation
-        )
+        speaker = by_id[segment.speaker_id]
+        affiliation = segment.affiliation
+        if affiliation is None and speaker.id in own_pending:
+            own_pending.discard(speaker.id)
+            affiliation = speaker.affiliation
+        label = speaker_label(speaker, shout=True, affiliation=affiliation)
         for number, (start_ms, end_ms, paragraph) in enumerate(_paragraph_cues(segment)):
             content = f"{label}: {paragraph}" if number == 0 else paragraph
             subtitles.append(
