@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,15 @@ def _wait_ready(platform: Platform, service: str, deadline: float) -> None:
 
 @pytest.fixture(scope="session")
 def platform() -> Iterator[Platform]:
+    with running_platform() as started:
+        yield started
+
+
+@contextmanager
+def running_platform() -> Iterator[Platform]:
+    """A platform of its own (exchange, queues, databases, ports, data folder). A test that
+    changes shared state at random (schemathesis as an editor unpublishes the demo videos and
+    spends the per-client limits) starts one of these instead of using ``platform``."""
     run = unique("e2e")
     data_dir = Path(tempfile.mkdtemp(prefix="portal-e2e-"))
     ports = {name: free_port() for name in SERVICES}

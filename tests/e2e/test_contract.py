@@ -8,12 +8,13 @@ import re
 import subprocess
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import BIN, Platform
+from tests.e2e.conftest import BIN, Platform, running_platform
 from tests.e2e.test_journey import PASSWORD, code_in, mail_to
 
 pytestmark = pytest.mark.e2e
@@ -98,6 +99,15 @@ def schemathesis(platform: Platform, service: str, token: str, workdir: Path) ->
     totals["cases"] = int(cases.group(1)) if cases else 0
     print(f"schemathesis {service}: {totals}")  # the totals, in the -rA / -s output
     return totals
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[Platform]:
+    """A platform of this module's own: as an editor, schemathesis unpublishes and rewrites the
+    demo videos and spends identity's per-client limits, which the journeys that share the
+    session's platform depend on."""
+    with running_platform() as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

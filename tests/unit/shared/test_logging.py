@@ -8,7 +8,7 @@ import logging
 
 import pytest
 import structlog
-from portal_shared.logging import configure_logging, get_logger, mask_email
+from portal_shared.logging import audit, configure_logging, get_logger, mask_email
 
 SECRETS = [
     "Hunter2!Hunter2!",
@@ -70,3 +70,17 @@ def test_every_line_is_one_json_object(stream: io.StringIO) -> None:
     parsed = [json.loads(line) for line in text.splitlines()]
     assert [p["event"] for p in parsed] == ["a", "failed"]
     assert "ValueError: boom" in parsed[1]["exception"]
+
+
+def test_an_audit_line_leaves_out_what_it_does_not_know(stream: io.StringIO) -> None:
+    audit(
+        get_logger(),
+        "password_change",
+        outcome="failure",
+        reason="x",
+        user_id=None,
+        client_ip="::1",
+    )
+    line = json.loads(stream.getvalue().splitlines()[-1])
+    assert "user_id" not in line
+    assert line["client.address"] == "::1" and line["reason"] == "x"
