@@ -96,10 +96,12 @@ def _account_flows(platform: Platform, capture: Capture) -> str:
     identity, catalog = platform.url("identity"), platform.url("catalog")
     email = f"contract-{uuid.uuid4().hex[:8]}@example.org"
     account = {"email": email, "password": PASSWORD, "language": "en", "newsletter": True}
-    assert httpx.post(f"{identity}/v1/registrations", json=account).status_code == 202
+    registered = httpx.post(f"{identity}/v1/registrations", json=account)
+    assert registered.status_code == 202, registered.text
     code = code_in(mail_to(email, "Your NATO Multimedia verification code"))
     verified = httpx.post(
-        f"{identity}/v1/registrations/verify", json={"email": email, "code": code}
+        f"{identity}/v1/registrations/verify",
+        json={"registration_id": registered.json()["registration_id"], "code": code},
     )
     assert verified.status_code == 200, verified.text  # UserVerified, NewsletterSubscribed
     auth = {"Authorization": f"Bearer {verified.json()['access_token']}"}
@@ -110,16 +112,17 @@ def _account_flows(platform: Platform, capture: Capture) -> str:
     )
 
     other = f"contract-{uuid.uuid4().hex[:8]}@example.org"
-    assert (
-        httpx.post(f"{identity}/v1/registrations", json={**account, "email": other}).status_code
-        == 202
-    )
+    pending = httpx.post(f"{identity}/v1/registrations", json={**account, "email": other})
+    assert pending.status_code == 202, pending.text
+    pending_id = pending.json()["registration_id"]
     reissued = "portal.identity.VerificationCodeReissued.v1"
 
     def resend() -> set[str]:
         # The answer is 202 even inside the resend cooldown (it reveals nothing), so ask again
         # until the event is out.
-        answer = httpx.post(f"{identity}/v1/registrations/resend", json={"email": other})
+        answer = httpx.post(
+            f"{identity}/v1/registrations/resend", json={"registration_id": pending_id}
+        )
         assert answer.status_code in (202, 429), answer.text
         return capture.types()
 
