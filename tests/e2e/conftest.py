@@ -102,6 +102,9 @@ def running_platform() -> Iterator[Platform]:
         # The contract test sends several code emails to one address; the cooldown itself is
         # tested in tests/integration/identity.
         "IDENTITY_RESEND_COOLDOWN_SECONDS": "1",
+        # Every e2e test registers from 127.0.0.1 on this one platform, more than the default
+        # 30 an hour per client; the limit itself is tested in tests/integration/identity.
+        "IDENTITY_REQUESTS_PER_CLIENT": "1000",
         "LOG_LEVEL": "info",
         "CATALOG_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json",
         "TRANSCRIPT_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json",
