@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import BIN, Platform, running_platform
-from tests.e2e.test_journey import PASSWORD, code_in, mail_to
+from tests.e2e.test_journey import PASSWORD, registered_and_verified
 
 pytestmark = pytest.mark.e2e
 
@@ -27,19 +27,7 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 def user_token(platform: Platform) -> str:
     email = f"contract-{uuid.uuid4().hex[:8]}@example.org"
-    identity = platform.url("identity")
-    registered = httpx.post(
-        f"{identity}/v1/registrations",
-        json={"email": email, "password": PASSWORD, "language": "en", "newsletter": False},
-    )
-    assert registered.status_code == 202, registered.text
-    code = code_in(mail_to(email, "verification code"))
-    verified = httpx.post(
-        f"{identity}/v1/registrations/verify",
-        json={"registration_id": registered.json()["registration_id"], "code": code},
-    )
-    assert verified.status_code == 200, verified.text
-    return str(verified.json()["access_token"])
+    return str(registered_and_verified(platform, email, newsletter=False)["access_token"])
 
 
 def editor_token(platform: Platform) -> str:

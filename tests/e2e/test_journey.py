@@ -53,6 +53,24 @@ def code_in(message: dict[str, Any]) -> str:
     return match.group(1)
 
 
+def registered_and_verified(platform: Platform, email: str, *, newsletter: bool) -> dict[str, Any]:
+    """Register, read the code from the mail server, verify: the session tokens."""
+    identity = platform.url("identity")
+    registered = httpx.post(
+        f"{identity}/v1/registrations",
+        json={"email": email, "password": PASSWORD, "language": "en", "newsletter": newsletter},
+    )
+    assert registered.status_code == 202, registered.text
+    code = code_in(mail_to(email, "verification code"))
+    verified = httpx.post(
+        f"{identity}/v1/registrations/verify",
+        json={"registration_id": registered.json()["registration_id"], "code": code},
+    )
+    assert verified.status_code == 200, verified.text
+    session: dict[str, Any] = verified.json()
+    return session
+
+
 def test_register_verify_download(platform: Platform) -> None:
     email = f"e2e-{uuid.uuid4().hex[:8]}@example.org"
     identity, catalog = platform.url("identity"), platform.url("catalog")
@@ -155,18 +173,8 @@ def test_editor_transcript_reaches_the_catalogue(platform: Platform) -> None:
 def test_newsletter_one_click_unsubscribe_from_the_email(platform: Platform) -> None:
     email = f"e2e-news-{uuid.uuid4().hex[:8]}@example.org"
     identity = platform.url("identity")
-    registered = httpx.post(
-        f"{identity}/v1/registrations",
-        json={"email": email, "password": PASSWORD, "language": "en", "newsletter": True},
-    )
-    assert registered.status_code == 202, registered.text
-    code = code_in(mail_to(email, "verification code"))
-    verified = httpx.post(
-        f"{identity}/v1/registrations/verify",
-        json={"registration_id": registered.json()["registration_id"], "code": code},
-    )
-    assert verified.status_code == 200, verified.text
-    auth = {"Authorization": f"Bearer {verified.json()['access_token']}"}
+    session = registered_and_verified(platform, email, newsletter=True)
+    auth = {"Authorization": f"Bearer {session['access_token']}"}
 
     confirmation = mail_to(email, "You are subscribed")
     headers = httpx.get(
