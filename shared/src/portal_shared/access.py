@@ -33,7 +33,8 @@ from portal_shared.auth import (
     httpx_jwks_fetch,
 )
 from portal_shared.clock import Clock
-from portal_shared.http import Problem
+from portal_shared.error_codes import ErrorCode
+from portal_shared.problems import Problem
 from portal_shared.settings import ServiceSettings
 
 EDITOR_ROLE = "editor"
@@ -154,7 +155,7 @@ async def _verified(request: Request, token: str) -> Principal:
     except (httpx.HTTPError, ValueError, KeysUnavailable):
         raise Problem(
             503,
-            "keys_unavailable",
+            ErrorCode.KEYS_UNAVAILABLE,
             "Cannot check access tokens right now",
             headers={"Retry-After": "1"},
         ) from None
@@ -165,7 +166,10 @@ async def _principal(
 ) -> Principal:
     if principal is None:
         raise Problem(
-            401, "unauthenticated", "Sign in to do this", headers={"WWW-Authenticate": "Bearer"}
+            401,
+            ErrorCode.UNAUTHENTICATED,
+            "Sign in to do this",
+            headers={"WWW-Authenticate": "Bearer"},
         )
     return principal
 
@@ -175,7 +179,7 @@ async def _editor(
 ) -> Principal:
     settings: TokenCheckingSettings = request.app.state.settings
     if settings.editor_role not in principal.roles:
-        raise Problem(403, "not_editor", "Only editors may do this")
+        raise Problem(403, ErrorCode.NOT_EDITOR, "Only editors may do this")
     return principal
 
 

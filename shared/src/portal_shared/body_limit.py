@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal_shared.http import problem_response
+from portal_shared.error_codes import ErrorCode
+from portal_shared.problems import problem_response
 
 
 class BodyLimitMiddleware:
@@ -49,7 +50,7 @@ class BodyLimitMiddleware:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
             413,
-            "body_too_large",
+            ErrorCode.BODY_TOO_LARGE,
             "The request body is too large",
             f"Request bodies may be at most {self.max_bytes} bytes.",
             instance=scope.get("path"),

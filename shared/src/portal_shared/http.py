@@ -30,8 +30,19 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal_shared.docs import install_docs
+from portal_shared.error_codes import ErrorCode, code_of_status
 from portal_shared.logging import get_logger
 from portal_shared.metrics import READY, bounded_method, observe_http
+from portal_shared.problems import (
+    PROBLEM_CONTENT_TYPE,
+    PROBLEM_REF,
+    Problem,
+    problem_body,
+    problem_response,
+    problem_responses,
+    validation_errors,
+    validation_problem,
+)
 from portal_shared.tracing import (
     configure_tracing,
     current_correlation_id,
@@ -41,7 +52,6 @@ from portal_shared.tracing import (
 
 log = get_logger("portal.http")
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 ReadinessCheck = Callable[[], Awaitable[bool]]
 DatabaseUnreachable = Callable[[], bool]
 # Seconds a client should wait before trying again while the database is away: the driver
@@ -50,102 +60,6 @@ DATABASE_RETRY_AFTER = "1"
 # Paths that never touch the database: served even while it is away.
 _NO_DATABASE_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json")
 Collector = Callable[[], Awaitable[None]]  # refreshes gauges before a scrape
-
-_STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    409: "conflict",
-    410: "gone",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    416: "range_not_satisfiable",
-    422: "validation_error",
-    429: "too_many_requests",
-    500: "internal_error",
-    503: "service_unavailable",
-}
-
-
-class Problem(Exception):
-    """Raise to answer with an RFC 9457 problem document."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        title: str,
-        detail: str | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(f"{status} {code}: {title}")
-        self.status, self.code, self.title, self.detail = status, code, title, detail
-        self.headers = headers or {}
-        self.extra = extra
-
-
-def problem_body(
-    status: int,
-    code: str,
-    title: str,
-    detail: str | None = None,
-    instance: str | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": f"/problems/{code}",
-        "title": title,
-        "status": status,
-        "code": code,
-    }
-    if detail:
-        body["detail"] = detail
-    if instance:
-        body["instance"] = instance
-    body.update(extra)
-    return body
-
-
-def problem_response(
-    status: int,
-    code: str,
-    title: str,
-    detail: str | None = None,
-    *,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> JSONResponse:
-    return JSONResponse(
-        problem_body(status, code, title, detail, **extra),
-        status_code=status,
-        media_type=PROBLEM_CONTENT_TYPE,
-        headers=headers,
-    )
-
-
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for routes: each status documented as a problem."""
-    return {
-        status: {
-            "description": _STATUS_CODES.get(status, "error").replace("_", " "),
-            "content": {
-                PROBLEM_CONTENT_TYPE: {
-                    "schema": {"$ref": "#/components/schemas/Problem"},
-                    "example": problem_body(
-                        status,
-                        _STATUS_CODES.get(status, "error"),
-                        _STATUS_CODES.get(status, "error").replace("_", " ").capitalize(),
-                    ),
-                }
-            },
-        }
-        for status in statuses
-    }
 
 
 def _install_problem_handlers(app: FastAPI) -> None:
@@ -163,26 +77,11 @@ def _install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "loc": [str(p) for p in err.get("loc", ())],
-                "type": err.get("type"),
-                "msg": err.get("msg"),
-            }
-            for err in exc.errors()
-        ]
-        return problem_response(
-            422,
-            "validation_error",
-            "The request is not valid",
-            "See errors for the fields to fix.",
-            instance=request.url.path,
-            errors=errors,
-        )
+        return await _problem(request, validation_problem(validation_errors(exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "error")
+        code = code_of_status(exc.status_code)
         detail = exc.detail if isinstance(exc.detail, str) else None
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
@@ -212,14 +111,17 @@ def _install_problem_handlers(app: FastAPI) -> None:
             return database_unavailable_response(request.url.path)
         log.error("http_unhandled_error", error=repr(exc), path=request.url.path, exc_info=exc)
         return problem_response(
-            500, "internal_error", "Something went wrong on our side", instance=request.url.path
+            500,
+            ErrorCode.INTERNAL_ERROR,
+            "Something went wrong on our side",
+            instance=request.url.path,
         )
 
 
 def database_unavailable_response(path: str | None) -> JSONResponse:
     return problem_response(
         503,
-        "database_unavailable",
+        ErrorCode.DATABASE_UNAVAILABLE,
         "The service cannot reach its database right now; try again shortly",
         headers={"Retry-After": DATABASE_RETRY_AFTER},
         instance=path,
@@ -271,7 +173,7 @@ class RequestContextMiddleware:
             # No stored text holds NUL (PostgreSQL-backed stores cannot even compare against
             # it), so a path or query carrying one is refused before any route sees it.
             response = problem_response(
-                400, "invalid_characters", "The URL holds a NUL character", instance=None
+                400, ErrorCode.INVALID_CHARACTERS, "The URL holds a NUL character", instance=None
             )
             await response(scope, receive, send)
             return
@@ -374,7 +276,9 @@ def ops_router(
         READY.labels(service).set(1 if ready else 0)
         if ready:
             return JSONResponse({"status": "ready", "service": service, "checks": outcome})
-        return problem_response(503, "not_ready", "Not ready", service=service, checks=outcome)
+        return problem_response(
+            503, ErrorCode.NOT_READY, "Not ready", service=service, checks=outcome
+        )
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
@@ -444,12 +348,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
     "additionalProperties": True,
 }
-_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_PROBLEM_REF = PROBLEM_REF
 _BAD_URL = "The URL holds a NUL character (`invalid_characters`)"
 _NOT_JSON = "the body is not UTF-8 JSON (`bad_request`)"
-_BAD_URL_EXAMPLE = problem_body(400, "invalid_characters", "The URL holds a NUL character")
+_BAD_URL_EXAMPLE = problem_body(400, ErrorCode.INVALID_CHARACTERS, "The URL holds a NUL character")
 _NOT_JSON_EXAMPLE = problem_body(
-    400, "bad_request", "Bad request", "There was an error parsing the body"
+    400, ErrorCode.BAD_REQUEST, "Bad request", "There was an error parsing the body"
 )
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -511,3 +415,13 @@ def _add_problem_schema(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+__all__ = [  # the problem helpers routes import from here (defined in portal_shared.problems)
+    "PROBLEM_CONTENT_TYPE",
+    "Problem",
+    "create_app",
+    "problem_body",
+    "problem_response",
+    "problem_responses",
+]

@@ -18,7 +18,7 @@ from identity.domain.errors import (
 from identity.domain.hashing import Argon2Settings
 from identity.domain.throttling import ACCOUNT_SIGN_IN_POLICY, CLIENT_SIGN_IN_POLICY
 from identity.domain.tokens import SigningKey
-from identity.entrypoints.errors import _problem, install_error_handlers, problems
+from identity.entrypoints.errors import install_error_handlers, problems, to_problem
 from identity.settings import IdentitySettings
 from portal_shared.sealing import generate_keypair, public_key_of, seal, unseal
 
@@ -111,15 +111,19 @@ def test_missing_notifier_key_says_where_to_get_it(tmp_path: Path) -> None:
 
 
 def test_errors_map_to_problems() -> None:
-    assert _problem(PasswordRejected(["too_short", "missing_digit"]))[:2] == (
-        422,
-        "password_rejected",
+    rejected = to_problem(PasswordRejected(["too_short", "missing_digit"]))
+    assert (rejected.status, rejected.code) == (422, "password_rejected")
+    assert to_problem(PasswordRejected(["too_short"])).extra == {"violations": ["too_short"]}
+    throttled, wrong = to_problem(SignInThrottled(7)), to_problem(InvalidCredentials())
+    assert (throttled.status, throttled.code, throttled.title) == (
+        wrong.status,
+        wrong.code,
+        wrong.title,
     )
-    assert _problem(PasswordRejected(["too_short"]))[3] == {"violations": ["too_short"]}
-    throttled, wrong = _problem(SignInThrottled(7)), _problem(InvalidCredentials())
-    assert throttled[:3] == wrong[:3] and throttled[4] == {"Retry-After": "7"}
-    assert _problem(CodeRejected("account_locked", 60))[0] == 429
-    assert _problem(CodeRejected("wrong"))[:2] == (400, "code_rejected")
+    assert throttled.headers == {"Retry-After": "7"}
+    assert to_problem(CodeRejected("account_locked", 60)).status == 429
+    wrong_code = to_problem(CodeRejected("wrong"))
+    assert (wrong_code.status, wrong_code.code) == (400, "code_rejected")
 
 
 def test_documented_problems_carry_examples() -> None:

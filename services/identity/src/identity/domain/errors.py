@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from portal_shared.error_codes import ErrorCode
+
 
 class DomainError(Exception):
     """Base of every error the identity domain raises on purpose."""
 
-    code: ClassVar[str] = "identity_error"
+    code: ClassVar[str] = ErrorCode.BAD_REQUEST
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.code)
@@ -23,7 +25,7 @@ class DomainError(Exception):
 class InvalidEmail(DomainError):
     """The address is not a syntactically valid email address."""
 
-    code = "invalid_email"
+    code = ErrorCode.INVALID_EMAIL
 
 
 class EmailNotSupported(InvalidEmail):
@@ -32,13 +34,13 @@ class EmailNotSupported(InvalidEmail):
     Refused at registration rather than accepted and never delivered; internationalised
     domains (after the @) are fine."""
 
-    code = "email_not_supported"
+    code = ErrorCode.EMAIL_NOT_SUPPORTED
 
 
 class PasswordRejected(DomainError):
     """The password breaks one or more rules; ``violations`` lists every broken rule's id."""
 
-    code = "password_rejected"
+    code = ErrorCode.PASSWORD_REJECTED
 
     def __init__(self, violations: Sequence[str]) -> None:
         self.violations: tuple[str, ...] = tuple(violations)
@@ -48,13 +50,13 @@ class PasswordRejected(DomainError):
 class InvalidCredentials(DomainError):
     """Generic sign-in failure: wrong address or password, or a locked account (same answer)."""
 
-    code = "invalid_credentials"
+    code = ErrorCode.INVALID_CREDENTIALS
 
 
 class RateLimited(DomainError):
     """Too many requests; the caller may try again after ``retry_after`` seconds."""
 
-    code = "rate_limited"
+    code = ErrorCode.RATE_LIMITED
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
@@ -67,7 +69,7 @@ class CodeRejected(DomainError):
     Reasons: ``wrong``, ``expired``, ``too_many_attempts``, ``account_locked``, ``no_code``.
     """
 
-    code = "code_rejected"
+    code = ErrorCode.CODE_REJECTED
 
     def __init__(self, reason: str, retry_after: int | None = None) -> None:
         self.reason = reason
@@ -80,13 +82,13 @@ class RegistrationNotFound(DomainError):
 
     Every registration gets an id whatever its address holds, so this reveals no account."""
 
-    code = "registration_not_found"
+    code = ErrorCode.REGISTRATION_NOT_FOUND
 
 
 class RefreshRejected(DomainError):
     """A refresh token was not accepted; ``reason`` is a ``RefreshRejection`` value."""
 
-    code = "refresh_rejected"
+    code = ErrorCode.REFRESH_REJECTED
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
@@ -96,7 +98,7 @@ class RefreshRejected(DomainError):
 class ResetTokenRejected(DomainError):
     """A password-reset token was unknown, expired or already used (one answer for all)."""
 
-    code = "reset_token_rejected"
+    code = ErrorCode.RESET_TOKEN_REJECTED
 
 
 class SignInThrottled(InvalidCredentials):
@@ -110,26 +112,26 @@ class SignInThrottled(InvalidCredentials):
 class CurrentPasswordWrong(DomainError):
     """A signed-in password change gave the wrong current password (counts as a failed sign-in)."""
 
-    code = "current_password_wrong"
+    code = ErrorCode.CURRENT_PASSWORD_WRONG
 
 
 class UnsubscribeLinkInvalid(DomainError):
     """An unsubscribe link whose token does not belong to its user id."""
 
-    code = "unsubscribe_link_invalid"
+    code = ErrorCode.UNSUBSCRIBE_LINK_INVALID
 
 
 class AccountNotVerified(DomainError):
     """The password was right but the address is not verified yet: offer a new code."""
 
-    code = "account_not_verified"
+    code = ErrorCode.ACCOUNT_NOT_VERIFIED
 
 
 class NotAuthenticated(DomainError):
     """No usable access token; ``reason``: missing_token, token_invalid, token_expired,
     unknown_key or token_revoked (the account's token version moved on, or it is gone)."""
 
-    code = "not_authenticated"
+    code = ErrorCode.NOT_AUTHENTICATED
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
@@ -139,4 +141,4 @@ class NotAuthenticated(DomainError):
 class ConcurrentUpdate(DomainError):
     """The account kept changing under this request; the caller may simply try again."""
 
-    code = "conflict"
+    code = ErrorCode.CONFLICT

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from portal_shared.http import PROBLEM_CONTENT_TYPE, problem_body, problem_response
+from fastapi import FastAPI
+from portal_shared.problems import ProblemMapper, ProblemSpec
 
 from identity.domain.errors import (
     AccountNotVerified,
@@ -32,62 +31,59 @@ from identity.domain.errors import (
     UnsubscribeLinkInvalid,
 )
 
-Problem = tuple[int, str, str, dict[str, Any], dict[str, str]]
 
-
-def _problem(exc: DomainError) -> Problem:
+def to_problem(exc: DomainError) -> ProblemSpec:
+    """The answer of each domain error (the first case that matches)."""
     match exc:
         case PasswordRejected():
-            return 422, exc.code, "The password does not meet the rules", {
-                "violations": list(exc.violations)}, {}  # fmt: skip
+            title = "The password does not meet the rules"
+            return ProblemSpec(422, exc.code, title, {"violations": list(exc.violations)})
         case EmailNotSupported():
-            return 422, exc.code, "Letters beyond ASCII before the @ cannot be mailed yet", {}, {}
+            return ProblemSpec(
+                422, exc.code, "Letters beyond ASCII before the @ cannot be mailed yet"
+            )
         case InvalidEmail():
-            return 422, exc.code, "This is not a valid email address", {}, {}
+            return ProblemSpec(422, exc.code, "This is not a valid email address")
         case SignInThrottled():
-            return 401, exc.code, "Wrong email address or password", {}, _retry(exc.retry_after)
+            title = "Wrong email address or password"
+            return ProblemSpec(401, exc.code, title, headers=_retry(exc.retry_after))
         case InvalidCredentials():
-            return 401, exc.code, "Wrong email address or password", {}, {}
+            return ProblemSpec(401, exc.code, "Wrong email address or password")
         case CurrentPasswordWrong():
-            return 403, exc.code, "The current password is not right", {}, {}
+            return ProblemSpec(403, exc.code, "The current password is not right")
         case UnsubscribeLinkInvalid():
-            return 403, exc.code, "This unsubscribe link is not valid", {}, {}
+            return ProblemSpec(403, exc.code, "This unsubscribe link is not valid")
         case AccountNotVerified():
-            return 403, exc.code, "Verify your email address first", {}, {}
+            return ProblemSpec(403, exc.code, "Verify your email address first")
         case RateLimited():
-            return 429, exc.code, "Too many requests, try again later", {}, _retry(exc.retry_after)
+            title = "Too many requests, try again later"
+            return ProblemSpec(429, exc.code, title, headers=_retry(exc.retry_after))
         case CodeRejected() if exc.retry_after:
-            return 429, exc.code, "Too many wrong codes, try again later", {
-                "reason": exc.reason}, _retry(exc.retry_after)  # fmt: skip
+            title = "Too many wrong codes, try again later"
+            reason = {"reason": exc.reason}
+            return ProblemSpec(429, exc.code, title, reason, _retry(exc.retry_after))
         case CodeRejected():
-            return 400, exc.code, "The code is not valid", {"reason": exc.reason}, {}
+            return ProblemSpec(400, exc.code, "The code is not valid", {"reason": exc.reason})
         case RegistrationNotFound():
-            return 404, exc.code, "This registration is over, register again", {}, {}
+            return ProblemSpec(404, exc.code, "This registration is over, register again")
         case RefreshRejected():
-            return 401, exc.code, "Sign in again", {"reason": exc.reason}, {}
+            return ProblemSpec(401, exc.code, "Sign in again", {"reason": exc.reason})
         case ResetTokenRejected():
-            return 400, exc.code, "This reset link is no longer valid", {}, {}
+            return ProblemSpec(400, exc.code, "This reset link is no longer valid")
         case NotAuthenticated():
             missing = exc.reason == "missing_token"
-            challenge = "Bearer" if missing else 'Bearer error="invalid_token"'
-            return 401, exc.code, "Authentication required", {"reason": exc.reason}, {
-                "WWW-Authenticate": challenge}  # fmt: skip
+            challenge = {
+                "WWW-Authenticate": "Bearer" if missing else 'Bearer error="invalid_token"'
+            }
+            title = "Authentication required"
+            return ProblemSpec(401, exc.code, title, {"reason": exc.reason}, challenge)
         case ConcurrentUpdate():
-            return 409, exc.code, "The account changed meanwhile, try again", {}, {}
-    return 400, exc.code, "The request cannot be completed", {}, {}
+            return ProblemSpec(409, exc.code, "The account changed meanwhile, try again")
+    return ProblemSpec(400, exc.code, "The request cannot be completed")
 
 
 def _retry(seconds: int) -> dict[str, str]:
     return {"Retry-After": str(seconds)}
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        status, code, title, extra, headers = _problem(exc)
-        return problem_response(
-            status, code, title, headers=headers, instance=request.url.path, **extra
-        )
 
 
 EXAMPLES: dict[str, DomainError] = {
@@ -112,44 +108,16 @@ EXAMPLES: dict[str, DomainError] = {
 }
 
 
-VALIDATION_EXAMPLE = problem_body(
-    422,
-    "validation_error",
-    "The request is not valid",
-    "See errors for the fields to fix.",
-    errors=[{"loc": ["body", "email"], "type": "missing", "msg": "Field required"}],
-)
+MAPPER = ProblemMapper(DomainError, to_problem, EXAMPLES)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    MAPPER.install(app)
 
 
 def problems(*names: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for a route: each status with example problem documents."""
-    by_status: dict[int, dict[str, Any]] = {}
-    for name in names:
-        status, code, title, extra, headers = _problem(EXAMPLES[name])
-        body = problem_body(status, code, title, **extra)
-        entry = by_status.setdefault(status, {"description": title, "examples": {}})
-        entry["examples"][name] = {"summary": title, "value": body}
-        if headers:
-            entry.setdefault("headers", {}).update(
-                {h: {"schema": {"type": "string"}, "description": h} for h in headers}
-            )
-    # Any route with a body or parameters can also fail FastAPI's own validation.
-    entry = by_status.setdefault(422, {"description": "invalid request", "examples": {}})
-    entry["examples"]["validation_error"] = {"summary": "a field is missing or malformed",
-                                             "value": VALIDATION_EXAMPLE}  # fmt: skip
-    return {
-        status: {
-            "description": entry["description"],
-            "headers": entry.get("headers", {}),
-            "content": {
-                PROBLEM_CONTENT_TYPE: {
-                    "schema": {"$ref": "#/components/schemas/Problem"},
-                    "examples": entry["examples"],
-                }
-            },
-        }
-        for status, entry in by_status.items()
-    }
+    return MAPPER.responses(*names)
 
 
 CODE_PROBLEMS = problems(
