@@ -50,6 +50,11 @@ CURSORS = st.one_of(
         HOSTILE_VALUES,
         HOSTILE_VALUES,
     ),
+    st.builds(
+        lambda s, p: _cursor({"v": 1, "s": s, "p": p}),
+        st.sampled_from(["transcript_search", "videos:newest", "videos:title", "x"]),
+        st.lists(HOSTILE_VALUES, max_size=3),
+    ),
     st.builds(_cursor, HOSTILE_VALUES),
 )
 NUMBERS_AS_TEXT = st.one_of(HOSTILE_NUMBERS.map(str), st.text(max_size=12))
@@ -65,6 +70,8 @@ def _not_a_crash(response: Any) -> None:
 @given(cursor=CURSORS, limit=NUMBERS_AS_TEXT)
 @example(cursor=_cursor({"v": "x", "i": 2**63}), limit="20")  # the reported 500
 @example(cursor=_cursor({"v": "a\x00b", "i": 1}), limit="20")
+@example(cursor=_cursor({"v": 1, "s": "transcript_search", "p": ["x", 2**63]}), limit="20")
+@example(cursor=_cursor({"v": 1, "s": "transcript_search", "p": ["a\x00b", 1]}), limit="20")
 async def test_transcript_search_cursor_and_limit(service: Any, cursor: str, limit: str) -> None:
     response = await service.client.get(
         "/v1/transcripts/search", params={"q": "security", "cursor": cursor, "limit": limit}

@@ -33,6 +33,7 @@ from portal_shared.docs import install_docs
 from portal_shared.error_codes import ErrorCode, code_of_status
 from portal_shared.logging import get_logger
 from portal_shared.metrics import READY, bounded_method, observe_http
+from portal_shared.pagination import BadCursor
 from portal_shared.problems import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_REF,
@@ -79,6 +80,10 @@ def _install_problem_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return await _problem(request, validation_problem(validation_errors(exc.errors())))
 
+    @app.exception_handler(BadCursor)
+    async def _bad_cursor(request: Request, exc: BadCursor) -> JSONResponse:
+        return await _problem(request, bad_cursor_problem(exc))
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = code_of_status(exc.status_code)
@@ -116,6 +121,10 @@ def _install_problem_handlers(app: FastAPI) -> None:
             "Something went wrong on our side",
             instance=request.url.path,
         )
+
+
+def bad_cursor_problem(exc: BadCursor) -> Problem:
+    return Problem(400, ErrorCode.BAD_CURSOR, _BAD_CURSOR_TITLE, str(exc))
 
 
 def database_unavailable_response(path: str | None) -> JSONResponse:
@@ -355,6 +364,11 @@ _BAD_URL_EXAMPLE = problem_body(400, ErrorCode.INVALID_CHARACTERS, "The URL hold
 _NOT_JSON_EXAMPLE = problem_body(
     400, ErrorCode.BAD_REQUEST, "Bad request", "There was an error parsing the body"
 )
+_BAD_CURSOR_TITLE = "This cursor is not the next_cursor of this list"
+_BAD_CURSOR = f"{_BAD_CURSOR_TITLE} (`bad_cursor`)"
+_BAD_CURSOR_EXAMPLE = problem_body(
+    400, ErrorCode.BAD_CURSOR, _BAD_CURSOR_TITLE, "cursor does not decode"
+)
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -364,7 +378,8 @@ def truthful_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     - every error answer (4xx, 5xx) is an ``application/problem+json`` Problem, 422 included
       (FastAPI documents its own ``HTTPValidationError`` as ``application/json``);
     - every operation documents the 400 any URL holding NUL gets (the database cannot store or
-      compare it), and one that reads a JSON body the 400 for a body that is not UTF-8 JSON.
+      compare it), one that reads a JSON body the 400 for a body that is not UTF-8 JSON, and
+      one with a ``cursor`` parameter the 400 ``bad_cursor``.
     """
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
@@ -374,7 +389,15 @@ def truthful_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             responses = operation.setdefault("responses", {})
             body = operation.get("requestBody", {}).get("content", {})
-            reasons = [_BAD_URL, *([_NOT_JSON] if "application/json" in body else [])]
+            paged = any(
+                p.get("in") == "query" and p.get("name") == "cursor"
+                for p in operation.get("parameters", [])
+            )
+            reasons = [
+                _BAD_URL,
+                *([_NOT_JSON] if "application/json" in body else []),
+                *([_BAD_CURSOR] if paged else []),
+            ]
             existing = responses.get("400") or {}
             if existing.get("description") not in (None, "bad request"):
                 reasons.append(existing["description"])
@@ -384,6 +407,8 @@ def truthful_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             examples.setdefault("invalid_characters", {"value": _BAD_URL_EXAMPLE})
             if "application/json" in body:
                 examples.setdefault("bad_request", {"value": _NOT_JSON_EXAMPLE})
+            if paged:
+                examples.setdefault("bad_cursor", {"value": _BAD_CURSOR_EXAMPLE})
             problem["examples"] = examples
             problem.pop("example", None)
             responses["400"] = {

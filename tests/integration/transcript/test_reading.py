@@ -67,7 +67,7 @@ async def test_search_ignores_case_and_accents_and_follows_revisions(
     async def search(q: str, **params: str) -> list[dict[str, object]]:
         response = await service.client.get("/v1/transcripts/search", params={"q": q, **params})
         assert response.status_code == 200, response.text
-        return [h for h in response.json()["hits"] if h["video_id"] in (seed_video, timed_video)]
+        return [h for h in response.json()["items"] if h["video_id"] in (seed_video, timed_video)]
 
     hits = await search("PATRON dog")
     assert [(h["video_id"], h["speaker_id"]) for h in hits] == [(seed_video, "mark-rutte")]
@@ -148,7 +148,7 @@ async def test_consumer_repairs_a_search_index_lost_after_storing(
         response = await service.client.get(
             "/v1/transcripts/search", params={"q": "patron", "video_id": video}
         )
-        return list(response.json()["hits"])
+        return list(response.json()["items"])
 
     found = await eventually(hits, bool, what="search index repaired")
     assert found[0]["speaker_id"] == "mark-rutte"
@@ -173,7 +173,7 @@ async def test_search_pages_with_a_cursor_through_every_hit_once(
         response = await service.client.get("/v1/transcripts/search", params=params)
         assert response.status_code == 200, response.text
         body = response.json()
-        pages.append([(h["video_id"], h["segment_index"]) for h in body["hits"]])
+        pages.append([(h["video_id"], h["segment_index"]) for h in body["items"]])
         cursor = body["next_cursor"]
         if cursor is None:
             break

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from portal_shared.events.transcript import TranscriptPublished, TranscriptSegmentPublished
+from portal_shared.pagination import BadCursor, encode_cursor
 from transcript.domain.model import Segment, Speaker, build_transcript
 from transcript.domain.publishing import RevisionInfo, revision_events, transcript_id_for
 from transcript.domain.search import (
-    BadSearchCursor,
     SearchPosition,
     decode_search_cursor,
     encode_search_cursor,
@@ -85,8 +85,23 @@ def test_search_cursor_round_trip(video_id: str, index: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "cursor", ["", "!!!", "e30", "eyJ2IjoiYSJ9", "eyJ2IjoiYSIsImkiOi0xfQ", "eyJ2IjoxLCJpIjoxfQ"]
+    "cursor",
+    [
+        "",
+        "!!!",
+        "e30",
+        "eyJ2IjoiYSJ9",
+        "eyJ2IjoiYSIsImkiOi0xfQ",
+        "eyJ2IjoxLCJpIjoxfQ",
+        encode_cursor("videos:newest", ["a", 1]),
+        encode_cursor("transcript_search", ["", 1]),
+        encode_cursor("transcript_search", ["a", -1]),
+        encode_cursor("transcript_search", ["a", 2**31]),
+        encode_cursor("transcript_search", ["a\x00", 1]),
+        encode_cursor("transcript_search", ["a", "1"]),
+        encode_cursor("transcript_search", ["a"]),
+    ],
 )
 def test_foreign_search_cursors_are_refused(cursor: str) -> None:
-    with pytest.raises(BadSearchCursor):
+    with pytest.raises(BadCursor):
         decode_search_cursor(cursor)

@@ -8,11 +8,10 @@ quotes), so "defence" finds "Défence" and "zelenskyy" finds "Zelenskyy".
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from dataclasses import dataclass
+
+from portal_shared.pagination import BadCursor, decode_cursor, encode_cursor
 
 from transcript.domain.text import fold
 
@@ -58,10 +57,6 @@ def snippet(text: str, terms: list[str], *, words_around: int = 12) -> str:
     return f"{prefix}{excerpt}{suffix}"
 
 
-class BadSearchCursor(ValueError):
-    """A ``cursor`` that is not one this service made."""
-
-
 @dataclass(frozen=True)
 class SearchPosition:
     """Where a page of hits ended: hits come by (video id, segment index)."""
@@ -70,31 +65,16 @@ class SearchPosition:
     segment_index: int
 
 
-MAX_SEGMENT_INDEX = 2**31
+SEARCH_SCOPE = "transcript_search"
 
 
 def encode_search_cursor(position: SearchPosition) -> str:
-    raw = json.dumps({"v": position.video_id, "i": position.segment_index}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode("ascii")
+    return encode_cursor(SEARCH_SCOPE, (position.video_id, position.segment_index))
 
 
 def decode_search_cursor(cursor: str) -> SearchPosition:
-    """The position a cursor names; it only positions a page in public data, so it is
-    validated (exact shape) rather than signed."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise BadSearchCursor("cursor does not decode") from exc
-    if (
-        not isinstance(payload, dict)
-        or set(payload) != {"v", "i"}
-        or not isinstance(payload["v"], str)
-        or type(payload["i"]) is not int
-        or not 0 <= payload["i"] < MAX_SEGMENT_INDEX  # BSON holds 64-bit integers at most
-        or not payload["v"]
-        or len(payload["v"]) > 200
-        or "\x00" in payload["v"]  # no stored text holds NUL (nor can FerretDB compare it)
-    ):
-        raise BadSearchCursor("cursor has an unknown shape")
-    return SearchPosition(payload["v"], payload["i"])
+    """The position a cursor names; ``BadCursor`` (400 ``bad_cursor``) if it is not ours."""
+    video_id, index = decode_cursor(cursor, scope=SEARCH_SCOPE, shape=(str, int))
+    if not isinstance(video_id, str) or not video_id or not isinstance(index, int):
+        raise BadCursor("cursor position is invalid")
+    return SearchPosition(video_id, index)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from portal_shared.pagination import Page
 from pydantic import BaseModel, Field
 
 from transcript.adapters.revisions import StoredRevision
@@ -150,13 +151,11 @@ class SearchHitOut(BaseModel):
         )
 
 
-class SearchOut(BaseModel):
+class SearchOut(Page[SearchHitOut]):
+    """A page of hits (``items``), with the query and the folded words each hit contains."""
+
     query: str
     terms: list[str] = Field(description="the folded words every hit contains")
-    hits: list[SearchHitOut]
-    next_cursor: str | None = Field(
-        None, description="pass as `cursor` for the next page; null on the last page"
-    )
 
 
 class TranscriptExportOut(BaseModel):

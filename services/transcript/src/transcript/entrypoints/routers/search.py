@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from portal_shared.http import Problem, problem_responses
+from portal_shared.list_params import DEFAULT_LIMIT, Cursor, Limit
 
 from transcript.domain.search import (
-    BadSearchCursor,
     SearchPosition,
     decode_search_cursor,
     encode_search_cursor,
@@ -34,18 +34,13 @@ async def search_transcripts(
     video_id: Annotated[
         str | None, Query(pattern=VIDEO_ID_PATTERN, description="only this video")
     ] = None,
-    limit: Annotated[int, Query(ge=1, description="most hits to return")] = 20,
-    cursor: Annotated[
-        str | None, Query(max_length=400, description="`next_cursor` of the previous page")
-    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> SearchOut:
     terms = query_terms(q)
     if not terms:
         raise Problem(422, "query_empty", "The query has no words to search for")
-    try:
-        after = decode_search_cursor(cursor) if cursor is not None else None
-    except BadSearchCursor:
-        raise Problem(400, "bad_cursor", "This cursor is not one of ours") from None
+    after = decode_search_cursor(cursor) if cursor is not None else None
     hits, more = await index.search(
         terms, limit=min(limit, settings.search_limit_max), video_id=video_id, after=after
     )
@@ -53,6 +48,6 @@ async def search_transcripts(
     return SearchOut(
         query=q,
         terms=terms,
-        hits=[SearchHitOut.of(hit, snippet(hit.text, terms)) for hit in hits],
+        items=[SearchHitOut.of(hit, snippet(hit.text, terms)) for hit in hits],
         next_cursor=encode_search_cursor(last) if last else None,
     )
