@@ -1,5 +1,6 @@
 """Throughput of the transcript parser on the seed page repeated to 10 MB (and to 1 MB: the
-large/small cost per MB), against str.splitlines() on the same text as a floor-level baseline.
+large/small cost per MB), against str.splitlines() on the same text as a floor-level baseline,
+both in CPU time of this process.
 
 Run: .venv/bin/python -m tests.bench.bench_transcript_parse [--mb 10] [--rounds 3]
 """
@@ -26,11 +27,14 @@ def repeated_seed(megabytes: float) -> str:
 
 
 def best_seconds(work: Callable[[], object], rounds: int) -> float:
+    """The best of ``rounds`` runs in CPU seconds of this process: both sides are pure,
+    single-threaded computation, and on a shared machine wall time mostly measures how long
+    the scheduler kept us waiting (ratios moved 5x between runs of the same code)."""
     best = float("inf")
     for _ in range(rounds):
-        started = time.perf_counter()
+        started = time.process_time()
         work()
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 

@@ -138,7 +138,7 @@ def build_transcript(speakers: Iterable[Speaker], segments: Iterable[Segment]) -
     lists them: participants, then moderators, each in the given order. ``speaks`` and segment
     indexes are recomputed, so equal content gives equal values.
     """
-    segments = [replace(s, index=i) for i, s in enumerate(segments)]
+    segments = [s if s.index == i else replace(s, index=i) for i, s in enumerate(segments)]
     first_turn: dict[str, int] = {}
     for segment in segments:
         first_turn.setdefault(segment.speaker_id, segment.index)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from transcript.domain.labels import split_title_name
 from transcript.domain.model import Speaker
@@ -65,6 +66,7 @@ def parse_roster(paragraph: str) -> list[RosterEntry] | None:
     return [entry for entry in entries if entry is not None]
 
 
+@lru_cache(maxsize=4096)
 def _entry(text: str, is_moderator: bool) -> RosterEntry | None:
     parts = [collapse(p) for p in _LEADING_AND.sub("", text.strip()).split(",")]
     split = split_title_name(parts[0].split(" "))

@@ -6,10 +6,13 @@ import re
 import unicodedata
 from functools import lru_cache
 
-# Every Unicode space separator except the plain space, plus tabs and form feeds.
-_ODD_SPACES = re.compile(r"[\t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
-_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+# Every Unicode space separator except the plain space, plus tabs and form feeds; zero-width
+# marks and the BOM; line breaks other than "\n". Each is looked for with ``in`` and replaced
+# with ``str.replace`` (both scan at memory speed) instead of a regular expression's character
+# class, which walks the text a character at a time (a third of the parse of a 10 MB upload).
+_ODD_SPACES = "\t\f\v\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_LINE_BREAKS = "\u2028\u2029\x85"
 _NOT_WORD = re.compile(r"[\W_]+")
 _QUOTES = str.maketrans(
     {"’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "«": '"', "»": '"'}
@@ -18,9 +21,13 @@ _QUOTES = str.maketrans(
 
 def normalize_source(text: str) -> str:
     """Unify line endings and spaces and drop BOM/zero-width marks; text keeps its quotes."""
-    text = _LINE_BREAKS.sub("\n", text)
-    text = _ZERO_WIDTH.sub("", text)
-    return _ODD_SPACES.sub(" ", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for replacement, found in (("\n", _LINE_BREAKS), ("", _ZERO_WIDTH), (" ", _ODD_SPACES)):
+        for char in found:
+            if char in text:
+                text = text.replace(char, replacement)
+    return text
 
 
 def collapse(text: str) -> str:

@@ -50,15 +50,30 @@ def read_text(source: str) -> Transcript:
     registry = SpeakerRegistry()
     _register_roster(registry, roster)
     speaker_ids = resolve_all(registry, [turn.ref for turn in raw_turns])
+    # Lines are stripped and their odd spaces normalised: a paragraph needs collapsing only if
+    # a line holds a run of spaces, or whitespace str.split knows and normalize_source keeps.
+    join = _collapse if any(c in source for c in _KEPT_WHITESPACE) else _join
     turns = (
         Turn(
             speaker_id,
-            tuple(collapse(" ".join(lines)) for lines in turn.paragraphs),
+            tuple(join(lines) for lines in turn.paragraphs),
             affiliation=registry.turn_affiliation(speaker_id, turn.ref.affiliation),
         )
         for speaker_id, turn in zip(speaker_ids, raw_turns, strict=True)
     )
     return build_transcript(registry.speakers(), merge_turns(turns))
+
+
+_KEPT_WHITESPACE = "\x1c\x1d\x1e\x1f"
+
+
+def _collapse(lines: list[str]) -> str:
+    return collapse(" ".join(lines))
+
+
+def _join(lines: list[str]) -> str:
+    joined = " ".join(lines)
+    return collapse(joined) if "  " in joined else joined
 
 
 def _register_roster(registry: SpeakerRegistry, roster: list[RosterEntry]) -> None:
