@@ -22,7 +22,7 @@ from pydantic import ValidationError
         ("Sécurité", ["securite"]),
         ("securite", ["securite"]),
         ("Jonas Gahr Støre", ["jonas", "gahr", "store"]),
-        ("Europe's defence, Europe’s DEFENCE!", ["europes", "defence"]),
+        ("Europe's defence, Europe’s DEFENCE!", ["europes", "europe", "s", "defence"]),
         ("5% on defence — 3.5%", ["5", "on", "defence", "3"]),
         ("", []),
     ],

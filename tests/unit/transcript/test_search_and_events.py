@@ -24,7 +24,7 @@ from transcript.domain.search import (
 
 def test_terms_are_folded_distinct_words() -> None:
     assert terms_of("Défence, DEFENCE and Zelenskyy’s l'OTAN") == [
-        "defence", "and", "zelenskyy", "s", "l", "otan",
+        "defence", "and", "zelenskyys", "zelenskyy", "s", "lotan", "l", "otan",
     ]  # fmt: skip
     assert query_terms("  ÉTÉ été ") == ["ete"]
     assert query_terms("…!") == []
@@ -37,6 +37,9 @@ def test_snippet_keeps_the_original_words_around_the_hit() -> None:
     excerpt = snippet(text, ["defence"], words_around=2)
     assert excerpt == "… w38 w39 Défence x0 x1 …"
     assert snippet("Short défence.", ["defence"]) == "Short défence"
+    assert snippet("w " * 30 + "de l’OTAN, " + "x " * 30, ["otan"], words_around=1) == (
+        "… de l’OTAN, x …"
+    )
 
 
 def test_a_revision_announces_each_segment_then_the_summary() -> None:

@@ -1,9 +1,10 @@
-"""Word search without a text index: accent- and case-folded terms, and snippets.
+"""Word search without a text index: folded terms, and snippets.
 
-Each stored segment carries ``terms``, the distinct folded words of its text; a query is
-folded the same way and matched with ``{"terms": {"$all": [...]}}``, which a multikey index
-serves on MongoDB and FerretDB alike. Folding is ``text.fold`` (no accents, no case, straight
-quotes), so "defence" finds "Défence" and "zelenskyy" finds "Zelenskyy".
+Each stored segment carries ``terms``, the distinct search words of its text; a query is cut
+the same way and matched with ``{"terms": {"$all": [...]}}``, which a multikey index serves
+on MongoDB and FerretDB alike. The words are ``portal_shared.text.search_terms``, the one
+folding the catalog's search uses too, so "defence" finds "Défence", "store" finds "Støre",
+and "zelenskyy" finds "Zelenskyy's" in both.
 """
 
 from __future__ import annotations
@@ -12,41 +13,35 @@ import re
 from dataclasses import dataclass
 
 from portal_shared.pagination import BadCursor, decode_cursor, encode_cursor
+from portal_shared.text import search_terms
 
-from transcript.domain.text import fold
-
-# Apostrophes split words, so "Zelenskyy's" and "l'OTAN" are found by "zelenskyy" and "otan".
-_WORD = re.compile(r"\w+")
+# A word as written in the original text (apostrophes inside it), for snippets.
+_WRITTEN_WORD = re.compile(r"\w+(?:['’ʼ`]\w+)*")
 MAX_QUERY_TERMS = 8
 
 
-def _folded_words(text: str) -> list[str]:
-    return [word for word in _WORD.findall(fold(text)) if word]
-
-
 def terms_of(text: str) -> list[str]:
-    """The distinct folded words of ``text``, in order of first appearance."""
-    return list(dict.fromkeys(_folded_words(text)))
+    """The distinct search words of ``text``, in order of first appearance."""
+    return search_terms(text)
 
 
 def query_terms(query: str) -> list[str]:
-    """The distinct folded words of a query, at most ``MAX_QUERY_TERMS`` (the rest ignored)."""
-    return terms_of(query)[:MAX_QUERY_TERMS]
+    """The distinct search words of a query, at most ``MAX_QUERY_TERMS`` (the rest ignored)."""
+    return search_terms(query)[:MAX_QUERY_TERMS]
 
 
 def matches(terms: list[str], text: str) -> bool:
     """True when every query term is a word of ``text``."""
-    words = set(_folded_words(text))
-    return all(term in words for term in terms)
+    return set(terms) <= set(search_terms(text))
 
 
 def snippet(text: str, terms: list[str], *, words_around: int = 12) -> str:
     """A short excerpt of ``text`` around the first word that matches a term, with an
     ellipsis where text was cut. Words are found in the original text, so accents and case
     stay as spoken."""
-    spans = [(m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(text)]
+    spans = [(m.start(), m.end(), m.group()) for m in _WRITTEN_WORD.finditer(text)]
     wanted = set(terms)
-    hit = next((i for i, (_, _, word) in enumerate(spans) if word in wanted), 0)
+    hit = next((i for i, (_, _, word) in enumerate(spans) if wanted & set(search_terms(word))), 0)
     if not spans:
         return text.strip()
     first = max(0, hit - words_around)
