@@ -140,14 +140,15 @@ def _account_flows(platform: Platform, capture: Capture) -> str:
         what="download authorised",
     )
 
-    poll(  # ResetRequested
+    requested = poll(  # ResetRequested
         lambda: httpx.post(f"{identity}/v1/password-resets", json={"email": email}),
         lambda r: r.status_code == 202,
         what="reset requested",
     )
     reset_code = code_in(mail_to(email, "Reset your NATO Multimedia password"))
     token = httpx.post(
-        f"{identity}/v1/password-resets/verify", json={"email": email, "code": reset_code}
+        f"{identity}/v1/password-resets/verify",
+        json={"reset_id": requested.json()["reset_id"], "code": reset_code},
     ).json()["reset_token"]
     done = httpx.post(
         f"{identity}/v1/password-resets/complete",

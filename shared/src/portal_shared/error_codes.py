@@ -50,6 +50,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     CODE_REJECTED = "code_rejected"
     REGISTRATION_NOT_FOUND = "registration_not_found"
+    RESET_NOT_FOUND = "reset_not_found"
     REFRESH_REJECTED = "refresh_rejected"
     RESET_TOKEN_REJECTED = "reset_token_rejected"
     CURRENT_PASSWORD_WRONG = "current_password_wrong"
@@ -119,6 +120,7 @@ ERROR_CODES: Mapping[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "too many requests from this client or for this address",
     ErrorCode.CODE_REJECTED: "a verification or reset code was not accepted; `reason` says why",
     ErrorCode.REGISTRATION_NOT_FOUND: "the registration is over or was never made; register again",
+    ErrorCode.RESET_NOT_FOUND: "the password reset is over or was never asked for; ask again",
     ErrorCode.REFRESH_REJECTED: "the refresh token was not accepted; sign in again",
     ErrorCode.RESET_TOKEN_REJECTED: "the password reset link is no longer valid",
     ErrorCode.CURRENT_PASSWORD_WRONG: "the current password given is not right",

@@ -113,11 +113,12 @@ class Harness:
         """
 
         async def pending() -> int:
-            due = await self.db["registrations"].count_documents({"mail_due": True})
-            return int(due) + sum(
+            attempts = ("registrations", "reset_attempts")
+            due = [await self.db[name].count_documents({"mail_due": True}) for name in attempts]
+            return sum(due) + sum(
                 [
                     await self.db[name].count_documents({"_outbox_pending": True})
-                    for name in ("accounts", "registrations")
+                    for name in ("accounts", *attempts)
                 ]
             )
 
@@ -148,6 +149,19 @@ class Harness:
     ) -> httpx.Response:
         return await (client or self.client).post(
             "/v1/registrations/verify", json={"registration_id": registration_id, "code": code}
+        )
+
+    async def reset_id(self, email: str, client: httpx.AsyncClient | None = None) -> str:
+        """Ask for a password reset and return the attempt's reset id."""
+        response = await (client or self.client).post("/v1/password-resets", json={"email": email})
+        assert response.status_code == 202, response.text
+        return str(response.json()["reset_id"])
+
+    async def verify_reset(
+        self, reset_id: str, code: str, client: httpx.AsyncClient | None = None
+    ) -> httpx.Response:
+        return await (client or self.client).post(
+            "/v1/password-resets/verify", json={"reset_id": reset_id, "code": code}
         )
 
     async def registered_and_verified(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
@@ -184,7 +198,8 @@ async def _identity(
 ) -> AsyncIterator[Harness]:
     private_key, public_key = generate_keypair()  # the notifier's
     sealing_private, sealing_public = generate_keypair()  # identity's
-    database = unique("identity").replace("-", "_")
+    # A test may hand a database over from one app to the next (a restart).
+    database = overrides.pop("mongodb_database", None) or unique("identity").replace("-", "_")
     settings = IdentitySettings(
         service_name=unique("identity"),
         environment="test",

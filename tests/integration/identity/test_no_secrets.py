@@ -95,11 +95,13 @@ async def _run(identity: Harness, secrets: Secrets) -> None:
     await client.post("/v1/sessions/sign-out", json={"refresh_token": refreshed["refresh_token"]})
 
     # reset: code, reset token, a refused then an accepted new password
-    await client.post("/v1/password-resets", json={"email": email})
+    reset_id = await identity.reset_id(email)
+    secrets.texts.add(reset_id)
     reset_code = await identity.code_for(email, "ResetRequested")
     secrets.codes.add(reset_code)
-    reset = await post(identity, secrets, "/v1/password-resets/verify", email=email,
-                       code=reset_code)  # fmt: skip
+    reset = await post(
+        identity, secrets, "/v1/password-resets/verify", reset_id=reset_id, code=reset_code
+    )
     for new_password in (PASSWORD, OTHER_PASSWORD):
         body = {"reset_token": reset["reset_token"], "new_password": new_password}
         await client.post("/v1/password-resets/complete", json=body)

@@ -12,13 +12,9 @@ from tests.integration.identity.conftest import (
 
 
 async def reset_token(identity: Harness, email: str, count: int = 1) -> str:
-    assert (
-        await identity.client.post("/v1/password-resets", json={"email": email})
-    ).status_code == 202
+    reset_id = await identity.reset_id(email)
     code = await identity.code_for(email, "ResetRequested", count)
-    response = await identity.client.post(
-        "/v1/password-resets/verify", json={"email": email, "code": code}
-    )
+    response = await identity.verify_reset(reset_id, code)
     assert response.status_code == 200, response.text
     assert response.json()["expires_in"] == 600
     token: str = response.json()["reset_token"]
@@ -86,6 +82,7 @@ async def test_reset_is_silent_for_unknown_and_pending_addresses(identity: Harne
     for email in ("waiting@example.org", "stranger@example.org"):
         response = await identity.client.post("/v1/password-resets", json={"email": email})
         assert response.status_code == 202 and response.json()["status"] == "reset_pending"
+        assert response.json()["reset_id"]
     await identity.registered_and_verified("known@example.org")
     await identity.client.post("/v1/password-resets", json={"email": "known@example.org"})
     requested = await identity.event("ResetRequested")
@@ -96,20 +93,19 @@ async def test_reset_is_silent_for_unknown_and_pending_addresses(identity: Harne
 async def test_asking_again_replaces_the_reset_code(identity: Harness) -> None:
     email = "twice@example.org"
     await identity.registered_and_verified(email)
-    await identity.client.post("/v1/password-resets", json={"email": email})
+    first_id = await identity.reset_id(email)
     first = await identity.code_for(email, "ResetRequested")
-    await identity.client.post("/v1/password-resets", json={"email": email})
+    second_id = await identity.reset_id(email)
     reissued = await identity.event("VerificationCodeReissued")
     assert reissued.data["purpose"] == "reset_password" and reissued.sealed is not None
-    if first != reissued.sealed["code"]:
-        stale = await identity.client.post(
-            "/v1/password-resets/verify", json={"email": email, "code": first}
-        )
-        assert stale.status_code == 400
-    fresh = await identity.client.post(
-        "/v1/password-resets/verify", json={"email": email, "code": reissued.sealed["code"]}
-    )
+    stale = await identity.verify_reset(first_id, first)  # the replaced attempt's own code
+    assert stale.status_code == 400 and stale.json()["reason"] == "wrong"
+    crossed = await identity.verify_reset(first_id, reissued.sealed["code"])
+    assert crossed.status_code == 400  # a code works only for its own attempt
+    fresh = await identity.verify_reset(second_id, reissued.sealed["code"])
     assert fresh.status_code == 200
+    again = await identity.verify_reset(second_id, reissued.sealed["code"])
+    assert again.status_code == 400  # used
 
 
 async def test_reset_token_expires(identity: Harness) -> None:

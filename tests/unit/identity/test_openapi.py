@@ -70,5 +70,6 @@ def test_throttled_sign_in_is_documented_with_retry_after(tmp_path: Path) -> Non
 
 def test_registration_answer_has_no_user_id(tmp_path: Path) -> None:
     schema = openapi(tmp_path)
-    assert "user_id" not in schema["components"]["schemas"]["PendingCode"]["properties"]
+    for answer in ("PendingRegistration", "PendingReset"):
+        assert "user_id" not in schema["components"]["schemas"][answer]["properties"]
     assert "/.well-known/jwks.json" in schema["paths"]

@@ -2,8 +2,8 @@
 
 ``build_app`` is what the CLI serves; ``setup`` runs in the app's lifespan: it makes the
 repositories on the service's database, ensures their indexes, builds the flows' ``Context``
-(``app.state.identity``), hands the account and registration collections to the outbox relay
-and, in the relay role, starts the registration worker.
+(``app.state.identity``), hands the account, registration and reset attempt collections to
+the outbox relay and, in the relay role, starts the registration worker.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from identity.adapters.accounts import AccountRepository
 from identity.adapters.keys import IdentitySecrets, resolve_secrets
 from identity.adapters.rate_limits import RateLimitStore
 from identity.adapters.registrations import RegistrationRepository
+from identity.adapters.reset_attempts import ResetAttemptRepository
 from identity.adapters.sessions import RefreshStore, ResetTokenStore
 from identity.domain.hashing import PasswordHasher
 from identity.entrypoints.api import DESCRIPTION, OPENAPI_TAGS, ROUTERS, TITLE
@@ -43,10 +44,11 @@ async def build_context(
     """Repositories with their indexes, and a hasher warmed up for unknown-address sign-ins."""
     accounts = AccountRepository(db["accounts"])
     registrations = RegistrationRepository(db["registrations"])
+    reset_attempts = ResetAttemptRepository(db["reset_attempts"])
     rate_limits = RateLimitStore(db["rate_limits"])
     refresh = RefreshStore(db["refresh_families"], db["refresh_tokens"])
     resets = ResetTokenStore(db["reset_tokens"])
-    for repository in (accounts, registrations, rate_limits, refresh, resets):
+    for repository in (accounts, registrations, reset_attempts, rate_limits, refresh, resets):
         await repository.ensure_indexes()
     hasher = PasswordHasher(settings.argon2_settings())
     await asyncio.to_thread(hasher.dummy_hash)
@@ -54,6 +56,7 @@ async def build_context(
         settings=settings,
         accounts=accounts,
         registrations=registrations,
+        reset_attempts=reset_attempts,
         rate_limits=rate_limits,
         refresh=refresh,
         resets=resets,
@@ -79,7 +82,13 @@ def build_app(
             settings, runtime.db, resolved, clock=runtime.clock, nudge=runtime.nudge_outbox
         )
         app.state.identity = context
-        wiring = Wiring(outbox=[context.accounts.collection, context.registrations.collection])
+        wiring = Wiring(
+            outbox=[
+                context.accounts.collection,
+                context.registrations.collection,
+                context.reset_attempts.collection,
+            ]
+        )
         if "relay" in runtime.roles:
             worker = RegistrationWorker(context, settings.outbox_poll_seconds)
             context.wake_worker = worker.nudge

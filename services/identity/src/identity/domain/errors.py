@@ -85,6 +85,14 @@ class RegistrationNotFound(DomainError):
     code = ErrorCode.REGISTRATION_NOT_FOUND
 
 
+class ResetNotFound(DomainError):
+    """No reset attempt has this id (never issued, or over a day old): ask for a reset again.
+
+    Every reset request gets an id whatever its address holds, so this reveals no account."""
+
+    code = ErrorCode.RESET_NOT_FOUND
+
+
 class RefreshRejected(DomainError):
     """A refresh token was not accepted; ``reason`` is a ``RefreshRejection`` value."""
 

@@ -26,6 +26,7 @@ from identity.domain.errors import (
     RateLimited,
     RefreshRejected,
     RegistrationNotFound,
+    ResetNotFound,
     ResetTokenRejected,
     SignInThrottled,
     UnsubscribeLinkInvalid,
@@ -66,6 +67,8 @@ def to_problem(exc: DomainError) -> ProblemSpec:
             return ProblemSpec(400, exc.code, "The code is not valid", {"reason": exc.reason})
         case RegistrationNotFound():
             return ProblemSpec(404, exc.code, "This registration is over, register again")
+        case ResetNotFound():
+            return ProblemSpec(404, exc.code, "This password reset is over, ask for a new one")
         case RefreshRejected():
             return ProblemSpec(401, exc.code, "Sign in again", {"reason": exc.reason})
         case ResetTokenRejected():
@@ -101,6 +104,7 @@ EXAMPLES: dict[str, DomainError] = {
     "code_too_many_attempts": CodeRejected("too_many_attempts"),
     "code_account_locked": CodeRejected("account_locked", 1800),
     "registration_not_found": RegistrationNotFound(),
+    "reset_not_found": ResetNotFound(),
     "refresh_rejected": RefreshRejected("reused"),
     "reset_token_rejected": ResetTokenRejected(),
     "not_authenticated": NotAuthenticated("token_expired"),
@@ -118,14 +122,3 @@ def install_error_handlers(app: FastAPI) -> None:
 def problems(*names: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for a route: each status with example problem documents."""
     return MAPPER.responses(*names)
-
-
-CODE_PROBLEMS = problems(
-    "rate_limited",
-    "code_wrong",
-    "code_expired",
-    "code_too_many_attempts",
-    "code_account_locked",
-    "invalid_email",
-    "conflict",
-)

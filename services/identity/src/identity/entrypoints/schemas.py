@@ -68,20 +68,30 @@ class PendingRegistration(BaseModel):
     resend_after_seconds: int
 
 
-class CodeSubmission(BaseModel):
-    model_config = _examples({"email": EMAIL_EXAMPLE, "code": CODE_EXAMPLE})
-    email: str = Field(max_length=320)
+RESET_ID_EXAMPLE = "cmVzZXQtaWQtaXMtb3BhcXVlLWFuZC00My1jaGFyYWN0ZXJzLWxvbmctLS0"
+
+
+class ResetCode(BaseModel):
+    """A reset attempt, by the id ``POST /v1/password-resets`` answered with, and its code."""
+
+    model_config = _examples({"reset_id": RESET_ID_EXAMPLE, "code": CODE_EXAMPLE})
+    reset_id: str = Field(min_length=1, max_length=128)
     code: str = Field(max_length=32, description="the six digits from the email")
 
 
-class PendingCode(BaseModel):
-    """The same answer whether or not the address has an account."""
+class PendingReset(BaseModel):
+    """The same answer whatever the address holds (nothing, an attempt, an account)."""
 
     model_config = _examples(
-        {"status": "verification_pending", "email": EMAIL_EXAMPLE, "code_ttl_seconds": 1800,
-         "resend_after_seconds": 60}
+        {"reset_id": RESET_ID_EXAMPLE, "status": "reset_pending", "email": EMAIL_EXAMPLE,
+         "code_ttl_seconds": 1800, "resend_after_seconds": 60}
     )  # fmt: skip
-    status: Literal["verification_pending", "reset_pending"]
+    reset_id: str = Field(
+        description="opaque; needed to trade the code for a reset token. Every request gets "
+        "one, whatever the address holds; asking again gives a new one whose code replaces "
+        "the previous one"
+    )
+    status: Literal["reset_pending"] = "reset_pending"
     email: str = Field(description="the address in its canonical form")
     code_ttl_seconds: int
     resend_after_seconds: int

@@ -1,9 +1,10 @@
-"""The registration worker: the background step that does registration's state-dependent work.
+"""The registration worker: the background step that does the state-dependent work of
+registrations and password resets (each request is stored as an attempt before it answers).
 
-It runs in the relay role, next to the outbox relay: woken at once by a registration or a
-resend in the same process, else every ``poll_seconds`` (for attempts stored by other
-replicas, or left behind by a worker that died mid-way: their lease runs out). A failing step
-is logged and tried again at the next wake-up; it never ends the loop.
+It runs in the relay role, next to the outbox relay: woken at once by a registration, a
+resend or a reset request in the same process, else every ``poll_seconds`` (for attempts
+stored by other replicas, or left behind by a worker that died mid-way: their lease runs
+out). A failing step is logged and tried again at the next wake-up; it never ends the loop.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 from portal_shared.logging import get_logger
 
 from identity.service_layer.context import Context
+from identity.service_layer.password_reset import process_due_resets
 from identity.service_layer.registration import process_due_registrations
 
 log = get_logger(__name__)
@@ -43,10 +45,11 @@ class RegistrationWorker:
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            try:
-                await process_due_registrations(self.ctx)
-            except Exception:
-                log.exception("registration_worker_failed")
+            for step in (process_due_registrations, process_due_resets):
+                try:
+                    await step(self.ctx)
+                except Exception:
+                    log.exception("registration_worker_failed")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()

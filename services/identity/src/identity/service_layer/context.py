@@ -22,6 +22,7 @@ from identity.adapters.accounts import AccountRepository, StoredAccount
 from identity.adapters.keys import IdentitySecrets
 from identity.adapters.rate_limits import RateLimitStore
 from identity.adapters.registrations import RegistrationRepository
+from identity.adapters.reset_attempts import ResetAttemptRepository
 from identity.adapters.sessions import RefreshStore, ResetTokenStore
 from identity.domain.accounts import Account
 from identity.domain.emails import normalise_email
@@ -44,6 +45,7 @@ class Context:
     settings: IdentitySettings
     accounts: AccountRepository
     registrations: RegistrationRepository
+    reset_attempts: ResetAttemptRepository
     rate_limits: RateLimitStore
     refresh: RefreshStore
     resets: ResetTokenStore
@@ -51,7 +53,8 @@ class Context:
     secrets: IdentitySecrets
     clock: Clock
     nudge: Callable[[], None] = lambda: None
-    # Wakes the registration worker (set in bootstrap when this process runs it).
+    # Wakes the registration worker, which also sends reset codes (set in bootstrap when this
+    # process runs it).
     wake_worker: Callable[[], None] = lambda: None
     verifier: AccessTokenVerifier = field(init=False)
 

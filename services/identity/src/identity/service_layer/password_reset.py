@@ -1,25 +1,34 @@
 """Password reset: request a code, trade it for a short-lived reset token, set a new password.
 
-Requesting answers the same whether or not the address has an account; only a verified
-account gets a code (an account still waiting for verification registers again instead: the
-last registration wins). Asking again while a code is still valid sends a new one that
-replaces it (``VerificationCodeReissued`` with purpose ``reset_password``).
+Each ``POST /v1/password-resets`` stores a reset attempt (see ``domain.reset_attempts``) and
+answers at once with its reset id. The route does the same work for every address (limits
+keyed by what the caller chose, one insert) and reads nothing about it, so neither the answer
+nor its timing tells addresses apart, and an accepted request is stored before the answer
+leaves: a crash cannot lose it.
 
-Completing ends every session (token version bump; refresh families revoked), signs nobody in
-and tells the owner (``PasswordChanged``).
+The registration worker then handles every due attempt (``process_due_resets``): a verified
+account's attempt gets a code that is mailed (``ResetRequested``; ``VerificationCodeReissued``
+with purpose ``reset_password`` when it replaces a code still valid, whose attempt then
+cannot succeed any more); any other address's attempt gets a code that is never mailed.
+
+Verifying takes the reset id and the code; every attempt is checked by the same rules and every
+wrong try counts toward the address's lock, so the answers are the same for every address
+state. Completing ends every session (token version bump; refresh families revoked), signs
+nobody in and tells the owner (``PasswordChanged``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from portal_shared.logging import audit, get_logger
+from portal_shared.tracing import continued_span, traceparent_of
 
 from identity.adapters.accounts import StoredAccount
 from identity.domain.accounts import change_password
-from identity.domain.codes import CodeIssued, CodePurpose, CodeState, issue_code
-from identity.domain.errors import PasswordRejected, ResetTokenRejected
+from identity.domain.codes import CodeIssued, CodeOutcome, CodePurpose, CodeState, issue_code
+from identity.domain.errors import PasswordRejected, ResetNotFound, ResetTokenRejected
 from identity.domain.opaque_tokens import (
     ResetToken,
     hash_token,
@@ -27,8 +36,15 @@ from identity.domain.opaque_tokens import (
     redeem_reset_token,
 )
 from identity.domain.passwords import check_password
+from identity.domain.reset_attempts import (
+    ResetAttempt,
+    ResetStatus,
+    new_reset_attempt,
+    new_reset_id,
+    reset_attempt_id_of,
+)
 from identity.service_layer import events
-from identity.service_layer.code_checks import accept_code
+from identity.service_layer.code_checks import check_for_address, rejection
 from identity.service_layer.context import Context, StaleWrite, next_version, with_retries
 from identity.service_layer.guards import limit_client, limit_code_checks, limit_code_emails
 from identity.service_layer.sessions import SCOPE_SIGN_IN_ADDRESS
@@ -37,6 +53,14 @@ log = get_logger(__name__)
 
 RESET = CodePurpose.RESET_PASSWORD
 SAME_AS_CURRENT = "same_as_current"
+WORKER_LEASE = timedelta(seconds=30)
+ATTEMPT_RETENTION = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ResetRequest:
+    reset_id: str
+    email: str
 
 
 @dataclass(frozen=True)
@@ -45,82 +69,148 @@ class IssuedResetToken:
     expires_at: datetime
 
 
-def _live(state: CodeState, now: datetime) -> bool:
-    return bool(state.code_hash and not state.used and state.expires_at and now < state.expires_at)
-
-
-async def request_reset(ctx: Context, raw_email: str, client_ip: str) -> str:
-    """Accept the request and send the code (if any) before returning."""
-    email = await accept_reset(ctx, raw_email, client_ip)
-    await send_reset_code(ctx, email, client_ip)
-    return email
-
-
-async def accept_reset(ctx: Context, raw_email: str, client_ip: str) -> str:
-    """The part of a reset request that answers: the same work for every address (the limits
-    are keyed by what the caller chose). ``send_reset_code`` then runs after the answer."""
+async def request_reset(ctx: Context, raw_email: str, client_ip: str) -> ResetRequest:
+    """Store a new reset attempt; the same work and answer for every address."""
     await limit_client(ctx, client_ip, "reset_request")
     email = ctx.normalise(raw_email)
     await limit_code_emails(ctx, email, RESET, client_ip, "reset_request")
-    return email
+    reset_id, attempt_id = new_reset_id()
+    await ctx.reset_attempts.insert(
+        new_reset_attempt(attempt_id, email, ctx.now(), traceparent_of())
+    )
+    ctx.wake_worker()
+    audit(
+        log,
+        "reset_request",
+        outcome="accepted",
+        address_hash=ctx.address_key(email),
+        client_ip=client_ip,
+    )
+    return ResetRequest(reset_id, email)
 
 
-async def send_reset_code(ctx: Context, email: str, client_ip: str) -> None:
-    """The state-dependent part: a code only for a verified account."""
+async def process_due_resets(ctx: Context) -> int:
+    """The worker's step for resets: give every due attempt its code; returns how many."""
+    handled = 0
+    while (attempt := await ctx.reset_attempts.claim_due(ctx.now(), WORKER_LEASE)) is not None:
+        with continued_span("reset worker", attempt.traceparent):
+            await _process(ctx, attempt)
+        handled += 1
+    await ctx.reset_attempts.delete_older_than(ctx.now() - ATTEMPT_RETENTION)
+    if handled:
+        ctx.nudge()
+    return handled
 
-    async def attempt() -> str:
-        stored = await ctx.accounts.by_email(email)
-        if stored is None or not stored.account.email_verified:
-            return "no_verified_account"
-        now, previous = ctx.now(), stored.code(RESET)
-        issued = issue_code(previous, now, ctx.code_settings, ctx.code_key)
-        if not isinstance(issued, CodeIssued):
-            return "account_throttled"
-        account = next_version(stored.account, stored)
-        expires_at = issued.state.expires_at
-        assert expires_at is not None
-        event = (
-            events.code_reissued(ctx, account, RESET, issued.code, expires_at)
-            if _live(previous, now)
-            else events.reset_requested(ctx, account, issued.code, expires_at)
+
+async def _process(ctx: Context, attempt: ResetAttempt) -> None:
+    """The state-dependent part: the code is mailed only to a verified account."""
+    now = ctx.now()
+    issued = issue_code(attempt.code, now, ctx.code_settings, ctx.code_key)
+    if not isinstance(issued, CodeIssued):  # an attempt is given one code: never here
+        outcome, changed, emitted = "throttled", _next(attempt, mail_due=False), []
+    else:
+        outcome, changed, emitted = await _code_for(ctx, attempt, issued)
+    saved = await ctx.reset_attempts.save(changed, attempt.version, emitted)
+    if not saved:  # a verify try changed it meanwhile: claim it again later
+        await ctx.reset_attempts.release(attempt.attempt_id)
+    elif changed.status is ResetStatus.OPEN:
+        await ctx.reset_attempts.supersede_others(attempt.email, attempt.attempt_id)
+        audit(
+            log,
+            "code_sent",
+            outcome="success",
+            user_id=changed.user_id,
+            code_purpose=RESET.value,
+            via="registration_worker",
         )
-        updated = StoredAccount(account, {**stored.codes, RESET: issued.state})
-        if not await ctx.accounts.save(updated, stored.version, [event]):
-            raise StaleWrite()
-        audit(log, "code_sent", outcome="success", user_id=account.user_id,
-              code_purpose=RESET.value, client_ip=client_ip)  # fmt: skip
-        return "sent"
+    log.info("reset_processed", outcome=outcome if saved else "retry")
 
-    outcome = await with_retries(attempt)
-    ctx.nudge()
-    audit(log, "reset_request", outcome=outcome, address_hash=ctx.address_key(email),
-          client_ip=client_ip)  # fmt: skip
+
+async def _code_for(
+    ctx: Context, attempt: ResetAttempt, issued: CodeIssued
+) -> tuple[str, ResetAttempt, list]:  # type: ignore[type-arg]
+    expires_at = issued.state.expires_at
+    assert expires_at is not None
+    stored = await ctx.accounts.by_email(attempt.email)
+    if stored is None or not stored.account.email_verified:
+        silent = _next(attempt, code=issued.state, status=ResetStatus.SILENT, mail_due=False)
+        return "no_verified_account", silent, []
+    account = stored.account
+    replacing = await ctx.reset_attempts.others_open(attempt.email, attempt.attempt_id, ctx.now())
+    event = (
+        events.code_reissued(ctx, account, RESET, issued.code, expires_at)
+        if replacing
+        else events.reset_requested(ctx, account, issued.code, expires_at)
+    )
+    opened = _next(
+        attempt,
+        code=issued.state,
+        status=ResetStatus.OPEN,
+        user_id=account.user_id,
+        mail_due=False,
+    )
+    return "sent", opened, [event]
 
 
 async def verify_reset_code(
-    ctx: Context, raw_email: str, code: str, client_ip: str
+    ctx: Context, reset_id: str, code: str, client_ip: str
 ) -> IssuedResetToken:
+    """Trade this attempt's code for a reset token; the same rules for every attempt."""
     await limit_code_checks(ctx, client_ip, "reset_code_check")
-    email = ctx.normalise(raw_email)
-    ttl = timedelta(seconds=ctx.settings.reset_token_ttl_seconds)
 
     async def attempt() -> IssuedResetToken:
-        accepted = await accept_code(
-            ctx, email, RESET, code, client_ip, eligible=lambda a: a.email_verified
+        loaded = await _attempt(ctx, reset_id)
+        check = await check_for_address(
+            ctx, RESET, loaded.email, loaded.code, code, can_succeed=loaded.can_succeed
         )
-        loaded = accepted.stored
-        account = next_version(loaded.account, loaded)
-        if not await ctx.accounts.save(accepted.with_code(account), loaded.version):
+        if check.result.outcome is CodeOutcome.OK:
+            issued = await _redeem(ctx, loaded, check.result.state, client_ip)
+            if issued is not None:
+                return issued
+            check = check.again(ctx, code, can_succeed=False)
+        stored_code = replace(check.result.state, recent_failures=())
+        if stored_code != loaded.code and not await ctx.reset_attempts.save(
+            _next(loaded, code=stored_code), loaded.version
+        ):
             raise StaleWrite()
-        plaintext, record = issue_reset_token(
-            account.user_id, account.token_version, ctx.now(), ttl
-        )
-        await ctx.resets.add(record)
-        audit(log, "reset_code_check", outcome="success", user_id=account.user_id,
-              client_ip=client_ip)  # fmt: skip
-        return IssuedResetToken(plaintext, record.expires_at)
+        raise await rejection(ctx, check, client_ip)
 
     return await with_retries(attempt)
+
+
+async def _redeem(
+    ctx: Context, attempt: ResetAttempt, used: CodeState, client_ip: str
+) -> IssuedResetToken | None:
+    """A reset token for the account the code was mailed to; None if it is gone meanwhile."""
+    stored = await ctx.accounts.by_email(attempt.email)
+    if (
+        stored is None
+        or not stored.account.email_verified
+        or stored.account.user_id != attempt.user_id
+    ):
+        return None
+    if not await ctx.reset_attempts.save(
+        _next(attempt, code=used, status=ResetStatus.USED), attempt.version
+    ):
+        raise StaleWrite()
+    await ctx.reset_attempts.supersede_others(attempt.email, attempt.attempt_id)
+    account = stored.account
+    ttl = timedelta(seconds=ctx.settings.reset_token_ttl_seconds)
+    plaintext, record = issue_reset_token(account.user_id, account.token_version, ctx.now(), ttl)
+    await ctx.resets.add(record)
+    audit(log, "reset_code_check", outcome="success", user_id=account.user_id, client_ip=client_ip)
+    return IssuedResetToken(plaintext, record.expires_at)
+
+
+async def _attempt(ctx: Context, reset_id: str) -> ResetAttempt:
+    attempt = await ctx.reset_attempts.by_id(reset_attempt_id_of(reset_id))
+    if attempt is None:
+        raise ResetNotFound()
+    return attempt
+
+
+def _next(attempt: ResetAttempt, **changes: object) -> ResetAttempt:
+    return replace(attempt, version=attempt.version + 1, **changes)  # type: ignore[arg-type]
 
 
 async def complete_reset(ctx: Context, reset_token: str, new_password: str, client_ip: str) -> None:

@@ -113,5 +113,6 @@ async def delete_account(ctx: Context, user_id: str, client_ip: str) -> None:
         ctx.resets.forget_user(user_id),
         ctx.rate_limits.forget_keys([ctx.address_key(account.email)]),
         ctx.registrations.forget(account.email),
+        ctx.reset_attempts.forget(account.email),
     )
     audit(log, "account_deletion", outcome="success", user_id=user_id, client_ip=client_ip)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, status
 
 from identity.entrypoints.deps import ClientIp, ContextDep
-from identity.entrypoints.errors import CODE_PROBLEMS, problems
-from identity.entrypoints.routers.registrations import pending
+from identity.entrypoints.errors import problems
 from identity.entrypoints.schemas import (
     CodeRequest,
-    CodeSubmission,
     PasswordChanged,
-    PendingCode,
+    PendingReset,
+    ResetCode,
     ResetCompletion,
     ResetToken,
 )
@@ -23,29 +22,41 @@ router = APIRouter(prefix="/v1/password-resets", tags=["password resets"])
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Send a reset code to the address (if it has an account)",
+    summary="Start a password reset; a code for it goes to the address if it has an account",
     description=(
-        "Always the same answer; asking again sends a new code that replaces the previous one."
+        "Every call is its own reset attempt with its own `reset_id`, which the verify call "
+        "needs. The answer and the work are the same whatever the address holds (the attempt "
+        "is stored, the code is sent afterwards, and only to a verified account); asking "
+        "again gives a new attempt whose code replaces the previous one."
     ),
     responses=problems("invalid_email", "rate_limited"),
 )
-async def request_reset(
-    body: CodeRequest, ctx: ContextDep, client_ip: ClientIp, background: BackgroundTasks
-) -> PendingCode:
-    # The answer leaves before anything looks at the address (no timing difference); the
-    # code, if the address has a verified account, is sent right after it.
-    email = await password_reset.accept_reset(ctx, body.email, client_ip)
-    background.add_task(password_reset.send_reset_code, ctx, email, client_ip)
-    return pending(ctx, email, "reset_pending")
+async def request_reset(body: CodeRequest, ctx: ContextDep, client_ip: ClientIp) -> PendingReset:
+    requested = await password_reset.request_reset(ctx, body.email, client_ip)
+    return PendingReset(
+        reset_id=requested.reset_id,
+        email=requested.email,
+        code_ttl_seconds=ctx.settings.code_ttl_seconds,
+        resend_after_seconds=ctx.settings.resend_cooldown_seconds,
+    )
 
 
 @router.post(
     "/verify",
-    summary="Trade the reset code for a short-lived, single-use reset token",
-    responses=CODE_PROBLEMS,
+    summary="Trade this reset attempt's code for a short-lived, single-use reset token",
+    description="The answers to wrong codes are the same whatever the address holds.",
+    responses=problems(
+        "code_wrong",
+        "code_expired",
+        "code_too_many_attempts",
+        "code_account_locked",
+        "rate_limited",
+        "reset_not_found",
+        "conflict",
+    ),
 )
-async def verify_reset(body: CodeSubmission, ctx: ContextDep, client_ip: ClientIp) -> ResetToken:
-    issued = await password_reset.verify_reset_code(ctx, body.email, body.code, client_ip)
+async def verify_reset(body: ResetCode, ctx: ContextDep, client_ip: ClientIp) -> ResetToken:
+    issued = await password_reset.verify_reset_code(ctx, body.reset_id, body.code, client_ip)
     return ResetToken(reset_token=issued.token, expires_in=ctx.settings.reset_token_ttl_seconds)
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, status
 
 from identity.entrypoints.deps import ClientIp, ContextDep
 from identity.entrypoints.errors import problems
 from identity.entrypoints.routers.sessions import tokens_body
 from identity.entrypoints.schemas import (
-    PendingCode,
     PendingRegistration,
     RegistrationCode,
     RegistrationRef,
@@ -26,18 +23,6 @@ from identity.service_layer.registration import (
 )
 
 router = APIRouter(prefix="/v1/registrations", tags=["registrations"])
-
-
-PendingStatus = Literal["verification_pending", "reset_pending"]
-
-
-def pending(ctx: Context, email: str, kind: PendingStatus = "verification_pending") -> PendingCode:
-    return PendingCode(
-        status=kind,
-        email=email,
-        code_ttl_seconds=ctx.settings.code_ttl_seconds,
-        resend_after_seconds=ctx.settings.resend_cooldown_seconds,
-    )
 
 
 def _pending_registration(ctx: Context, registration: Registration) -> PendingRegistration:

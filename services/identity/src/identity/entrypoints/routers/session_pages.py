@@ -128,7 +128,7 @@ async def reset(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Respo
     try:
         if not email:
             raise InvalidEmail()
-        email = await password_reset.request_reset(ctx, email, client_ip)
+        requested = await password_reset.request_reset(ctx, email, client_ip)
     except DomainError as exc:
         return render(
             request,
@@ -141,11 +141,8 @@ async def reset(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Respo
             errors={"email": sentence(request, ctx, exc)},
         )
     response = pages_of(ctx).redirect("/account/reset/code")
-    set_flow(
-        ctx,
-        response,
-        {"kind": "reset", "email": email, "next": target, "sent_at": ctx.now().timestamp()},
-    )
+    flow = {"kind": "reset", "email": requested.email, "reset_id": requested.reset_id}
+    set_flow(ctx, response, {**flow, "next": target, "sent_at": ctx.now().timestamp()})
     return response
 
 
@@ -199,11 +196,11 @@ async def reset_code(request: Request, ctx: ContextDep, client_ip: ClientIp) -> 
     if isinstance(form, Response):
         return form
     flow = flow_of(request, "reset")
-    if flow is None:
+    if flow is None or not flow.get("reset_id"):
         return _missing_flow(request, ctx)
     code = form.get("code", "").strip()
     try:
-        issued = await password_reset.verify_reset_code(ctx, str(flow["email"]), code, client_ip)
+        issued = await password_reset.verify_reset_code(ctx, str(flow["reset_id"]), code, client_ip)
     except DomainError as exc:
         return _code_page(
             request, ctx, flow, status=400, errors={"code": sentence(request, ctx, exc)}
@@ -222,13 +219,14 @@ async def reset_code_resend(request: Request, ctx: ContextDep, client_ip: Client
     if flow is None:
         return _missing_flow(request, ctx)
     try:
-        await password_reset.request_reset(ctx, str(flow["email"]), client_ip)
+        requested = await password_reset.request_reset(ctx, str(flow["email"]), client_ip)
     except DomainError as exc:
         return _code_page(
             request, ctx, flow, status=429, errors={"_form": sentence(request, ctx, exc)}
         )
     response = pages_of(ctx).redirect("/account/reset/code?resent=1")
-    set_flow(ctx, response, {**flow, "sent_at": ctx.now().timestamp()})
+    renewed = {**flow, "reset_id": requested.reset_id, "sent_at": ctx.now().timestamp()}
+    set_flow(ctx, response, renewed)
     return response
 
 
