@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from portal_shared.events.base import CloudEvent
 from portal_shared.logging import audit, get_logger
 from portal_shared.tracing import continued_span, traceparent_of
 
@@ -106,8 +107,9 @@ async def _process(ctx: Context, attempt: ResetAttempt) -> None:
     """The state-dependent part: the code is mailed only to a verified account."""
     now = ctx.now()
     issued = issue_code(attempt.code, now, ctx.code_settings, ctx.code_key)
-    if not isinstance(issued, CodeIssued):  # an attempt is given one code: never here
-        outcome, changed, emitted = "throttled", _next(attempt, mail_due=False), []
+    emitted: list[CloudEvent] = []
+    if not isinstance(issued, CodeIssued):  # a fresh attempt has no issues yet: not expected
+        outcome, changed = "throttled", _next(attempt, mail_due=False)
     else:
         outcome, changed, emitted = await _code_for(ctx, attempt, issued)
     saved = await ctx.reset_attempts.save(changed, attempt.version, emitted)
@@ -128,7 +130,7 @@ async def _process(ctx: Context, attempt: ResetAttempt) -> None:
 
 async def _code_for(
     ctx: Context, attempt: ResetAttempt, issued: CodeIssued
-) -> tuple[str, ResetAttempt, list]:  # type: ignore[type-arg]
+) -> tuple[str, ResetAttempt, list[CloudEvent]]:
     expires_at = issued.state.expires_at
     assert expires_at is not None
     stored = await ctx.accounts.by_email(attempt.email)
