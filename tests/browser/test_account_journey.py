@@ -114,7 +114,7 @@ def test_the_whole_journey(
     identity, catalog = platform.url("identity"), platform.url("catalog")
     email = f"browser-{uuid.uuid4().hex[:8]}@example.org"
     detail = httpx.get(f"{catalog}/v1/videos/{SLUG}").json()
-    rendition = min(detail["renditions"], key=lambda r: r["fileSize"])
+    rendition = min(detail["renditions"], key=lambda r: r["file_size"])
     page = browser_context(javascript=javascript).new_page()
 
     # The videos, then one video: no download button for a stranger, an offer to sign up.
@@ -195,9 +195,9 @@ def test_the_whole_journey(
         button.click()
     downloaded = started.value.path().read_bytes()
     assert hashlib.sha256(downloaded).hexdigest() == rendition["sha256"]
-    assert len(downloaded) == rendition["fileSize"]
+    assert len(downloaded) == rendition["file_size"]
     page.get_by_role("link", name=words["downloads"]).click()
-    expect(page.get_by_role("rowheader", name=rendition["fileName"])).to_be_visible()
+    expect(page.get_by_role("rowheader", name=rendition["file_name"])).to_be_visible()
     visit(page, shots, "my-downloads", language)
 
     # Sign out, then reset the password from the video page and come back to it.

@@ -112,7 +112,7 @@ def test_register_verify_download(platform: Platform) -> None:
     resumed = httpx.get(url, headers={"Range": "bytes=100-199"})
     assert resumed.status_code == 206 and resumed.content == downloaded.content[100:200]
     mine = httpx.get(f"{catalog}/v1/me/downloads", headers=auth).json()
-    assert any(d["renditionId"] == rendition["id"] for d in mine["items"])
+    assert any(d["rendition_id"] == rendition["id"] for d in mine["items"])
 
     assert mail_to(email, "verification code")["count"] == 1  # exactly one email per event
 

@@ -58,7 +58,7 @@ async def test_authorisation_matrix(catalog: Catalog) -> None:
     granted = await catalog.client.post(path, headers=headers)
     assert granted.status_code == 201, granted.text
     body = granted.json()
-    assert body["renditionId"] == "720p25" and body["videoId"] == video.id
+    assert body["rendition_id"] == "720p25" and body["video_id"] == video.id
     assert body["url"].startswith("http://testserver/v1/downloads/")
 
     missing = await catalog.client.post(link_path(video, "8k"), headers=headers)
@@ -211,23 +211,25 @@ async def test_quota_reissue_and_my_downloads(start_catalog: CatalogFactory, amq
         return len(seen)
 
     await eventually(drain, lambda n: n >= 2, what="DownloadAuthorized on the bus")
-    ids = {link.json()["downloadId"] for link in links}
+    ids = {link.json()["download_id"] for link in links}
     assert {event["data"]["download_id"] for event in seen} == ids
     assert all(event["data"]["user_id"] == user_id for event in seen)
 
     first = links[0].json()
     not_started = await catalog.client.post(
-        f"/v1/downloads/{first['downloadId']}/reissue", headers=headers
+        f"/v1/downloads/{first['download_id']}/reissue", headers=headers
     )
     assert not_started.status_code == 409 and not_started.json()["code"] == "download_not_started"
     partial = await catalog.client.get(relative(first["url"]), headers={"Range": "bytes=0-9"})
     assert partial.status_code == 206
     catalog.clock.advance(minutes=14)  # the link nearly expired; the token is still valid
     fresh = await catalog.client.post(
-        f"/v1/downloads/{first['downloadId']}/reissue", headers=catalog.auth(user_id)
+        f"/v1/downloads/{first['download_id']}/reissue", headers=catalog.auth(user_id)
     )
     assert fresh.status_code == 201, fresh.text
-    assert fresh.json()["downloadId"] == first["downloadId"] and fresh.json()["url"] != first["url"]
+    assert (
+        fresh.json()["download_id"] == first["download_id"] and fresh.json()["url"] != first["url"]
+    )
     catalog.clock.advance(minutes=2)  # the first link has expired, the fresh one has not
     assert (await catalog.client.get(relative(first["url"]))).status_code == 410
     resumed = await catalog.client.get(
@@ -235,20 +237,20 @@ async def test_quota_reissue_and_my_downloads(start_catalog: CatalogFactory, amq
     )
     assert resumed.status_code == 206
     again = await catalog.client.post(
-        f"/v1/downloads/{first['downloadId']}/reissue", headers=catalog.auth(user_id)
+        f"/v1/downloads/{first['download_id']}/reissue", headers=catalog.auth(user_id)
     )
     assert again.status_code == 409 and again.json()["code"] == "reissue_limit_reached"
     stranger = await catalog.client.post(
-        f"/v1/downloads/{first['downloadId']}/reissue", headers=catalog.auth(str(uuid.uuid4()))
+        f"/v1/downloads/{first['download_id']}/reissue", headers=catalog.auth(str(uuid.uuid4()))
     )
     assert stranger.status_code == 404
 
     mine = await catalog.client.get("/v1/me/downloads", headers=catalog.auth(user_id))
     assert mine.status_code == 200
     items = mine.json()["items"]
-    assert {item["downloadId"] for item in items} == ids
-    started = next(item for item in items if item["downloadId"] == first["downloadId"])
-    assert started["startedAt"] is not None and started["reissueCount"] == 1
+    assert {item["download_id"] for item in items} == ids
+    started = next(item for item in items if item["download_id"] == first["download_id"])
+    assert started["started_at"] is not None and started["reissue_count"] == 1
     assert "url" not in started and "sig" not in mine.text
     assert (await catalog.client.get("/v1/me/downloads")).status_code == 401
 

@@ -134,7 +134,7 @@ async def test_tokens_are_checked_against_the_jwks_fetched_from_the_url(
     granted = await catalog.client.post(link_path(video, "audio"), headers=catalog.auth(user_id))
     assert granted.status_code == 201, granted.text
     mine = await catalog.client.get("/v1/me/downloads", headers=catalog.auth(user_id))
-    assert [item["downloadId"] for item in mine.json()["items"]] == [granted.json()["downloadId"]]
+    assert [item["download_id"] for item in mine.json()["items"]] == [granted.json()["download_id"]]
 
 
 async def test_keys_unavailable_is_503_and_public_routes_still_answer(

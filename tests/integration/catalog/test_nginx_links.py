@@ -160,7 +160,7 @@ async def test_nginx_serves_catalog_links_with_range_and_file_name(
     issued = await catalog.client.post(link_path(video, "720p25"), headers=catalog.auth(user_id))
     assert issued.status_code == 201, issued.text
     url = issued.json()["url"]
-    assert url.startswith(f"{nginx.base_url}/files/{user_id}/{issued.json()['downloadId']}/")
+    assert url.startswith(f"{nginx.base_url}/files/{user_id}/{issued.json()['download_id']}/")
 
     async with httpx.AsyncClient(timeout=10) as http:
         whole = await http.get(url)
@@ -199,7 +199,7 @@ async def test_nginx_refuses_an_expired_link_with_410_and_reissue_fixes_it(
     user_id = await ready_hex_user(catalog)
     first = await catalog.client.post(link_path(video, "audio"), headers=catalog.auth(user_id))
     assert first.status_code == 201, first.text
-    download_id = first.json()["downloadId"]
+    download_id = first.json()["download_id"]
     async with httpx.AsyncClient(timeout=10) as http:
         assert (await http.get(first.json()["url"])).status_code == 410
 
@@ -208,7 +208,7 @@ async def test_nginx_refuses_an_expired_link_with_410_and_reissue_fixes_it(
             f"/v1/downloads/{download_id}/reissue", headers=catalog.auth(user_id)
         )
         assert fresh.status_code == 201, fresh.text
-        assert fresh.json()["downloadId"] == download_id
+        assert fresh.json()["download_id"] == download_id
         assert (await http.get(fresh.json()["url"])).status_code == 200
     capped = await catalog.client.post(
         f"/v1/downloads/{download_id}/reissue", headers=catalog.auth(user_id)

@@ -23,21 +23,21 @@ pytestmark = pytest.mark.integration
 RENDITION: dict[str, Any] = {
     "id": "720p25",
     "label": "HD 720p25",
-    "containerFormat": "MPEG-4",
-    "mimeType": "video/mp4",
-    "fileName": "briefing_720p25.mp4",
-    "fileSize": 1234,
+    "container_format": "MPEG-4",
+    "mime_type": "video/mp4",
+    "file_name": "briefing_720p25.mp4",
+    "file_size": 1234,
     "sha256": "ab" * 32,
     "duration": "PT10M",
-    "overallBitRate": 4_150_000,
-    "videoFormat": {
+    "overall_bit_rate": 4_150_000,
+    "video_format": {
         "codec": {"name": "H.264/AVC"},
         "width": 1280,
         "height": 720,
-        "frameRate": "30000/1001",
-        "scanningFormat": "progressive",
+        "frame_rate": "30000/1001",
+        "scanning_format": "progressive",
     },
-    "storageKey": "briefing/720p25.mp4",
+    "storage_key": "briefing/720p25.mp4",
 }
 
 
@@ -46,7 +46,7 @@ def draft(slug: str, **changes: Any) -> dict[str, Any]:
         "slug": slug,
         "title": "Briefing on air policing",
         "description": "Allied jets over the Baltic.",
-        "recordedOn": "2026-01-20",
+        "recorded_on": "2026-01-20",
         "event": "Baltic Air Policing",
         "duration": 600,
         "languages": ["en"],
@@ -78,9 +78,9 @@ async def test_editor_only_writes_and_clear_validation(catalog: Catalog, amqp: A
     created = await catalog.client.post("/v1/editor/videos", json=body, headers=editor)
     assert created.status_code == 201, created.text
     video_id = created.json()["id"]
-    assert created.json()["renditions"][0]["videoFormat"]["frameRate"] == {
-        "factorNumerator": 30000,
-        "factorDenominator": 1001,
+    assert created.json()["renditions"][0]["video_format"]["frame_rate"] == {
+        "factor_numerator": 30000,
+        "factor_denominator": 1001,
     }
     taken = await catalog.client.post("/v1/editor/videos", json=body, headers=editor)
     assert taken.status_code == 409 and taken.json()["code"] == "slug_taken"
@@ -105,7 +105,7 @@ async def test_editor_only_writes_and_clear_validation(catalog: Catalog, amqp: A
     assert published.status_code == 200 and published.json()["published"] is True
     await catalog.outbox_drained()  # see Catalog.outbox_drained: FerretDB v1 write races
     public = await catalog.client.get("/v1/videos/air-policing-briefing")
-    assert public.status_code == 200 and "storageKey" not in public.text
+    assert public.status_code == 200 and "storage_key" not in public.text
     assert (await catalog.client.post(f"{path}/unpublish", headers=editor)).status_code == 200
     assert (await catalog.client.get(f"/v1/videos/{video_id}")).status_code == 404
 
@@ -124,10 +124,12 @@ async def test_search_pagination_and_jsonld(catalog: Catalog) -> None:
     demo = await catalog.load_demo()
     listed = await catalog.client.get("/v1/videos", params={"limit": 4})
     page = listed.json()
-    assert listed.status_code == 200 and len(page["items"]) == 4 and page["nextCursor"]
-    rest = await catalog.client.get("/v1/videos", params={"limit": 4, "cursor": page["nextCursor"]})
+    assert listed.status_code == 200 and len(page["items"]) == 4 and page["next_cursor"]
+    rest = await catalog.client.get(
+        "/v1/videos", params={"limit": 4, "cursor": page["next_cursor"]}
+    )
     slugs = [v["slug"] for v in page["items"] + rest.json()["items"]]
-    assert rest.json()["nextCursor"] is None
+    assert rest.json()["next_cursor"] is None
     newest_first = sorted(demo, key=lambda v: (v.recorded_on, v.id), reverse=True)
     assert slugs == [v.slug for v in newest_first]
 
@@ -152,16 +154,16 @@ async def test_search_pagination_and_jsonld(catalog: Catalog) -> None:
     assert await slugs_for(speaker="Stoltenberg") == ["washington-summit-2024-press-conference"]
     assert await slugs_for(language="fr") == ["hague-summit-closing-press-conference-fr"]
     assert await slugs_for(event="munich security") == ["msc-2026-panel-rutte-amanpour"]
-    in_2025 = await slugs_for(recordedFrom="2025-01-01", recordedTo="2025-12-31")
+    in_2025 = await slugs_for(recorded_from="2025-01-01", recorded_to="2025-12-31")
     assert in_2025 == [v.slug for v in newest_first if v.recorded_on.year == 2025]
     assert len(in_2025) == 3
-    assert await slugs_for(recordedFrom="2026-02-14") == ["msc-2026-panel-rutte-amanpour"]
-    assert await slugs_for(recordedTo="2024-07-11") == ["washington-summit-2024-press-conference"]
+    assert await slugs_for(recorded_from="2026-02-14") == ["msc-2026-panel-rutte-amanpour"]
+    assert await slugs_for(recorded_to="2024-07-11") == ["washington-summit-2024-press-conference"]
     assert await slugs_for(speaker="Rutte", language="en", q="panel") == [
         "msc-2026-panel-rutte-amanpour"
     ]
     reversed_dates = await catalog.client.get(
-        "/v1/videos", params={"recordedFrom": "2026-01-01", "recordedTo": "2025-01-01"}
+        "/v1/videos", params={"recorded_from": "2026-01-01", "recorded_to": "2025-01-01"}
     )
     assert reversed_dates.status_code == 422
     assert reversed_dates.json()["errors"][0]["type"] == "invalid_date_range"
@@ -173,7 +175,7 @@ async def test_search_pagination_and_jsonld(catalog: Catalog) -> None:
         ({"limit": 0}, "greater_than_equal"),
         ({"limit": "ten"}, "int_parsing"),
         ({"sort": "random"}, "literal_error"),
-        ({"recordedTo": "0"}, "string_pattern_mismatch"),  # a number is no date
+        ({"recorded_to": "0"}, "string_pattern_mismatch"),  # a number is no date
     ):
         wrong = await catalog.client.get("/v1/videos", params=params)
         assert wrong.status_code == 422, params
@@ -251,7 +253,7 @@ async def all_pages(catalog: Catalog, **params: Any) -> list[str]:
         page = response.json()
         assert len(page["items"]) <= params["limit"]
         slugs += [v["slug"] for v in page["items"]]
-        if (cursor := page["nextCursor"]) is None:
+        if (cursor := page["next_cursor"]) is None:
             return slugs
     raise AssertionError("pagination did not end")
 
@@ -318,12 +320,12 @@ async def test_bad_input_is_a_4xx_problem_never_a_500(catalog: Catalog) -> None:
     video = (await catalog.load_demo())[0]
     editor = catalog.auth(str(uuid.uuid4()), roles=("editor",))
     user = catalog.auth(str(uuid.uuid4()))
-    esc = {**RENDITION, "storageKey": "../../etc/passwd"}
+    esc = {**RENDITION, "storage_key": "../../etc/passwd"}
     cases: list[tuple[str, str, dict[str, Any]]] = [
         ("GET", "/v1/videos?limit=abc", {}),
         ("GET", "/v1/videos?limit=1000", {}),
         ("GET", "/v1/videos?sort=popular", {}),
-        ("GET", "/v1/videos?recordedFrom=yesterday", {}),
+        ("GET", "/v1/videos?recorded_from=yesterday", {}),
         ("GET", "/v1/videos?cursor=" + "A" * 2000, {}),
         ("GET", "/v1/videos?q=" + "+".join(f"w{i}" for i in range(40)), {}),
         ("GET", "/v1/videos/%00%ff", {}),

@@ -11,40 +11,40 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 RENDITION: dict[str, Any] = {
     "id": "1080p50",
     "label": "Full HD 1080p50",
-    "containerFormat": "MPEG-4",
-    "mimeType": "video/mp4",
-    "fileName": "panel_1080p50.mp4",
-    "fileSize": 1_234_567,
+    "container_format": "MPEG-4",
+    "mime_type": "video/mp4",
+    "file_name": "panel_1080p50.mp4",
+    "file_size": 1_234_567,
     "sha256": "ab" * 32,
     "duration": "PT31M42S",
-    "overallBitRate": 10_250_000,
-    "videoFormat": {
+    "overall_bit_rate": 10_250_000,
+    "video_format": {
         "codec": {"name": "H.264/AVC", "profile": "High", "level": "4.2"},
         "width": 1920,
         "height": 1080,
-        "frameRate": "50/1",
-        "scanningFormat": "progressive",
+        "frame_rate": "50/1",
+        "scanning_format": "progressive",
     },
-    "audioFormat": {
+    "audio_format": {
         "codec": {"name": "AAC", "profile": "LC"},
         "channels": 2,
-        "samplingRate": 48000,
+        "sampling_rate": 48000,
     },
-    "storageKey": "videos/panel/1080p50.mp4",
+    "storage_key": "videos/panel/1080p50.mp4",
 }
 
 DRAFT: dict[str, Any] = {
     "slug": "msc-panel",
     "title": "Panel with NATO Secretary General Mark Rutte",
     "description": "Sécurité européenne et soutien à l'Ukraine.",
-    "recordedOn": "2026-02-14",
+    "recorded_on": "2026-02-14",
     "event": "Munich Security Conference 2026",
-    "location": {"name": "Hotel Bayerischer Hof", "locality": "Munich", "countryCode": "de"},
+    "location": {"name": "Hotel Bayerischer Hof", "locality": "Munich", "country_code": "de"},
     "duration": 1902,
     "languages": ["en", "FR"],
     "speakers": [{"name": "Mark Rutte", "role": "NATO Secretary General"}],
     "tags": ["Ukraine"],
-    "thumbnailUrl": "/static/thumbnails/msc-panel.jpg",
+    "thumbnail_url": "/static/thumbnails/msc-panel.jpg",
     "renditions": [RENDITION],
 }
 

@@ -17,8 +17,8 @@ def test_iso_duration(seconds: float, expected: str) -> None:
 
 
 def test_video_object_shape(draft_data: dict[str, Any], now: datetime) -> None:
-    audio = dict(draft_data["renditions"][0], id="audio", label="Audio only", mimeType="audio/mp4")
-    audio.pop("videoFormat")
+    audio = dict(draft_data["renditions"][0], id="audio", label="Audio only", mime_type="audio/mp4")
+    audio.pop("video_format")
     draft_data["renditions"].append(audio)
     draft_data["published"] = True
     video, _ = create_video(VideoDraft.model_validate(draft_data), video_id="v-1", now=now)
@@ -56,7 +56,7 @@ def test_video_object_shape(draft_data: dict[str, Any], now: datetime) -> None:
     assert video_media["bitrate"] == "10250 kbps"
     assert video_media["encodingFormat"] == "video/mp4"
     assert "width" not in audio_media
-    assert "storageKey" not in str(document) and video.renditions[0].storage_key not in str(
+    assert "storage_key" not in str(document) and video.renditions[0].storage_key not in str(
         document
     )
 
@@ -64,7 +64,7 @@ def test_video_object_shape(draft_data: dict[str, Any], now: datetime) -> None:
 def test_absolute_thumbnail_is_kept_and_optional_parts_left_out(
     draft_data: dict[str, Any], now: datetime
 ) -> None:
-    draft_data |= {"thumbnailUrl": "https://cdn.example/t.jpg", "event": None, "location": None}
+    draft_data |= {"thumbnail_url": "https://cdn.example/t.jpg", "event": None, "location": None}
     video, _ = create_video(VideoDraft.model_validate(draft_data), video_id="v-1", now=now)
     document = to_jsonld(video, "https://portal.example")
     assert document["thumbnailUrl"] == "https://cdn.example/t.jpg"

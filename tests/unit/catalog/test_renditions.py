@@ -36,21 +36,23 @@ def test_bad_frame_rates_are_refused(text: str) -> None:
 
 
 def test_frame_rate_keeps_ntsc_rate_and_reduces_others() -> None:
-    ntsc = FrameRate.model_validate({"factorNumerator": 30000, "factorDenominator": 1001})
+    ntsc = FrameRate.model_validate({"factor_numerator": 30000, "factor_denominator": 1001})
     assert (ntsc.factor_numerator, ntsc.factor_denominator) == (30000, 1001)
     assert ntsc.fps == pytest.approx(29.97, abs=0.001)
-    assert str(FrameRate.model_validate({"factorNumerator": 100, "factorDenominator": 4})) == "25/1"
+    assert (
+        str(FrameRate.model_validate({"factor_numerator": 100, "factor_denominator": 4})) == "25/1"
+    )
 
 
 def test_frame_rate_serialises_with_ebucore_names(rendition_data: dict[str, Any]) -> None:
-    rendition_data["videoFormat"]["frameRate"] = "30000/1001"
+    rendition_data["video_format"]["frame_rate"] = "30000/1001"
     dumped = Rendition.model_validate(rendition_data).model_dump(mode="json")
-    assert dumped["videoFormat"]["frameRate"] == {
-        "factorNumerator": 30000,
-        "factorDenominator": 1001,
+    assert dumped["video_format"]["frame_rate"] == {
+        "factor_numerator": 30000,
+        "factor_denominator": 1001,
     }
     assert dumped["duration"] == "PT31M42S"
-    assert dumped["fileSize"] == 1_234_567
+    assert dumped["file_size"] == 1_234_567
 
 
 @pytest.mark.parametrize(
@@ -59,19 +61,19 @@ def test_frame_rate_serialises_with_ebucore_names(rendition_data: dict[str, Any]
         (("sha256",), "xyz", "sha256_format"),
         (("sha256",), "ab" * 31, "sha256_format"),
         (("id",), "Full HD", "rendition_id_pattern"),
-        (("fileSize",), 0, "greater_than"),
-        (("videoFormat", "width"), -1920, "greater_than"),
+        (("file_size",), 0, "greater_than"),
+        (("video_format", "width"), -1920, "greater_than"),
         (("duration",), 0, "duration_positive"),
         (("duration",), "P7DT1S", "duration_too_long"),
-        (("fileName",), "../etc/passwd", "file_name_invalid"),
-        (("storageKey",), "../../etc/passwd", "storage_key_invalid"),
-        (("storageKey",), "/etc/passwd", "storage_key_invalid"),
-        (("storageKey",), "demo//a.mp4", "storage_key_invalid"),
-        (("storageKey",), "demo/./a.mp4", "storage_key_invalid"),
-        (("storageKey",), "demo/a.mp4?x=1", "storage_key_invalid"),
-        (("storageKey",), "demo\\a.mp4", "storage_key_invalid"),
-        (("videoFormat", "scanningFormat"), "interlaced", "scanning_order_required"),
-        (("audioFormat", "samplingRate"), "fast", "int_parsing"),
+        (("file_name",), "../etc/passwd", "file_name_invalid"),
+        (("storage_key",), "../../etc/passwd", "storage_key_invalid"),
+        (("storage_key",), "/etc/passwd", "storage_key_invalid"),
+        (("storage_key",), "demo//a.mp4", "storage_key_invalid"),
+        (("storage_key",), "demo/./a.mp4", "storage_key_invalid"),
+        (("storage_key",), "demo/a.mp4?x=1", "storage_key_invalid"),
+        (("storage_key",), "demo\\a.mp4", "storage_key_invalid"),
+        (("video_format", "scanning_format"), "interlaced", "scanning_order_required"),
+        (("audio_format", "sampling_rate"), "fast", "int_parsing"),
     ],
 )
 def test_rendition_validation_errors_have_stable_ids(
@@ -89,10 +91,10 @@ def test_rendition_validation_errors_have_stable_ids(
 def test_interlaced_needs_field_order_and_progressive_has_none(
     rendition_data: dict[str, Any],
 ) -> None:
-    rendition_data["videoFormat"] |= {"scanningFormat": "interlaced", "scanningOrder": "top"}
+    rendition_data["video_format"] |= {"scanning_format": "interlaced", "scanning_order": "top"}
     video_format = Rendition.model_validate(rendition_data).video_format
     assert video_format is not None and video_format.scanning_order == "top"
-    rendition_data["videoFormat"]["scanningFormat"] = "progressive"
+    rendition_data["video_format"]["scanning_format"] = "progressive"
     with pytest.raises(ValidationError) as caught:
         Rendition.model_validate(rendition_data)
     assert "scanning_order_progressive" in error_types(caught.value)
@@ -104,16 +106,16 @@ def test_sha256_is_normalised_to_lower_case(rendition_data: dict[str, Any]) -> N
 
 
 def test_audio_only_rendition_and_one_without_any_stream(rendition_data: dict[str, Any]) -> None:
-    del rendition_data["videoFormat"]
+    del rendition_data["video_format"]
     assert Rendition.model_validate(rendition_data).video_format is None
-    del rendition_data["audioFormat"]
+    del rendition_data["audio_format"]
     with pytest.raises(ValidationError) as caught:
         Rendition.model_validate(rendition_data)
     assert "rendition_without_stream" in error_types(caught.value)
 
 
 def test_unknown_fields_are_refused(rendition_data: dict[str, Any]) -> None:
-    rendition_data["frameRate"] = "25"  # belongs in videoFormat
+    rendition_data["frame_rate"] = "25"  # belongs in videoFormat
     with pytest.raises(ValidationError) as caught:
         Rendition.model_validate(rendition_data)
     assert "extra_forbidden" in error_types(caught.value)
@@ -122,5 +124,5 @@ def test_unknown_fields_are_refused(rendition_data: dict[str, Any]) -> None:
 def test_public_rendition_hides_the_storage_key(rendition_data: dict[str, Any]) -> None:
     stored = Rendition.model_validate(rendition_data).model_dump(mode="json")
     public = PublicRendition.model_validate(stored).model_dump(mode="json")
-    assert "storageKey" not in public
+    assert "storage_key" not in public
     assert public["sha256"] == stored["sha256"]

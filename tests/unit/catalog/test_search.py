@@ -108,7 +108,7 @@ def test_event_language_and_dates(
         "msc-2026-panel-rutte-amanpour"
     ]
     assert search(documents, language="fr") == ["hague-summit-closing-press-conference-fr"]
-    in_2025 = search(documents, recordedFrom="2025-01-01", recordedTo="2025-12-31")
+    in_2025 = search(documents, recorded_from="2025-01-01", recorded_to="2025-12-31")
     assert in_2025 == [
         "doorstep-foreign-ministers-dec-2025",
         "joint-press-point-prime-minister-norway",
@@ -180,7 +180,7 @@ def test_query_shape() -> None:
 @pytest.mark.parametrize(
     ("params", "error"),
     [
-        ({"recordedFrom": "2026-01-02", "recordedTo": "2026-01-01"}, "invalid_date_range"),
+        ({"recorded_from": "2026-01-02", "recorded_to": "2026-01-01"}, "invalid_date_range"),
         ({"language": "english"}, "language_code"),
         ({"q": " ".join(f"w{i}" for i in range(17))}, "too_many_terms"),
         ({"limit": 0}, "greater_than_equal"),

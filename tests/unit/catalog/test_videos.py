@@ -48,8 +48,8 @@ def test_draft_normalises_codes_and_accepts_seconds(draft_data: dict[str, Any]) 
         ("duration", "-PT5S", "duration_positive"),
         ("duration", "P8D", "duration_too_long"),
         ("title", "", "string_too_short"),
-        ("thumbnailUrl", "javascript:alert(1)", "thumbnail_url"),
-        ("location", {"locality": "Atlantis", "countryCode": "QQ"}, "country_code"),
+        ("thumbnail_url", "javascript:alert(1)", "thumbnail_url"),
+        ("location", {"locality": "Atlantis", "country_code": "QQ"}, "country_code"),
     ],
 )
 def test_draft_validation_errors(
@@ -132,8 +132,8 @@ def test_patch_changes_only_given_fields_and_revalidates(
 def test_public_views_hide_storage_keys(draft_data: dict[str, Any], now: datetime) -> None:
     video = make_video(draft_data, now)
     detail = to_detail(video).model_dump(mode="json")
-    assert "storageKey" not in str(detail)
-    assert detail["renditions"][0]["videoFormat"]["frameRate"]["factorNumerator"] == 50
+    assert "storage_key" not in str(detail)
+    assert detail["renditions"][0]["video_format"]["frame_rate"]["factor_numerator"] == 50
     summary = to_summary(video).model_dump(mode="json")
-    assert "renditions" not in summary and summary["recordedOn"] == "2026-02-14"
+    assert "renditions" not in summary and summary["recorded_on"] == "2026-02-14"
     assert summary["duration"] == "PT31M42S"

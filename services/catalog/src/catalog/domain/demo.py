@@ -55,28 +55,28 @@ _AAC = {"name": "AAC", "profile": "LC"}
 _H264_HIGH = {"name": "H.264/AVC", "profile": "High", "level": "4.2"}
 FULL_HD_50P = _Profile(
     "1080p50", "Full HD 1080p50", 96_000,
-    {"codec": _H264_HIGH, "width": 1920, "height": 1080, "frameRate": "50/1",
-     "scanningFormat": "progressive", "bitRate": 10_000_000},
+    {"codec": _H264_HIGH, "width": 1920, "height": 1080, "frame_rate": "50/1",
+     "scanning_format": "progressive", "bit_rate": 10_000_000},
     192_000, 10_250_000,
 )  # fmt: skip
 FULL_HD_25I = _Profile(
     "1080i25", "Full HD 1080i25", 80_000,
     {"codec": {**_H264_HIGH, "level": "4.0"}, "width": 1920, "height": 1080,
-     "frameRate": "25/1", "scanningFormat": "interlaced", "scanningOrder": "top",
-     "bitRate": 12_000_000},
+     "frame_rate": "25/1", "scanning_format": "interlaced", "scanning_order": "top",
+     "bit_rate": 12_000_000},
     192_000, 12_250_000,
 )  # fmt: skip
 HD_25P = _Profile(
     "720p25", "HD 720p25", 48_000,
     {"codec": {"name": "H.264/AVC", "profile": "Main", "level": "3.1"}, "width": 1280,
-     "height": 720, "frameRate": "25", "scanningFormat": "progressive", "bitRate": 4_000_000},
+     "height": 720, "frame_rate": "25", "scanning_format": "progressive", "bit_rate": 4_000_000},
     128_000, 4_150_000,
 )  # fmt: skip
 HD_2997P = _Profile(
     "720p2997", "HD 720p29.97", 48_000,
     {"codec": {"name": "H.264/AVC", "profile": "Main", "level": "3.1"}, "width": 1280,
-     "height": 720, "frameRate": "30000/1001", "scanningFormat": "progressive",
-     "bitRate": 4_000_000},
+     "height": 720, "frame_rate": "30000/1001", "scanning_format": "progressive",
+     "bit_rate": 4_000_000},
     128_000, 4_150_000,
 )  # fmt: skip
 AUDIO_ONLY = _Profile("audio", "Audio only", 16_000, None, 128_000, 128_000)
@@ -91,21 +91,21 @@ def _rendition(slug: str, duration: timedelta, profile: _Profile) -> Rendition:
         {
             "id": profile.rendition_id,
             "label": profile.label,
-            "containerFormat": "MPEG-4",
-            "mimeType": "audio/mp4" if is_audio else "video/mp4",
-            "fileName": f"{slug}_{profile.rendition_id}.{extension}",
-            "fileSize": len(content),
+            "container_format": "MPEG-4",
+            "mime_type": "audio/mp4" if is_audio else "video/mp4",
+            "file_name": f"{slug}_{profile.rendition_id}.{extension}",
+            "file_size": len(content),
             "sha256": hashlib.sha256(content).hexdigest(),
             "duration": duration,
-            "overallBitRate": profile.overall_bit_rate,
-            "videoFormat": profile.video,
-            "audioFormat": {
+            "overall_bit_rate": profile.overall_bit_rate,
+            "video_format": profile.video,
+            "audio_format": {
                 "codec": _AAC,
                 "channels": 2,
-                "samplingRate": 48_000,
-                "bitRate": profile.audio_bit_rate,
+                "sampling_rate": 48_000,
+                "bit_rate": profile.audio_bit_rate,
             },
-            "storageKey": storage_key,
+            "storage_key": storage_key,
         }
     )
 

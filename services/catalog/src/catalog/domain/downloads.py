@@ -2,7 +2,8 @@
 
 The signed URL is a bearer capability, so it is never stored: the record keeps what was
 authorised (who, which rendition, until when), how often a fresh link was issued for it,
-and when its bytes were first served (``startedAt``).
+and when its bytes were first served (``startedAt``). Stored names are camelCase; the API's
+``DownloadRecord`` is snake_case.
 """
 
 from __future__ import annotations
@@ -42,4 +43,13 @@ def download_document(link: IssuedLink, *, key_id: str) -> dict[str, Any]:
 
 
 def record_of(document: dict[str, Any]) -> DownloadRecord:
-    return DownloadRecord.model_validate({**document, "downloadId": document["_id"]})
+    return DownloadRecord(
+        download_id=document["_id"],
+        video_id=document["videoId"],
+        rendition_id=document["renditionId"],
+        file_name=document["fileName"],
+        authorized_at=document["authorizedAt"],
+        expires_at=document["expiresAt"],
+        started_at=document.get("startedAt"),
+        reissue_count=int(document.get("reissueCount", 0)),
+    )

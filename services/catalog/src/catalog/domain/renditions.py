@@ -1,15 +1,16 @@
 """Renditions: the downloadable files of a video, described with EBUCore technical metadata.
 
-Field names follow EBUCore 1.10 ``ebucore:format`` where a term exists:
-``containerFormat``; ``videoFormat`` with ``codec``, ``width``, ``height``, ``frameRate``
-(a rational with ``factorNumerator``/``factorDenominator``, as EBUCore's rationalType),
-``scanningFormat`` (``progressive``/``interlaced``), ``scanningOrder`` (``top``/``bottom``,
-field order of interlaced video) and ``bitRate``; ``audioFormat`` with ``codec``,
-``channels``, ``samplingRate`` and ``bitRate``; ``duration`` (EBUCore ``normalPlayTime``, an
-ISO 8601 duration on the wire, seconds are accepted on input); ``fileSize`` in bytes;
-``fileName``; ``mimeType``; ``overallBitRate`` (EBUCore ``fileInfo``). The SHA-256 digest
-(EBUCore ``hash`` with ``hashFunction`` SHA-256) is the flat field ``sha256``, because the
-serving layer uses it as the strong ETag. ``storageKey`` is internal and never served.
+Field names are EBUCore 1.10 ``ebucore:format`` terms, written in snake_case like all of the
+portal's JSON: ``container_format``; ``video_format`` with ``codec``, ``width``, ``height``,
+``frame_rate`` (a rational with ``factor_numerator``/``factor_denominator``, as EBUCore's
+rationalType), ``scanning_format`` (``progressive``/``interlaced``), ``scanning_order``
+(``top``/``bottom``, field order of interlaced video) and ``bit_rate``; ``audio_format`` with
+``codec``, ``channels``, ``sampling_rate`` and ``bit_rate``; ``duration`` (EBUCore
+``normalPlayTime``, an ISO 8601 duration on the wire, seconds are accepted on input);
+``file_size`` in bytes; ``file_name``; ``mime_type``; ``overall_bit_rate`` (EBUCore
+``fileInfo``). The SHA-256 digest (EBUCore ``hash`` with ``hashFunction`` SHA-256) is the flat
+field ``sha256``, because the serving layer uses it as the strong ETag. ``storage_key`` is
+internal and never served.
 """
 
 from __future__ import annotations
@@ -65,14 +66,14 @@ class FrameRate(InputModel):
         if isinstance(value, str | int) and not isinstance(value, bool):
             fraction = parse_frame_rate(value)
         elif isinstance(value, dict):
-            numerator = value.get("factorNumerator", value.get("factor_numerator"))
-            denominator = value.get("factorDenominator", value.get("factor_denominator", 1))
+            numerator = value.get("factor_numerator")
+            denominator = value.get("factor_denominator", 1)
             if not (_is_positive_int(numerator) and _is_positive_int(denominator)):
                 return value  # let field validation report what is wrong
             fraction = Fraction(numerator, denominator)
         else:
             return value
-        return {"factorNumerator": fraction.numerator, "factorDenominator": fraction.denominator}
+        return {"factor_numerator": fraction.numerator, "factor_denominator": fraction.denominator}
 
     @property
     def fraction(self) -> Fraction:
@@ -110,9 +111,9 @@ class VideoFormat(InputModel):
     @model_validator(mode="after")
     def _field_order_only_when_interlaced(self) -> Self:
         if self.scanning_format == "interlaced" and self.scanning_order is None:
-            raise invalid("scanning_order_required", "interlaced video needs scanningOrder")
+            raise invalid("scanning_order_required", "interlaced video needs scanning_order")
         if self.scanning_format == "progressive" and self.scanning_order is not None:
-            raise invalid("scanning_order_progressive", "progressive video has no scanningOrder")
+            raise invalid("scanning_order_progressive", "progressive video has no scanning_order")
         return self
 
 
@@ -174,7 +175,7 @@ class Rendition(InputModel):
     @classmethod
     def _file_name(cls, value: str) -> str:
         if not _FILE_NAME.match(value) or value in {".", ".."}:
-            raise invalid("file_name_invalid", "fileName must be a plain file name, no path")
+            raise invalid("file_name_invalid", "file_name must be a plain file name, no path")
         return value
 
     @field_validator("storage_key")
@@ -185,7 +186,7 @@ class Rendition(InputModel):
         if not _STORAGE_KEY.match(value) or any(segment in {"", ".", ".."} for segment in segments):
             raise invalid(
                 "storage_key_invalid",
-                "storageKey must be a relative path like demo/video/720p25.mp4, without '..'",
+                "storage_key must be a relative path like demo/video/720p25.mp4, without '..'",
             )
         return value
 
@@ -198,7 +199,7 @@ class Rendition(InputModel):
     def _has_a_stream(self) -> Self:
         if self.video_format is None and self.audio_format is None:
             raise invalid(
-                "rendition_without_stream", "a rendition needs videoFormat or audioFormat"
+                "rendition_without_stream", "a rendition needs video_format or audio_format"
             )
         return self
 

@@ -81,7 +81,7 @@ class SearchParams(InputModel):
     @model_validator(mode="after")
     def _ordered_dates(self) -> Self:
         if self.recorded_from and self.recorded_to and self.recorded_from > self.recorded_to:
-            raise invalid("invalid_date_range", "recordedFrom is after recordedTo")
+            raise invalid("invalid_date_range", "recorded_from is after recorded_to")
         return self
 
 

@@ -36,8 +36,8 @@ def apply_transcript_published(video: Video, event: TranscriptPublished) -> Vide
         _credit(speaker) for speaker in event.speakers if speaker.speaks or speaker.is_moderator
     ]
     values = video.model_dump()
-    values["transcriptRevision"] = event.revision
-    values["transcriptSpeakers"] = [speaker.model_dump() for speaker in speakers]
+    values["transcript_revision"] = event.revision
+    values["transcript_speakers"] = [speaker.model_dump() for speaker in speakers]
     return Video.model_validate(values)
 
 

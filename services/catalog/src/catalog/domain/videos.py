@@ -102,7 +102,7 @@ class VideoFields(InputModel):
     @classmethod
     def _thumbnail(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("https://", "http://", "/")):
-            raise invalid("thumbnail_url", "thumbnailUrl must be an http(s) URL or a /path")
+            raise invalid("thumbnail_url", "thumbnail_url must be an http(s) URL or a /path")
         return value
 
     @model_validator(mode="after")
@@ -204,12 +204,7 @@ def unpublish(video: Video, *, now: datetime) -> tuple[Video, VideoUnpublished |
 
 
 def _revalidated(video: Video, changes: dict[str, Any]) -> Video:
-    return Video.model_validate({**video.model_dump(), **_by_alias(changes)})
-
-
-def _by_alias(changes: dict[str, Any]) -> dict[str, Any]:
-    aliases = {name: field.alias or name for name, field in Video.model_fields.items()}
-    return {aliases.get(name, name): value for name, value in changes.items()}
+    return Video.model_validate({**video.model_dump(), **changes})
 
 
 class VideoSummary(OutputModel):

@@ -37,7 +37,7 @@ async def load_demo(
         found = await videos.get_by_id_or_slug(demo.slug)
         if found is None:
             draft = Video.model_validate(
-                {**demo.model_dump(), "published": False, "publishedAt": None}
+                {**demo.model_dump(), "published": False, "published_at": None}
             )
             video, event = publish(draft, now=now)
             await videos.insert(video, cloudevents_for(event, video.id, now))

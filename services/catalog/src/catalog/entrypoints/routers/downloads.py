@@ -45,13 +45,13 @@ class DownloadLink(OutputModel):
         json_schema_extra={
             "examples": [
                 {
-                    "downloadId": "0b7d8c1e-4c1f-4a59-9f55-3f4f0d0e6a11",
+                    "download_id": "0b7d8c1e-4c1f-4a59-9f55-3f4f0d0e6a11",
                     "url": "http://127.0.0.1:8003/v1/downloads/0b7d.../panel_1080p50.mp4?exp=..."
                     "&uid=...&vid=...&rid=1080p50&kid=k1&sig=...",
-                    "expiresAt": "2026-03-01T12:15:00Z",
-                    "videoId": "5f0c...",
-                    "renditionId": "1080p50",
-                    "fileName": "panel_1080p50.mp4",
+                    "expires_at": "2026-03-01T12:15:00Z",
+                    "video_id": "5f0c...",
+                    "rendition_id": "1080p50",
+                    "file_name": "panel_1080p50.mp4",
                 }
             ]
         }

@@ -69,15 +69,13 @@ async def list_videos(
     ] = None,
     recorded_from: Annotated[
         str | None,
-        Query(alias="recordedFrom", examples=["2026-01-01"], **_DATE),
+        Query(examples=["2026-01-01"], **_DATE),
     ] = None,
-    recorded_to: Annotated[
-        str | None, Query(alias="recordedTo", examples=["2026-12-31"], **_DATE)
-    ] = None,
+    recorded_to: Annotated[str | None, Query(examples=["2026-12-31"], **_DATE)] = None,
     sort: Annotated[SortOrder, Query()] = "newest",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
-        str | None, Query(max_length=1_000, description="nextCursor of the previous page")
+        str | None, Query(max_length=1_000, description="next_cursor of the previous page")
     ] = None,
 ) -> VideoPage:
     given = {
@@ -85,8 +83,8 @@ async def list_videos(
         "event": event,
         "speaker": speaker,
         "language": language,
-        "recordedFrom": recorded_from,
-        "recordedTo": recorded_to,
+        "recorded_from": recorded_from,
+        "recorded_to": recorded_to,
         "sort": sort,
         "limit": limit,
         "cursor": cursor,
