@@ -1,26 +1,22 @@
-"""The download-link keyring and the nginx secret: from settings, or persisted dev values.
-
-Outside development a missing key is a deployment error and start-up fails with a clear
+"""The download-link keyring and the nginx secret, through the shared resolver
+(``portal_shared.secrets``): from settings, or development values (persisted link keys, the
+nginx example's secret). Outside development a missing key stops the start with a clear
 message: a key generated per process would make every replica refuse the others' links.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import secrets
-from pathlib import Path
 
-from portal_shared.logging import get_logger
+from portal_shared.secrets import DevSecret, MissingSecret, resolve_secret
 from portal_shared.settings import read_secret
 
 from catalog.domain.links import Keyring
 from catalog.settings import CatalogSettings
 
-log = get_logger(__name__)
 
-
-class MissingLinkKeys(RuntimeError):
+class MissingLinkKeys(MissingSecret):
     """No link keys are configured (or they are invalid) and this is not development."""
 
 
@@ -38,19 +34,15 @@ def parse_key_list(text: str) -> dict[str, str]:
 
 
 def resolve_keyring(settings: CatalogSettings) -> Keyring:
-    configured = read_secret(
-        settings.link_keys.get_secret_value() if settings.link_keys else None,
+    text = resolve_secret(
+        settings,
+        settings.link_keys,
         settings.link_keys_file,
+        missing="set CATALOG_LINK_KEYS or CATALOG_LINK_KEYS_FILE (kid:base64 of at least 32"
+        " random bytes, e.g. `k1:$(openssl rand -base64 32)`)",
+        development=DevSecret(settings.dev_link_keys_path, _new_dev_keys),
+        error=MissingLinkKeys,
     )
-    if configured:
-        text = configured
-    elif settings.is_development:
-        text = _dev_keys(settings.dev_link_keys_path)
-    else:
-        raise MissingLinkKeys(
-            "set CATALOG_LINK_KEYS or CATALOG_LINK_KEYS_FILE (kid:base64 of at least 32 random"
-            " bytes, e.g. `k1:$(openssl rand -base64 32)`)"
-        )
     keys = parse_key_list(text)
     if not keys:
         raise MissingLinkKeys("the configured link key list is empty")
@@ -61,40 +53,27 @@ def resolve_keyring(settings: CatalogSettings) -> Keyring:
         raise MissingLinkKeys(f"invalid link keys: {exc}") from exc
 
 
+# The development default that deploy/nginx/secure_link.conf.example ships with, so that a
+# local nginx serves the catalog's links out of the box; production refuses it.
 DEV_NGINX_SECRET = "development-only-catalog-secure-link-secret"  # noqa: S105 (dev only)
 
 
 def resolve_nginx_secret(settings: CatalogSettings) -> str | None:
-    secret = read_secret(
+    configured = read_secret(
         settings.nginx_secret.get_secret_value() if settings.nginx_secret else None,
         settings.nginx_secret_file,
     )
-    if secret is None and settings.link_form == "nginx" and settings.is_development:
-        # The development default that deploy/nginx/secure_link.conf.example ships with, so
-        # that a local nginx serves the catalog's links out of the box; production refuses it.
-        return DEV_NGINX_SECRET
-    if settings.link_form == "nginx" and not secret:
-        raise MissingLinkKeys("CATALOG_LINK_FORM=nginx needs CATALOG_NGINX_SECRET(_FILE)")
-    if secret == DEV_NGINX_SECRET and not settings.is_development:
-        raise MissingLinkKeys("the development nginx secret is refused outside development")
-    return secret
+    if settings.link_form != "nginx" and configured is None:
+        return None  # links are signed by the catalog itself; nginx never checks them
+    return resolve_secret(
+        settings,
+        settings.nginx_secret,
+        settings.nginx_secret_file,
+        missing="CATALOG_LINK_FORM=nginx needs CATALOG_NGINX_SECRET(_FILE)",
+        development=DevSecret(fixed=DEV_NGINX_SECRET),
+        error=MissingLinkKeys,
+    )
 
 
-def _dev_keys(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    material = base64.b64encode(secrets.token_bytes(32)).decode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside then linked into place: two processes starting at once share one key.
-    draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(f"dev1:{material}\n")
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        return path.read_text().strip()
-    finally:
-        draft.unlink()
-    log.warning("dev_link_key_created", path=str(path), kid="dev1")
-    return path.read_text().strip()
+def _new_dev_keys() -> str:
+    return f"dev1:{base64.b64encode(secrets.token_bytes(32)).decode()}"

@@ -1,8 +1,9 @@
 """The notifier's keys: its private key and the identity service's sealing public keys.
 
 The private key comes from settings (value or file), or in development from a persisted dev
-key; outside development a missing key is a deployment error and start-up fails with a clear
-message: generating one would make every sealed part unreadable without anyone noticing.
+key (``portal_shared.secrets``, the one resolver); outside development a missing key is a
+deployment error and start-up fails with a clear message: generating one would make every
+sealed part unreadable without anyone noticing.
 
 Identity's public keys are never generated or guessed, in any environment: they are what makes
 a sealed part trustworthy (only identity's private key makes one they open). ``make run`` and
@@ -11,20 +12,16 @@ the end-to-end tests pass them from ``identity sealing-public-key``.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
-from portal_shared.logging import get_logger
 from portal_shared.sealing import generate_keypair, key_bytes, public_key_of
+from portal_shared.secrets import DevSecret, MissingSecret, resolve_secret
 from portal_shared.settings import read_secret
 
 from notifier.settings import NotifierSettings
 
-log = get_logger(__name__)
 
-
-class MissingPrivateKey(RuntimeError):
+class MissingPrivateKey(MissingSecret):
     """No private key is configured and the environment is not development."""
 
 
@@ -34,45 +31,20 @@ class MissingIdentityKeys(RuntimeError):
 
 def resolve_private_key(settings: NotifierSettings) -> str:
     """The base64 private key to open sealed parts with, validated."""
-    configured = read_secret(
-        settings.private_key.get_secret_value() if settings.private_key else None,
+    key = resolve_secret(
+        settings,
+        settings.private_key,
         settings.private_key_file,
+        missing="set NOTIFIER_PRIVATE_KEY or NOTIFIER_PRIVATE_KEY_FILE (a base64 X25519 private"
+        " key; its public key goes to the identity service)",
+        development=DevSecret(settings.dev_key_path, lambda: generate_keypair()[0]),
+        error=MissingPrivateKey,
     )
-    if configured:
-        key = configured
-    elif settings.is_development:
-        key = _dev_key(settings.dev_key_path)
-    else:
-        raise MissingPrivateKey(
-            "set NOTIFIER_PRIVATE_KEY or NOTIFIER_PRIVATE_KEY_FILE (a base64 X25519 private key;"
-            " its public key goes to the identity service)"
-        )
     try:
         public_key_of(key)
     except Exception as exc:  # binascii / nacl errors: the message must not echo the key
         raise MissingPrivateKey("the configured notifier private key is not a valid key") from exc
     return key
-
-
-def _dev_key(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    private, public = generate_keypair()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside then linked into place: two processes starting at once end up sharing
-    # whichever key was linked first, and nobody reads a half-written file.
-    draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(private + "\n")
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        return path.read_text().strip()
-    finally:
-        draft.unlink()
-    log.warning("dev_private_key_created", path=str(path), public_key=public)
-    return private
 
 
 def resolve_identity_public_keys(settings: NotifierSettings) -> tuple[str, ...]:

@@ -6,34 +6,28 @@ restarts; anywhere else a missing secret stops the start with a clear message. T
 public key is never generated: without the matching private key no email could be read, so it
 is always required (``notifier public-key`` prints it). The sealing key authenticates the
 sealed parts to the notifier, which opens only parts sealed with a key it accepts
-(``identity sealing-public-key`` prints the public key to give it).
+(``identity sealing-public-key`` prints the public key to give it). Every secret goes through
+the one shared resolver, ``portal_shared.secrets``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from portal_shared.logging import get_logger
 from portal_shared.sealing import generate_keypair, key_bytes, public_key_of
+from portal_shared.secrets import DevSecret, MissingSecret, resolve_secret
 from portal_shared.settings import read_secret
 from pydantic import SecretStr
 
 from identity.domain.tokens import KeySet, SigningKey
 from identity.settings import IdentitySettings
 
-log = get_logger(__name__)
-
 MIN_CODE_KEY_BYTES = 32
-
-
-class MissingSecret(RuntimeError):
-    """A secret the service cannot run without is not configured (or not valid)."""
 
 
 @dataclass(frozen=True)
@@ -53,37 +47,34 @@ def resolve_secrets(settings: IdentitySettings) -> IdentitySecrets:
     )
 
 
-def _value(secret: SecretStr | None) -> str | None:
-    return secret.get_secret_value() if secret else None
-
-
 def _secret_or_dev(
     settings: IdentitySettings,
-    configured: str | None,
+    value: SecretStr | None,
+    file: Path | None,
     *,
     dev_file: str,
     make: Callable[[], str],
     missing: str,
 ) -> str:
     """The configured secret; in development a persisted generated one; else ``missing``."""
-    if configured:
-        return configured
-    if not settings.is_development:
-        raise MissingSecret(missing)
-    return _dev_secret(settings.dev_key_dir / dev_file, make)
+    development = DevSecret(settings.dev_key_dir / dev_file, make)
+    return resolve_secret(settings, value, file, missing=missing, development=development)
 
 
 def _key_set(settings: IdentitySettings) -> KeySet:
     active = _secret_or_dev(
         settings,
-        read_secret(_value(settings.signing_key_pem), settings.signing_key_file),
+        settings.signing_key_pem,
+        settings.signing_key_file,
         dev_file="signing_key.pem",
         make=lambda: SigningKey.generate().private_pem(),
         missing="set IDENTITY_SIGNING_KEY_PEM or IDENTITY_SIGNING_KEY_FILE (an Ed25519 PKCS#8 PEM,"
         " e.g. `openssl genpkey -algorithm ed25519`)",
     )
+    previous_pem = settings.previous_signing_key_pem
     previous = read_secret(
-        _value(settings.previous_signing_key_pem), settings.previous_signing_key_file
+        previous_pem.get_secret_value() if previous_pem else None,
+        settings.previous_signing_key_file,
     )
     try:
         return KeySet.from_pems(active, previous or None)
@@ -94,7 +85,8 @@ def _key_set(settings: IdentitySettings) -> KeySet:
 def _code_key(settings: IdentitySettings) -> bytes:
     configured = _secret_or_dev(
         settings,
-        read_secret(_value(settings.code_hmac_key), settings.code_hmac_key_file),
+        settings.code_hmac_key,
+        settings.code_hmac_key_file,
         dev_file="code_hmac.key",
         make=lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
         missing="set IDENTITY_CODE_HMAC_KEY or IDENTITY_CODE_HMAC_KEY_FILE (base64, >= 32 bytes)",
@@ -112,7 +104,8 @@ def resolve_sealing_key(settings: IdentitySettings) -> str:
     """The base64 X25519 private key identity seals the notifier's parts with, validated."""
     configured = _secret_or_dev(
         settings,
-        read_secret(_value(settings.sealing_private_key), settings.sealing_private_key_file),
+        settings.sealing_private_key,
+        settings.sealing_private_key_file,
         dev_file="sealing.key",
         make=lambda: generate_keypair()[0],
         missing="set IDENTITY_SEALING_PRIVATE_KEY or IDENTITY_SEALING_PRIVATE_KEY_FILE (a base64"
@@ -143,21 +136,4 @@ def _notifier_public_key(settings: IdentitySettings) -> str:
     return key
 
 
-def _dev_secret(path: Path, make: Callable[[], str]) -> str:
-    """Read a persisted development secret, or create it (two starting processes agree)."""
-    if path.exists():
-        return path.read_text().strip()
-    value = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(value + "\n")
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        return path.read_text().strip()
-    finally:
-        draft.unlink()
-    log.warning("dev_secret_created", path=str(path))
-    return value
+__all__ = ["IdentitySecrets", "MissingSecret", "resolve_sealing_key", "resolve_secrets"]
