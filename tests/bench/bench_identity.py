@@ -1,8 +1,9 @@
 """Registration and sign-in of the identity service as a real process, against the Argon2id
 bounds measured in the same run, at a small and at a large data volume.
 
-Bounds: hashes (verifies) per second with the service's Argon2 parameters on as many threads
-as ``asyncio.to_thread`` gives the service (the default executor: min(32, cores + 4)).
+Bounds: hashes (verifies) per second with the service's Argon2 parameters on the threads the
+service hashes on: a ``HashingPool`` sized as the service sizes its own (cores - 1, at a lower
+priority, or ``IDENTITY_HASHING_THREADS``), which the service process is started with too.
 Registration: accepted (202) registrations per second end to end with ``CLIENTS`` concurrent
 httpx clients, each request from its own client address (X-Forwarded-For, which the service
 trusts from 127.0.0.1), while /healthz is polled (p99 reported); then a burst of 100
@@ -19,14 +20,15 @@ import asyncio
 import os
 import secrets
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from identity.adapters.accounts import StoredAccount, _to_document
+from identity.adapters.hashing_pool import HashingPool, hashing_threads, usable_cores
 from identity.domain.accounts import Account
 from identity.domain.hashing import PasswordHasher
+from identity.settings import IdentitySettings
 from portal_shared.sealing import generate_keypair
 
 from tests.bench import _driver as d
@@ -38,20 +40,23 @@ RATE_LIMITS = (10_000, 1_000_000)
 NOW = datetime.now(UTC)
 
 
-def argon2_rate(operation: str, total: int) -> float:
-    """Operations per second on the service's thread count."""
-    hasher = PasswordHasher()
+def argon2_rate(operation: str, total: int, threads: int) -> float:
+    """Operations per second on a pool like the service's (same size, same priority)."""
+    hasher = PasswordHasher(IdentitySettings().argon2_settings())
     stored = hasher.hash(PASSWORD)
     work = (
         (lambda _: hasher.hash(PASSWORD))
         if operation == "hash"
         else (lambda _: hasher.verify(stored, PASSWORD))
     )
-    with ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4)) as pool:
-        list(pool.map(work, range(4)))  # warm
+    pool = HashingPool(threads)
+    try:
+        pool.map(work, range(2 * threads))  # warm
         started = time.perf_counter()
-        list(pool.map(work, range(total)))
+        pool.map(work, range(total))
         return total / (time.perf_counter() - started)
+    finally:
+        asyncio.run(pool.close())
 
 
 def account_doc(password_hash: str) -> Any:
@@ -123,8 +128,10 @@ async def sign_in(service: d.Service, label: str, accounts: int, total: int) -> 
 async def main() -> None:
     table = d.Table()
     total = d.count(200, least=20)
-    hash_bound = argon2_rate("hash", d.count(120, least=8))
-    verify_bound = argon2_rate("verify", d.count(120, least=8))
+    threads = hashing_threads(usable_cores(), int(os.environ.get("IDENTITY_HASHING_THREADS", 0)))
+    hash_bound = argon2_rate("hash", d.count(120, least=8), threads)
+    verify_bound = argon2_rate("verify", d.count(120, least=8), threads)
+    print(f"   Argon2 on {threads} thread(s) of {usable_cores()} usable core(s)", flush=True)
     name = d.tag()
     database, exchange = f"bench_identity_{name}", f"bench.events.{name}"
     notifier_public = generate_keypair()[1]
@@ -138,6 +145,7 @@ async def main() -> None:
             "IDENTITY_NOTIFIER_PUBLIC_KEY": notifier_public,
             "IDENTITY_SEALING_PRIVATE_KEY": sealing_private,
             "PORTAL_ENV": "development",
+            "IDENTITY_HASHING_THREADS": str(threads),
         },
     )
     client = d.mongo()

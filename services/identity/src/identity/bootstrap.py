@@ -8,7 +8,6 @@ the outbox relay and, in the relay role, starts the registration worker.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from portal_shared.runtime import Runtime, Wiring, build_service_app
 from pymongo.asynchronous.database import AsyncDatabase
 
 from identity.adapters.accounts import AccountRepository
+from identity.adapters.hashing_pool import HashingPool
 from identity.adapters.keys import IdentitySecrets, resolve_secrets
 from identity.adapters.rate_limits import RateLimitStore
 from identity.adapters.registrations import RegistrationRepository
@@ -51,7 +51,8 @@ async def build_context(
     for repository in (accounts, registrations, reset_attempts, rate_limits, refresh, resets):
         await repository.ensure_indexes()
     hasher = PasswordHasher(settings.argon2_settings())
-    await asyncio.to_thread(hasher.dummy_hash)
+    hashing = HashingPool.for_this_machine(settings.hashing_threads)
+    await hashing.run(hasher.dummy_hash)
     return Context(
         settings=settings,
         accounts=accounts,
@@ -61,6 +62,7 @@ async def build_context(
         refresh=refresh,
         resets=resets,
         hasher=hasher,
+        hashing=hashing,
         secrets=secrets,
         clock=clock,
         nudge=nudge,
@@ -89,6 +91,7 @@ def build_app(
                 context.reset_attempts.collection,
             ]
         )
+        wiring.on_stop.append(context.hashing.close)
         if "relay" in runtime.roles:
             worker = RegistrationWorker(context, settings.outbox_poll_seconds)
             context.wake_worker = worker.nudge

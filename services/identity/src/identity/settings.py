@@ -63,6 +63,7 @@ class IdentitySettings(ServiceSettings):
     argon2_time_cost: int = Field(2, ge=1)
     argon2_memory_kib: int = Field(19_456, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
+    hashing_threads: int = Field(0, ge=0, description="Argon2 threads; 0: cores - 1, >= 1")
 
     # Tokens
     issuer: str = Field("urn:portal:identity", description="`iss` of access tokens")

@@ -6,7 +6,6 @@ keys, policies derived from settings, the clock, and how to wake the outbox rela
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from portal_shared.clock import Clock
 from portal_shared.logging import get_logger
 
 from identity.adapters.accounts import AccountRepository, StoredAccount
+from identity.adapters.hashing_pool import HashingPool
 from identity.adapters.keys import IdentitySecrets
 from identity.adapters.rate_limits import RateLimitStore
 from identity.adapters.registrations import RegistrationRepository
@@ -52,6 +52,8 @@ class Context:
     hasher: PasswordHasher
     secrets: IdentitySecrets
     clock: Clock
+    # Argon2's own threads (sized to the cores, lower priority than the event loop).
+    hashing: HashingPool = field(default_factory=HashingPool.for_this_machine)
     nudge: Callable[[], None] = lambda: None
     # Wakes the registration worker, which also sends reset codes (set in bootstrap when this
     # process runs it).
@@ -94,10 +96,10 @@ class Context:
 
     async def hash_password(self, password: str) -> str:
         # Argon2 is CPU-bound for ~25 ms and releases the GIL: keep it off the event loop.
-        return await asyncio.to_thread(self.hasher.hash, password)
+        return await self.hashing.run(self.hasher.hash, password)
 
     async def verify_password(self, password_hash: str | None, password: str) -> bool:
-        return await asyncio.to_thread(self.hasher.verify_or_dummy, password_hash, password)
+        return await self.hashing.run(self.hasher.verify_or_dummy, password_hash, password)
 
 
 def next_version(account: Account, loaded: StoredAccount) -> Account:
