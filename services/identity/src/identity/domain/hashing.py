@@ -3,7 +3,7 @@
 Hashing and verifying are deliberately slow and CPU-bound (measured ~20-25 ms per hash or
 verify with the defaults on the 2-core dev machine): the I/O layer must call them off the
 event loop, e.g.
-``await asyncio.to_thread(hasher.verify, stored_hash, password)``. The C library releases
+on the service's ``HashingPool`` (``adapters/hashing_pool.py``). The C library releases
 the GIL, so threads do run in parallel.
 
 Sign-in for an address without an account must cost the same time as a wrong password, or
