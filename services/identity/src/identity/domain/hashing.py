@@ -2,7 +2,7 @@
 
 Hashing and verifying are deliberately slow and CPU-bound (measured ~20-25 ms per hash or
 verify with the defaults on the 2-core dev machine): the I/O layer must call them off the
-event loop, e.g.
+event loop,
 on the service's ``HashingPool`` (``adapters/hashing_pool.py``). The C library releases
 the GIL, so threads do run in parallel.
 
