@@ -9,6 +9,7 @@ from typing import Any
 import aio_pika
 import pytest
 from portal_shared.bus import Consumer, HandlerRegistry, PublishFailed
+from portal_shared.bus.topology import declare_service_queues, main_queue_is_legacy
 from portal_shared.events.base import CloudEvent, envelope, parse_cloudevent
 from portal_shared.inbox import Claim, Inbox
 from portal_shared.metrics import EVENTS_CONSUMED
@@ -441,4 +442,37 @@ async def test_operators_list_and_replay_the_parking_lot(make_bus: Any, mongo_db
     assert progress == [(1, 1, 2), (2, 2, 2)]
     await eventually(lambda: asyncio.sleep(0, sorted(handled)), lambda h: h == [0, 1, 2])
     assert await list_parked(bus) == []
+    await consumer.stop()
+
+
+async def test_a_main_queue_declared_before_at_least_once_dead_lettering_still_consumes(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """A queue of an earlier version (no ``x-dead-letter-strategy``) cannot be redeclared with
+    today's arguments; the consumer declares it as it is, says so, and consumes."""
+    bus = await make_bus()
+    seen: list[int] = []
+    registry = HandlerRegistry()
+
+    async def handle(event: Pinged, ce: CloudEvent) -> None:
+        seen.append(event.n)
+
+    registry.add(Pinged, handle)
+    consumer = consumer_for(bus, registry, mongo_db)
+    async with bus.connection.channel() as channel:
+        await declare_service_queues(
+            channel, bus.exchange, consumer.names, [], [50, 100], legacy_main=True
+        )
+    assert await main_queue_is_legacy(bus.url, consumer.names)
+    await consumer.start()
+    await bus.publish(ping(7))
+    await eventually(lambda: asyncio.sleep(0, seen), lambda s: s == [7], what="handled")
+    await consumer.stop()
+
+
+async def test_a_new_main_queue_dead_letters_at_least_once(make_bus: Any, mongo_db: Any) -> None:
+    bus = await make_bus()
+    consumer = consumer_for(bus, HandlerRegistry(), mongo_db)
+    await consumer.start()
+    assert not await main_queue_is_legacy(bus.url, consumer.names)
     await consumer.stop()

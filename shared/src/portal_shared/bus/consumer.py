@@ -34,6 +34,7 @@ from portal_shared.bus.topology import (
     QueueNames,
     declare_retry_exchange,
     declare_service_queues,
+    main_queue_is_legacy,
 )
 from portal_shared.events.base import CloudEvent, MalformedEvent, decode_data, parse_cloudevent
 from portal_shared.inbox import Claim, Inbox
@@ -83,12 +84,20 @@ class Consumer:
             publisher_confirms=True, on_return_raises=True
         )
         await self._channel.set_qos(prefetch_count=self.prefetch)
+        legacy = await main_queue_is_legacy(self.bus.url, self.names)
+        if legacy:
+            log.warning(
+                "queue_dead_letters_at_most_once",
+                queue=self.names.main,
+                fix="unless the dead-letter-strategy policy of docs/EVENTS.md is applied",
+            )
         self._queue = await declare_service_queues(
             self._channel,
             self.bus.exchange,
             self.names,
             self.registry.routing_keys,
             self.retry_delays_ms,
+            legacy_main=legacy,
         )
         self._retry_exchange = await declare_retry_exchange(self._channel, self.names)
         self._tag = await self._queue.consume(self._on_message)

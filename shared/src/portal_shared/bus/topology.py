@@ -7,7 +7,14 @@
   means the topology is broken) and a new subscriber can replay history.
 - ``<service>.events``: the service's durable quorum queue, bound to the types its handler
   registry handles; a message redelivered ``delivery_limit`` times (a consumer that keeps dying
-  on it) is dead-lettered to the parking lot by the broker itself.
+  on it) is dead-lettered to the parking lot by the broker itself, **at least once**
+  (``x-dead-letter-strategy: at-least-once``, which needs ``x-overflow: reject-publish``; the
+  queue has no length limit, so no publish is ever refused for it): the broker keeps the
+  message until the parking lot confirms it, across a broker restart, instead of dropping it
+  when the parking lot is unavailable at that instant. A main queue declared before (without
+  these arguments) is inequivalent; ``main_queue_arguments(legacy=True)`` keeps declaring it
+  as it is, and a policy (``dead-letter-strategy``/``overflow``, docs/EVENTS.md) gives it the
+  same guarantee without a new queue.
 - ``<service>.delay.<ms>ms``: one queue per retry delay; messages wait ``<ms>`` (message TTL)
   and are dead-lettered back to ``<service>.events`` through ``<service>.retry``. These are
   quorum queues with ``x-dead-letter-strategy: at-least-once`` (RabbitMQ >= 3.10, which needs
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
@@ -61,6 +69,40 @@ class QueueNames:
     @property
     def retry_exchange(self) -> str:
         return f"{self.service}.retry"
+
+
+def main_queue_arguments(names: QueueNames, *, legacy: bool = False) -> dict[str, Any]:
+    """The main queue's arguments; ``legacy``: as declared before at-least-once dead-lettering
+    (an existing queue's arguments cannot change; see the module docstring)."""
+    arguments: dict[str, Any] = {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": names.retry_exchange,
+        "x-dead-letter-routing-key": names.parking,
+    }
+    if not legacy:
+        arguments["x-dead-letter-strategy"] = "at-least-once"
+        arguments["x-overflow"] = "reject-publish"
+    return arguments
+
+
+async def main_queue_is_legacy(url: str, names: QueueNames) -> bool:
+    """True when the main queue exists with the arguments of before at-least-once
+    dead-lettering: declaring it with today's is refused (PRECONDITION_FAILED, which closes the
+    channel), so this asks on a connection of its own, not a robust one that would reopen the
+    channel (and declares the queue if it does not exist yet)."""
+    connection = await aio_pika.connect(
+        url, client_properties={"connection_name": f"{names.main} probe"}, timeout=10
+    )
+    async with connection:
+        channel = await connection.channel()
+        try:
+            await channel.declare_queue(
+                names.main, durable=True, arguments=main_queue_arguments(names)
+            )
+        except aio_pika.exceptions.ChannelPreconditionFailed:
+            return True
+    return False
 
 
 async def declare_exchange(
@@ -94,6 +136,8 @@ async def declare_service_queues(
     names: QueueNames,
     routing_keys: Iterable[str],
     retry_delays_ms: Sequence[int],
+    *,
+    legacy_main: bool = False,
 ) -> AbstractQueue:
     retry_exchange = await declare_retry_exchange(channel, names)
     parking = await channel.declare_queue(
@@ -101,14 +145,7 @@ async def declare_service_queues(
     )
     await parking.bind(retry_exchange, routing_key=names.parking)
     main = await channel.declare_queue(
-        names.main,
-        durable=True,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": names.retry_exchange,
-            "x-dead-letter-routing-key": names.parking,
-        },
+        names.main, durable=True, arguments=main_queue_arguments(names, legacy=legacy_main)
     )
     for key in sorted(set(routing_keys)):
         await main.bind(exchange, routing_key=key)
