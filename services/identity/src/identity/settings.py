@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from identity.domain.codes import CodeSettings
+from identity.domain.device_tokens import DevicePolicy, DeviceTokenSettings
 from identity.domain.hashing import Argon2Settings
 from identity.domain.opaque_tokens import RefreshSettings
 from identity.domain.throttling import RateLimit, SignInPolicy
@@ -58,6 +59,14 @@ class IdentitySettings(ServiceSettings):
     sign_in_window_seconds: int = Field(3600, gt=0)
     client_sign_in_free_failures: int = Field(10, ge=0)
     client_sign_in_lock_after: int = Field(50, ge=1)
+
+    # Device tokens (OWASP device cookies): a known device skips the per-address lock
+    device_token_ttl_seconds: int = Field(365 * 86400, gt=0, description="device token life")
+    device_sign_in_failures: int = Field(
+        5, ge=1, description="failed sign-ins with one device token before it is locked out"
+    )
+    device_sign_in_window_seconds: int = Field(3600, gt=0)
+    device_lock_seconds: int = Field(3600, gt=0, description="a locked-out device token waits")
 
     # Argon2id (OWASP minimum by default); hashes made with other values are redone at sign-in
     argon2_time_cost: int = Field(2, ge=1)
@@ -154,6 +163,16 @@ class IdentitySettings(ServiceSettings):
             **common,
         )
         return per_address, per_client
+
+    def device_token_settings(self) -> DeviceTokenSettings:
+        return DeviceTokenSettings(ttl=timedelta(seconds=self.device_token_ttl_seconds))
+
+    def device_policy(self) -> DevicePolicy:
+        return DevicePolicy(
+            max_failures=self.device_sign_in_failures,
+            window=timedelta(seconds=self.device_sign_in_window_seconds),
+            lock_duration=timedelta(seconds=self.device_lock_seconds),
+        )
 
     def argon2_settings(self) -> Argon2Settings:
         return Argon2Settings(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Cookie, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from identity.adapters.accounts import StoredAccount
@@ -33,6 +33,25 @@ async def _current_account(
     return await authenticate(_context(request), token)
 
 
+DEVICE_COOKIE = "portal_device"
+DEVICE_HEADER = "Device-Token"
+DEVICE_DESCRIPTION = (
+    "the device token a successful sign-in gave this client (OWASP device cookies): with a"
+    " valid one for the address, the sign-in is under this device's own throttle instead of"
+    " the address's lock; anything else is ignored"
+)
+
+
+def _device_tokens(
+    portal_device: Annotated[str | None, Cookie(description=DEVICE_DESCRIPTION)] = None,
+    device_token: Annotated[
+        str | None, Header(alias=DEVICE_HEADER, description=f"{DEVICE_DESCRIPTION} (API clients)")
+    ] = None,
+) -> list[str | None]:
+    return [device_token, portal_device]
+
+
 ContextDep = Annotated[Context, Depends(_context)]
 ClientIp = Annotated[str, Depends(_client_ip)]
 CurrentAccount = Annotated[StoredAccount, Depends(_current_account)]
+DeviceTokens = Annotated[list[str | None], Depends(_device_tokens)]

@@ -69,6 +69,8 @@ class Context:
         self.address_sign_in, self.client_sign_in = s.sign_in_policies()
         self.access_settings = s.access_token_settings()
         self.refresh_settings = s.refresh_settings()
+        self.device_settings = s.device_token_settings()
+        self.device_policy = s.device_policy()
         self.verifier = AccessTokenVerifier(
             issuer=s.issuer, audience=s.audience, jwks=self.secrets.keys.jwks(), clock=self.clock
         )
@@ -79,6 +81,16 @@ class Context:
     @property
     def code_key(self) -> bytes:
         return self.secrets.code_key
+
+    @property
+    def device_key(self) -> bytes:
+        """The device tokens' HMAC key: derived from the code key (one configured secret;
+        rotating it also retires every device token, which then signs in as unknown)."""
+        return hmac.new(self.code_key, b"identity device token key v1", hashlib.sha256).digest()
+
+    def device_key_of(self, nonce: str) -> str:
+        """Names a device token in its throttle: a keyed hash, never the token."""
+        return self.key_of("device", nonce)
 
     def normalise(self, raw_email: str) -> str:
         return normalise_email(raw_email, allow_test_domains=self.settings.test_domains_allowed)

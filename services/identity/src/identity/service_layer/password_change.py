@@ -58,7 +58,7 @@ async def _change(
     if not isinstance(budget.decision, Allowed):
         raise RateLimited(budget.decision.retry_after)
     if not await ctx.verify_password(account.password_hash, current_password):
-        await record_failure(ctx, stored, budget.keys, client_ip)
+        await record_failure(ctx, stored, budget, client_ip)
         raise CurrentPasswordWrong()
     check_password(new_password, account.email)
     if new_password == current_password:
@@ -83,5 +83,5 @@ async def _change(
     ctx.nudge()
     await ctx.refresh.revoke_all(account.user_id, ctx.now())
     if budget.address_failures:
-        await ctx.rate_limits.clear(*budget.keys[0])
+        await ctx.rate_limits.clear(*budget.address)
     return await start_session(ctx, updated.account)

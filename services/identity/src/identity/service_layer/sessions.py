@@ -4,18 +4,32 @@ Sign-in failures slow down per canonical address and per client address (growing
 a temporary lock); a refused attempt gets the same generic answer as a wrong password plus
 ``Retry-After``, and an address without an account is throttled exactly like one with an
 account. Only after the password was right does an unverified account hear so.
+
+A client presenting a valid device token for the account (``domain.device_tokens``) is under
+its device's own throttle instead of the address's lock, so nobody can lock the owner out by
+guessing from elsewhere; every successful sign-in hands out a fresh device token.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from portal_shared.logging import audit, get_logger
 
 from identity.adapters.accounts import StoredAccount
 from identity.domain.accounts import Account, rehash_password, sign_out_everywhere
+from identity.domain.device_tokens import (
+    DeviceToken,
+    Presented,
+    decide_device,
+    issue_device_token,
+    locks_out,
+    parse_device_token,
+    verify_device_token,
+)
 from identity.domain.errors import (
     AccountNotVerified,
     InvalidCredentials,
@@ -38,6 +52,8 @@ log = get_logger(__name__)
 
 SCOPE_SIGN_IN_ADDRESS = "sign_in_address"
 SCOPE_SIGN_IN_CLIENT = "sign_in_client"
+SCOPE_SIGN_IN_DEVICE = "sign_in_device"
+SCOPE_DEVICE_LOCKOUT = "device_lockout"
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,7 @@ class Session:
     access_expires_at: datetime
     refresh_token: str
     refresh_expires_at: datetime
+    device_token: str | None = None  # only from a sign-in with the password
 
 
 def _session(ctx: Context, account: Account, refresh: RefreshIssued) -> Session:
@@ -72,53 +89,117 @@ async def start_session(ctx: Context, account: Account) -> Session:
 @dataclass(frozen=True)
 class PasswordBudget:
     """Where password guesses for one address from one client stand (sign-in and the current
-    password of a change share it)."""
+    password of a change share it). With a trusted device token, the device's own throttle
+    takes the place of the address's."""
 
-    keys: list[tuple[str, str]]  # (scope, key) per address, then per client
+    address: tuple[str, str]  # (scope, key)
+    client: tuple[str, str]
     address_failures: int
     decision: Decision
+    device: tuple[str, str] | None = None  # (scope, key) of a trusted device's failures
 
 
-async def password_budget(ctx: Context, email: str, client_ip: str) -> PasswordBudget:
-    keys = [
-        (SCOPE_SIGN_IN_ADDRESS, ctx.address_key(email)),
-        (SCOPE_SIGN_IN_CLIENT, ctx.client_key(client_ip)),
-    ]
-    address_failures, client_failures = await ctx.rate_limits.events_of(keys)
+async def password_budget(
+    ctx: Context, email: str, client_ip: str, device: DeviceToken | None = None
+) -> PasswordBudget:
+    address = (SCOPE_SIGN_IN_ADDRESS, ctx.address_key(email))
+    client = (SCOPE_SIGN_IN_CLIENT, ctx.client_key(client_ip))
     now = ctx.now()
+    if device is None:
+        address_failures, client_failures = await ctx.rate_limits.events_of([address, client])
+        decision = most_restrictive(
+            decide_sign_in(address_failures, now, ctx.address_sign_in),
+            decide_sign_in(client_failures, now, ctx.client_sign_in),
+        )
+        return PasswordBudget(address, client, len(address_failures), decision)
+    device_key = ctx.device_key_of(device.nonce)
+    lockouts, client_failures = await ctx.rate_limits.events_of(
+        [(SCOPE_DEVICE_LOCKOUT, device_key), client]
+    )
     decision = most_restrictive(
-        decide_sign_in(address_failures, now, ctx.address_sign_in),
+        decide_device(lockouts, now, ctx.device_policy),
         decide_sign_in(client_failures, now, ctx.client_sign_in),
     )
-    return PasswordBudget(keys, len(address_failures), decision)
+    return PasswordBudget(address, client, 0, decision, (SCOPE_SIGN_IN_DEVICE, device_key))
 
 
-async def sign_in(ctx: Context, raw_email: str, password: str, client_ip: str) -> Session:
+def _trusted_device(
+    ctx: Context, stored: StoredAccount | None, presented: list[Presented], address_key: str
+) -> DeviceToken | None:
+    """The first presented device token issued for this account (and still valid)."""
+    if stored is None:
+        return None
+    account = stored.account
+    for candidate in presented:
+        token = verify_device_token(
+            ctx.device_key,
+            candidate,
+            address_key=address_key,
+            user_id=account.user_id,
+            token_version=account.token_version,
+            now=ctx.now(),
+            settings=ctx.device_settings,
+        )
+        if token is not None:
+            return token
+    return None
+
+
+async def sign_in(
+    ctx: Context,
+    raw_email: str,
+    password: str,
+    client_ip: str,
+    device_tokens: Sequence[str | None] = (),
+) -> Session:
+    """Sign in; ``device_tokens``: what the client presented as its device token (cookie,
+    header). A valid one for this account puts the attempt under the device's own throttle
+    instead of the address's lock; the session carries a fresh device token either way."""
     email = ctx.normalise(raw_email)
-    budget = await password_budget(ctx, email, client_ip)
-    keys, decision = budget.keys, budget.decision
+    address_key = ctx.address_key(email)
+    presented = [p for p in map(parse_device_token, device_tokens) if p is not None]
+    # Only a value shaped like a device token costs an account look-up before the decision
+    # (the answers stay the same whatever the address holds: a forged token is just ignored).
+    early = await ctx.accounts.by_email(email) if presented else None
+    device = _trusted_device(ctx, early, presented, address_key)
+    budget = await password_budget(ctx, email, client_ip, device)
+    decision = budget.decision
+    via = {"via": "device"} if device else {}
     if not isinstance(decision, Allowed):
-        audit(log, "sign_in", outcome="refused", reason="throttled", client_ip=client_ip,
-              address_hash=keys[0][1], retry_after=decision.retry_after)  # fmt: skip
+        audit(
+            log,
+            "sign_in",
+            outcome="refused",
+            reason="throttled",
+            client_ip=client_ip,
+            address_hash=address_key,
+            retry_after=decision.retry_after,
+            **via,
+        )
         raise SignInThrottled(decision.retry_after)
     # Both look-ups for every address, and one Argon2 check against the account's hash, else
     # the newest open registration attempt's, else the dummy hash: the same work for all.
-    stored, attempt = await asyncio.gather(
-        ctx.accounts.by_email(email), ctx.registrations.newest_open(email)
-    )
+    if presented:
+        stored, attempt = early, await ctx.registrations.newest_open(email)
+    else:
+        stored, attempt = await asyncio.gather(
+            ctx.accounts.by_email(email), ctx.registrations.newest_open(email)
+        )
     password_hash = stored.account.password_hash if stored else None
     if stored is None and attempt is not None:
         password_hash = attempt.password_hash
     if not await ctx.verify_password(password_hash, password):
-        await record_failure(ctx, stored, keys, client_ip)
+        await record_failure(ctx, stored, budget, client_ip)
         raise InvalidCredentials()
     if stored is None:  # the right password of a registration still waiting for its code
-        audit(log, "sign_in", outcome="failure", reason="not_verified", address_hash=keys[0][1],
+        audit(log, "sign_in", outcome="failure", reason="not_verified", address_hash=address_key,
               client_ip=client_ip)  # fmt: skip
         raise AccountNotVerified()
     account = stored.account
-    if budget.address_failures:
-        await ctx.rate_limits.clear(*keys[0])
+    # A trusted device's success leaves the address's failures alone: clearing them would
+    # hand whoever keeps the address locked a fresh set of guesses.
+    if budget.address_failures and device is None:
+        await ctx.rate_limits.clear(*budget.address)
     if not account.email_verified:
         audit(log, "sign_in", outcome="failure", reason="not_verified", user_id=account.user_id,
               client_ip=client_ip)  # fmt: skip
@@ -126,23 +207,42 @@ async def sign_in(ctx: Context, raw_email: str, password: str, client_ip: str) -
     if ctx.hasher.needs_rehash(account.password_hash):
         account = await _rehash(ctx, stored, password)
     session = await start_session(ctx, account)
-    audit(log, "sign_in", outcome="success", user_id=account.user_id, client_ip=client_ip)
-    return session
+    audit(log, "sign_in", outcome="success", user_id=account.user_id, client_ip=client_ip, **via)
+    device_token = issue_device_token(
+        ctx.device_key,
+        address_key=address_key,
+        user_id=account.user_id,
+        token_version=account.token_version,
+        now=ctx.now(),
+    )
+    return replace(session, device_token=device_token)
 
 
 async def record_failure(
-    ctx: Context, stored: StoredAccount | None, keys: list[tuple[str, str]], client_ip: str
+    ctx: Context, stored: StoredAccount | None, budget: PasswordBudget, client_ip: str
 ) -> None:
     now = ctx.now()
-    address_count, client_count = await asyncio.gather(
-        ctx.rate_limits.record(*keys[0], now, ctx.address_sign_in.window),
-        ctx.rate_limits.record(*keys[1], now, ctx.client_sign_in.window),
+    if budget.device is not None:
+        first, window = budget.device, ctx.device_policy.window
+    else:
+        first, window = budget.address, ctx.address_sign_in.window
+    first_count, client_count = await asyncio.gather(
+        ctx.rate_limits.record(*first, now, window),
+        ctx.rate_limits.record(*budget.client, now, ctx.client_sign_in.window),
     )
-    who = {"user_id": stored.account.user_id} if stored else {"address_hash": keys[0][1]}
+    who = {"user_id": stored.account.user_id} if stored else {"address_hash": budget.address[1]}
     reason = "wrong_password" if stored else "unknown_account"
-    audit(log, "sign_in", outcome="failure", reason=reason, client_ip=client_ip, **who)
+    via = {"via": "device"} if budget.device else {}
+    audit(log, "sign_in", outcome="failure", reason=reason, client_ip=client_ip, **who, **via)
+    if budget.device is not None:
+        if locks_out(first_count, ctx.device_policy):  # onto the lockout list
+            await ctx.rate_limits.record(
+                SCOPE_DEVICE_LOCKOUT, budget.device[1], now, ctx.device_policy.lock_duration
+            )
+            await ctx.rate_limits.clear(*budget.device)
+            audit(log, "sign_in_lock", outcome="locked", scope="device", client_ip=client_ip, **who)
     # From ``lock_after`` on, every failure (one per lock period) starts a new lock.
-    if address_count >= ctx.address_sign_in.lock_after:
+    elif first_count >= ctx.address_sign_in.lock_after:
         audit(log, "sign_in_lock", outcome="locked", scope="address", client_ip=client_ip, **who)
     if client_count >= ctx.client_sign_in.lock_after:
         audit(log, "sign_in_lock", outcome="locked", scope="client", client_ip=client_ip)

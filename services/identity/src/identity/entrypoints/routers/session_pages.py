@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from portal_shared.pages import LANGUAGE_COOKIE, REFRESH_COOKIE, YEAR
 
 from identity.domain.errors import AccountNotVerified, DomainError, InvalidEmail, ResetTokenRejected
-from identity.entrypoints.deps import ClientIp, ContextDep
+from identity.entrypoints.deps import DEVICE_COOKIE, ClientIp, ContextDep
 from identity.entrypoints.page_support import (
     code_minutes,
     cooldown,
@@ -63,7 +63,8 @@ async def sign_in(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Res
     try:
         if not email:
             raise InvalidEmail()
-        session = await sessions.sign_in(ctx, email, password, client_ip)
+        device = request.cookies.get(DEVICE_COOKIE)
+        session = await sessions.sign_in(ctx, email, password, client_ip, [device])
     except InvalidEmail as exc:
         errors["email"] = sentence(request, ctx, exc)
     except AccountNotVerified as exc:
@@ -87,6 +88,15 @@ async def sign_in(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Res
         )
     response = pages_of(ctx).redirect(target)
     keep_session(ctx, response, session)
+    if session.device_token:  # back to this form's post only
+        pages_of(ctx).set_cookie(
+            response,
+            DEVICE_COOKIE,
+            session.device_token,
+            max_age=ctx.settings.device_token_ttl_seconds,
+            path="/account/sign-in",
+            same_site="strict",
+        )
     if LANGUAGE_COOKIE not in request.cookies:
         stored = await ctx.accounts.by_email(ctx.normalise(email))
         if stored is not None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from identity.entrypoints.deps import ClientIp, ContextDep, CurrentAccount
+from identity.entrypoints.deps import (
+    DEVICE_COOKIE,
+    DEVICE_HEADER,
+    ClientIp,
+    ContextDep,
+    CurrentAccount,
+    DeviceTokens,
+)
 from identity.entrypoints.errors import problems
 from identity.entrypoints.schemas import RefreshRequest, SessionTokens, SignInRequest
 from identity.service_layer import sessions
@@ -22,21 +29,63 @@ def tokens_body(ctx: Context, session: sessions.Session) -> SessionTokens:
     )
 
 
+DEVICE_PATH = router.prefix  # the cookie goes back to the sign-in route only
+DEVICE_ISSUED = {
+    "Set-Cookie": {
+        "schema": {"type": "string"},
+        "description": f"`{DEVICE_COOKIE}=<device token>; Path={DEVICE_PATH}; Max-Age=<device"
+        " token life>; HttpOnly; Secure; SameSite=Strict`: a fresh device token for this client",
+    },
+    DEVICE_HEADER: {
+        "schema": {"type": "string"},
+        "description": "the same device token, for API clients that keep no cookies: send it"
+        f" back in the `{DEVICE_HEADER}` request header when signing in to this account",
+    },
+}
+
+
 @router.post(
     "",
     summary="Sign in with email and password",
     description=(
         "A wrong password, an unknown address and a throttled address all answer "
         "`invalid_credentials` (throttled: with `Retry-After`). `account_not_verified` comes "
-        "only after a correct password."
+        "only after a correct password. A successful sign-in gives the client a device token "
+        f"(cookie `{DEVICE_COOKIE}` and header `{DEVICE_HEADER}`); a later sign-in to the same "
+        "account presenting it is not held by the address's lock (that others can keep "
+        "closed), only by this device's own limit of failures; clients without one are."
     ),
-    responses=problems(
-        "invalid_credentials", "sign_in_throttled", "account_not_verified", "invalid_email"
-    ),
+    responses={
+        200: {"description": "signed in", "headers": DEVICE_ISSUED},
+        **problems(
+            "invalid_credentials", "sign_in_throttled", "account_not_verified", "invalid_email"
+        ),
+    },
 )
-async def sign_in(body: SignInRequest, ctx: ContextDep, client_ip: ClientIp) -> SessionTokens:
-    session = await sessions.sign_in(ctx, body.email, body.password, client_ip)
+async def sign_in(
+    body: SignInRequest,
+    ctx: ContextDep,
+    client_ip: ClientIp,
+    device_tokens: DeviceTokens,
+    response: Response,
+) -> SessionTokens:
+    session = await sessions.sign_in(ctx, body.email, body.password, client_ip, device_tokens)
+    if session.device_token:
+        set_device_cookie(ctx, response, session.device_token, DEVICE_PATH)
+        response.headers[DEVICE_HEADER] = session.device_token
     return tokens_body(ctx, session)
+
+
+def set_device_cookie(ctx: Context, response: Response, token: str, path: str) -> None:
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=ctx.settings.device_token_ttl_seconds,
+        path=path,
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
 
 
 @router.post(
