@@ -49,3 +49,39 @@ def test_bench_writes_every_result_in_the_documented_format(tmp_path: Path) -> N
             rel=0.01,
         ), (name, entry)
         assert name in run.stdout, name  # printed while it ran
+
+
+@pytest.mark.timeout(240)
+def test_identity_bench_runs_every_path_at_both_volumes(tmp_path: Path) -> None:
+    """The registration and sign-in parts (a real identity process, its hashing pool, the
+    settle step after seeding) at a tiny scale."""
+    results = tmp_path / "results.json"
+    env = {
+        **os.environ,
+        "BENCH_SCALE": "0.0005",
+        "BENCH_SETTLE_SECONDS": "0",
+        "BENCH_RESULTS": str(results),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.bench", "identity"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=230,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    written = json.loads(results.read_text())
+    expected = {
+        f"{path}@{volume}"
+        for path in ("registration", "registration.healthz_p99", "sign_in")
+        for volume in ("small", "large")
+    } | {"registration.burst100", "registration.large_vs_small", "sign_in.large_vs_small"}
+    assert expected <= set(written), sorted(written)
+    for name in expected:
+        entry = written[name]
+        assert set(entry) == FIELDS, name
+        assert entry["value"] > 0 and entry["baseline"] > 0 and entry["n"] > 0, (name, entry)
+        assert name in run.stdout, name
+    assert "Argon2 on " in run.stdout and "settled accounts, rate_limits" in run.stdout

@@ -56,8 +56,9 @@ def test_a_pool_needs_a_thread() -> None:
         HashingPool(0)
 
 
-def test_work_runs_on_the_pool_threads_at_a_lower_priority() -> None:
-    pool = HashingPool(2)
+@pytest.mark.parametrize("niceness", [0, 10])
+def test_work_runs_on_the_pool_threads_at_a_lower_priority(niceness: int) -> None:
+    pool = HashingPool(2, niceness)
 
     def where(_: object = None) -> tuple[str, int, int]:
         tid = threading.get_native_id()
@@ -76,7 +77,7 @@ def test_work_runs_on_the_pool_threads_at_a_lower_priority() -> None:
     assert len({tid for _, tid, _ in ran}) <= 2
     assert threading.get_native_id() not in {tid for _, tid, _ in ran}
     if sys.platform == "linux":
-        expected = min(19, loop_niceness + hashing_pool.HASHING_NICENESS)
+        expected = min(19, loop_niceness + niceness)
         assert {niceness for _, _, niceness in ran} == {expected}
         # the calling (event loop) thread keeps its priority
         assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == loop_niceness

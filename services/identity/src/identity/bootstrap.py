@@ -51,7 +51,7 @@ async def build_context(
     for repository in (accounts, registrations, reset_attempts, rate_limits, refresh, resets):
         await repository.ensure_indexes()
     hasher = PasswordHasher(settings.argon2_settings())
-    hashing = HashingPool.for_this_machine(settings.hashing_threads)
+    hashing = HashingPool.for_this_machine(settings.hashing_threads, settings.hashing_niceness)
     await hashing.run(hasher.dummy_hash)
     return Context(
         settings=settings,

@@ -10,9 +10,9 @@ gained no hashes per second, since two cores hash at most two at a time. Here:
 - ``hashing_threads``: ``IDENTITY_HASHING_THREADS`` when set (> 0), else cores - 1 (at least
   one), cores being the process's CPU affinity capped by its cgroup CPU quota (a pod limited
   to 2 CPUs on a 16-core node has 2);
-- each hashing thread lowers its own scheduling priority (``nice`` + ``HASHING_NICENESS``,
-  Linux: a thread is a task), so when the cores are short it is the queue of hashes that
-  waits, not the event loop answering health checks and reads.
+- each hashing thread lowers its own scheduling priority by ``IDENTITY_HASHING_NICENESS``
+  (Linux: a thread is a task; 0 leaves it alone), so when the cores are short it is the
+  queue of hashes that waits, not the event loop answering health checks and reads.
 
 Hashes wait in the executor's queue when all threads are busy; the queue is in memory only
 (a request waiting for its hash holds its connection, nothing is stored).
@@ -72,29 +72,32 @@ def hashing_threads(cores: int, configured: int = 0) -> int:
     return max(1, cores - 1)
 
 
-def _lower_priority() -> None:
-    if sys.platform != "linux":
+def _lower_priority(niceness: int) -> None:
+    if niceness <= 0 or sys.platform != "linux":
         return  # elsewhere setpriority would lower the whole process, the event loop too
     tid = threading.get_native_id()
     with contextlib.suppress(OSError):
         current = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + HASHING_NICENESS))
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + niceness))
 
 
 class HashingPool:
     """A dedicated executor for Argon2 calls; ``run`` awaits one off the event loop."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, niceness: int = HASHING_NICENESS) -> None:
         if threads < 1:
             raise ValueError("a hashing pool needs at least one thread")
-        self.threads = threads
+        self.threads, self.niceness = threads, niceness
         self._executor = ThreadPoolExecutor(
-            max_workers=threads, thread_name_prefix="argon2", initializer=_lower_priority
+            max_workers=threads,
+            thread_name_prefix="argon2",
+            initializer=_lower_priority,
+            initargs=(niceness,),
         )
 
     @classmethod
-    def for_this_machine(cls, configured: int = 0) -> HashingPool:
-        return cls(hashing_threads(usable_cores(), configured))
+    def for_this_machine(cls, configured: int = 0, niceness: int = HASHING_NICENESS) -> HashingPool:
+        return cls(hashing_threads(usable_cores(), configured), niceness)
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
         loop = asyncio.get_running_loop()
@@ -104,5 +107,9 @@ class HashingPool:
         """Synchronous batch on the same threads (the benchmark's bound)."""
         return list(self._executor.map(function, items))
 
-    async def close(self) -> None:
+    def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def close(self) -> None:
+        """The service's stop hook."""
+        self.shutdown()
