@@ -3,17 +3,21 @@
 Services other than identity verify identity's access tokens with its public keys, fetched
 from ``<PREFIX>_JWKS_URL`` or given as a static document (``<PREFIX>_JWKS_JSON`` or
 ``<PREFIX>_JWKS_FILE``, the file wins). Routes declare who they serve with ``OptionalUser``,
-``CurrentUser`` or ``CurrentEditor``; the verifier lives on ``app.state.verifier``.
+``CurrentUser`` or ``CurrentEditor``; what they need is one typed ``TokenAccess`` (the
+verifier, the revocation floors and the editor role) that the service's bootstrap puts on
+``app.state.token_access`` (``install_token_access``).
 
-A service that keeps identity's ``SessionsRevoked`` (the lowest ``tv`` still valid per user)
-puts a ``TokenRevocations`` on ``app.state.token_revocations``: a token below it is refused as
-401 ``token_revoked`` at once, not only when it expires.
+Every service that accepts tokens keeps identity's ``SessionsRevoked`` (the lowest ``tv`` still
+valid per user) as its ``TokenRevocations``: a token below it is refused as 401
+``token_revoked`` at once, not only when it expires. ``TokenAccess`` cannot be built without
+it, and ``require_revocations`` refuses to start an app that verifies tokens any other way.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -102,18 +106,41 @@ _TOKEN_TITLES = {
 
 
 class RevocationStoreMissing(RuntimeError):
-    """A service accepts access tokens but was wired without ``token_revocations``."""
+    """A service accepts access tokens but was wired without its revocation floors."""
+
+
+@dataclass(frozen=True)
+class TokenAccess:
+    """Everything the token dependencies need, built once in the service's bootstrap."""
+
+    verifier: AccessTokenVerifier
+    revocations: TokenRevocations
+    editor_role: str = EDITOR_ROLE
+
+
+def install_token_access(app: Any, access: TokenAccess) -> None:
+    if access.revocations is None:  # a type error too; also refused for untyped callers
+        raise RevocationStoreMissing("TokenAccess needs the revocation floors")
+    app.state.token_access = access
 
 
 def require_revocations(app: Any) -> None:
-    """Refuse to start a service that would accept revoked access tokens (fail closed)."""
+    """Refuse to start a service that would accept revoked access tokens (fail closed): one
+    that put a verifier on its state by hand instead of a ``TokenAccess``."""
     state = app.state
-    verifies = getattr(state, "verifier", None) is not None
-    if verifies and getattr(state, "token_revocations", None) is None:
+    loose = getattr(state, "verifier", None) is not None
+    if loose and not isinstance(getattr(state, "token_access", None), TokenAccess):
         raise RevocationStoreMissing(
-            "app.state.verifier is set but app.state.token_revocations is not: revoked "
+            "app.state.verifier is set without a TokenAccess (install_token_access): revoked "
             "access tokens would be accepted"
         )
+
+
+def _token_access(request: Request) -> TokenAccess:
+    access = getattr(request.app.state, "token_access", None)
+    if not isinstance(access, TokenAccess):  # never accept a token that might be revoked
+        raise RevocationStoreMissing("no TokenAccess on app.state.token_access")
+    return access
 
 
 async def _optional_principal(
@@ -136,13 +163,11 @@ async def _principal_if_sent(request: Request) -> Principal | None:
 
 
 async def _verified(request: Request, token: str) -> Principal:
-    verifier: AccessTokenVerifier = request.app.state.verifier
-    revocations: TokenRevocations | None = getattr(request.app.state, "token_revocations", None)
-    if revocations is None:  # never accept a token that might be revoked (see require_...)
-        raise RevocationStoreMissing("no token_revocations")
+    access = _token_access(request)
     try:
-        principal = await verifier.verify(token)
-        if principal.token_version < await revocations.min_token_version(principal.user_id):
+        principal = await access.verifier.verify(token)
+        floor = await access.revocations.min_token_version(principal.user_id)
+        if principal.token_version < floor:
             raise TokenError("token_revoked")
         return principal
     except TokenError as exc:
@@ -177,8 +202,7 @@ async def _principal(
 async def _editor(
     request: Request, principal: Annotated[Principal, Depends(_principal)]
 ) -> Principal:
-    settings: TokenCheckingSettings = request.app.state.settings
-    if settings.editor_role not in principal.roles:
+    if _token_access(request).editor_role not in principal.roles:
         raise Problem(403, ErrorCode.NOT_EDITOR, "Only editors may do this")
     return principal
 

@@ -31,7 +31,7 @@ async def test_an_editor_token_below_the_revoked_version_is_refused(
             reason="sign_out_everywhere",
         )
         await identity.publish(envelope(event, source="/identity", subject="editor-9"))
-    floors = service.app.state.token_revocations
+    floors = service.app.state.token_access.revocations
     await eventually(
         lambda: floors.min_token_version("editor-9"), lambda v: v == 2, what="revocation kept"
     )

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from portal_shared.access import build_verifier
+from portal_shared.access import TokenAccess, build_verifier, install_token_access
 from portal_shared.auth import AccessTokenVerifier
 from portal_shared.clock import Clock, utcnow
 from portal_shared.runtime import Runtime, Wiring, build_service_app
@@ -53,8 +53,8 @@ def build_app(
         app.state.settings = settings
         app.state.videos = videos
         app.state.transcript_segments = segments
-        app.state.verifier = verifier or build_verifier(settings, clock, wiring.on_stop)
-        app.state.token_revocations = users
+        checker = verifier or build_verifier(settings, clock, wiring.on_stop)
+        install_token_access(app, TokenAccess(checker, users, settings.editor_role))
         app.state.editing = Editing(videos, clock, runtime.nudge_outbox)
         app.state.downloads = Downloads(
             videos=videos,

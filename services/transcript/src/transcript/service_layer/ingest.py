@@ -16,12 +16,12 @@ from portal_shared.clock import Clock
 from portal_shared.logging import get_logger
 from portal_shared.producing import new_event
 
-from transcript.adapters.revisions import RevisionRepository, StoredRevision
-from transcript.adapters.search_index import SearchIndex
-from transcript.domain.errors import TranscriptParseError, TranscriptTooLargeError
+from transcript.adapters.revisions import StoredRevision
+from transcript.domain.errors import EmptyTranscriptError, TranscriptTooLargeError
 from transcript.domain.model import Speaker, Transcript
 from transcript.domain.parser import SourceFormat, decode, detect_format, parse
 from transcript.domain.publishing import RevisionInfo, revision_events
+from transcript.service_layer.ports import Index, Revisions
 
 log = get_logger(__name__)
 
@@ -31,10 +31,6 @@ _THREAD_ABOVE_BYTES = 64_000
 # Every turn becomes an event in the revision's document: this bounds the work and keeps the
 # document under MongoDB's 16 MB (a real panel or press conference has tens to hundreds).
 MAX_SEGMENTS = 5000
-
-
-class EmptyTranscriptError(TranscriptParseError):
-    """The text was read but holds no speaker turns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +67,8 @@ def _read(content: bytes | str) -> tuple[str, SourceFormat, Transcript]:
 class Ingestion:
     def __init__(
         self,
-        revisions: RevisionRepository,
-        index: SearchIndex,
+        revisions: Revisions,
+        index: Index,
         clock: Clock,
         nudge: Callable[[], None],
     ) -> None:

@@ -54,7 +54,7 @@ async def _viewer(request: Request, downloads: Downloads) -> Viewer:
     token = request.cookies.get(ACCESS_COOKIE)
     if not token:
         return Viewer(None, False, None)
-    verifier: AccessTokenVerifier = request.app.state.verifier
+    verifier: AccessTokenVerifier = request.app.state.token_access.verifier
     try:
         principal = await verifier.verify(token)
         floor = await downloads.users.min_token_version(principal.user_id)

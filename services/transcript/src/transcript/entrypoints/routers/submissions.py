@@ -7,23 +7,30 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from portal_shared.access import CurrentEditor
-from portal_shared.http import Problem, problem_responses
+from portal_shared.http import problem_responses
+from portal_shared.problems import validation_errors, validation_problem
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from transcript.domain.errors import (
-    TranscriptParseError,
-    TranscriptTooLargeError,
-    UnreadableTranscriptError,
+from transcript.entrypoints.deps import ContextDep, VideoId
+from transcript.entrypoints.errors import (
+    LANGUAGES,
+    file_missing,
+    language_unsupported,
+    malformed_multipart,
+    problems,
+    too_large,
+    unsupported_content_type,
 )
-from transcript.entrypoints.deps import IngestionDep, SettingsDep, VideoId
 from transcript.entrypoints.schemas import SpeakerOut, SubmissionOut, TextSubmission
-from transcript.service_layer.ingest import EmptyTranscriptError, Submission
+from transcript.service_layer.ingest import Submission
 
 router = APIRouter(tags=["editing"])
+_PROBLEMS = problems(
+    "transcript_not_text", "transcript_too_large", "transcript_empty", "transcript_malformed"
+)
 
-LANGUAGES = ("en", "fr")
 # Room for the multipart boundaries and headers around a file of the largest accepted size.
 _MULTIPART_OVERHEAD = 16 * 1024
 
@@ -62,7 +69,13 @@ _REQUEST_BODY: dict[str, Any] = {
                 "Location": {"description": "the stored revision", "schema": {"type": "string"}}
             }
         },
-        **problem_responses(400, 401, 403, 413, 415, 422, 503),
+        **problem_responses(401, 403, 503),
+        **problems(
+            "transcript_not_text",
+            "transcript_too_large",
+            "transcript_empty",
+            "transcript_malformed",
+        ),
     },
     openapi_extra=_REQUEST_BODY,
 )
@@ -71,30 +84,11 @@ async def submit_transcript(
     request: Request,
     response: Response,
     editor: CurrentEditor,
-    ingestion: IngestionDep,
-    settings: SettingsDep,
+    context: ContextDep,
 ) -> SubmissionOut:
-    content, language = await _read_submission(request, settings.max_upload_bytes)
-    try:
-        submitted = await ingestion.submit(Submission(video_id, content, language, editor.user_id))
-    except UnreadableTranscriptError as exc:
-        raise Problem(415, "transcript_not_text", "The transcript is not text", str(exc)) from None
-    except TranscriptTooLargeError as exc:
-        raise Problem(
-            413,
-            "transcript_too_large",
-            "The transcript is too large",
-            str(exc),
-            max_bytes=settings.max_upload_bytes,
-        ) from None
-    except EmptyTranscriptError as exc:
-        raise Problem(
-            422, "transcript_empty", "The transcript has no speaker turns", str(exc)
-        ) from None
-    except TranscriptParseError as exc:
-        raise Problem(
-            422, "transcript_malformed", "The transcript cannot be read", str(exc)
-        ) from None
+    content, language = await _read_submission(request, context.settings.max_upload_bytes)
+    submission = Submission(video_id, content, language, editor.user_id)
+    submitted = await context.ingestion.submit(submission)
     response.headers["Location"] = f"/v1/videos/{video_id}/transcript?revision={submitted.revision}"
     return SubmissionOut(
         video_id=submitted.video_id,
@@ -111,11 +105,7 @@ async def _read_submission(request: Request, max_bytes: int) -> tuple[bytes | st
         return await _read_json(request, max_bytes)
     if content_type == "multipart/form-data":
         return await _read_upload(request, max_bytes)
-    raise Problem(
-        415,
-        "unsupported_content_type",
-        "Send the transcript as application/json or multipart/form-data",
-    )
+    raise unsupported_content_type()
 
 
 async def _read_json(request: Request, max_bytes: int) -> tuple[str, str]:
@@ -124,18 +114,9 @@ async def _read_json(request: Request, max_bytes: int) -> tuple[str, str]:
     try:
         submission = TextSubmission.model_validate_json(body)
     except ValidationError as exc:
-        raise Problem(
-            422,
-            "validation_error",
-            "The request is not valid",
-            "See errors for the fields to fix.",
-            errors=[
-                {"loc": [str(p) for p in e["loc"]], "type": e["type"], "msg": e["msg"]}
-                for e in exc.errors()
-            ],
-        ) from None
+        raise validation_problem(validation_errors(exc.errors(), location="body")) from None
     if len(submission.text.encode("utf-8")) > max_bytes:
-        raise _too_large(max_bytes)
+        raise too_large(max_bytes)
     return submission.text, submission.language
 
 
@@ -149,23 +130,18 @@ async def _read_upload(request: Request, max_bytes: int) -> tuple[bytes, str]:
     try:
         form = await parser.parse()
     except MultiPartException as exc:
-        raise Problem(400, "malformed_multipart", "The upload cannot be read", str(exc)) from None
+        raise malformed_multipart(str(exc)) from None
     try:
         upload, language = form.get("file"), form.get("language") or "en"
         if not isinstance(upload, UploadFile):
-            raise Problem(422, "file_missing", "Attach the transcript as the field 'file'")
+            raise file_missing()
         if language not in LANGUAGES:
-            raise Problem(
-                422,
-                "language_unsupported",
-                "The language must be en or fr",
-                language=str(language)[:20],
-            )
+            raise language_unsupported(str(language))
         content = await upload.read(max_bytes + 1)
     finally:
         await form.close()
     if len(content) > max_bytes:
-        raise _too_large(max_bytes)
+        raise too_large(max_bytes)
     return content, str(language)
 
 
@@ -174,20 +150,10 @@ async def _limited(request: Request, limit: int, advertised: int) -> AsyncGenera
     says, so a chunked upload cannot fill the disk)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _too_large(advertised)
+        raise too_large(advertised)
     received = 0
     async for chunk in request.stream():
         received += len(chunk)
         if received > limit:
-            raise _too_large(advertised)
+            raise too_large(advertised)
         yield chunk
-
-
-def _too_large(max_bytes: int) -> Problem:
-    return Problem(
-        413,
-        "transcript_too_large",
-        "The transcript is too large",
-        f"Transcripts may be at most {max_bytes} bytes.",
-        max_bytes=max_bytes,
-    )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from portal_shared.http import Problem, problem_responses
 
 from transcript.adapters.revisions import StoredRevision
-from transcript.domain import export
-from transcript.domain.errors import UntimedTranscriptError
 from transcript.domain.publishing import transcript_id_for
-from transcript.entrypoints.deps import RevisionsDep, VideoId
+from transcript.entrypoints.deps import ContextDep, VideoId
+from transcript.entrypoints.errors import problems
 from transcript.entrypoints.schemas import (
     RevisionsOut,
     SegmentOut,
@@ -20,10 +18,10 @@ from transcript.entrypoints.schemas import (
     TranscriptExportOut,
     TranscriptOut,
 )
+from transcript.service_layer.reading import ExportFormat
 
 router = APIRouter(tags=["transcripts"])
 
-ExportFormat = Literal["vtt", "srt", "json", "txt"]
 MEDIA_TYPES: dict[str, str] = {
     "vtt": "text/vtt; charset=utf-8",
     "srt": "application/x-subrip",
@@ -33,20 +31,8 @@ MEDIA_TYPES: dict[str, str] = {
 RevisionQuery = Annotated[
     int | None, Query(ge=1, description="a stored revision; the latest when absent")
 ]
-
-
-async def _load(revisions: RevisionsDep, video_id: str, revision: int | None) -> StoredRevision:
-    stored = await revisions.get(video_id, revision)
-    if stored is None:
-        if revision is None:
-            raise Problem(404, "transcript_not_found", "This video has no transcript")
-        raise Problem(
-            404,
-            "revision_not_found",
-            "This video has no such transcript revision",
-            revision=revision,
-        )
-    return stored
+_READ_PROBLEMS = problems("transcript_not_found", "revision_not_found")
+_EXPORT_PROBLEMS = problems("transcript_not_found", "revision_not_found", "transcript_untimed")
 
 
 @router.get(
@@ -55,18 +41,18 @@ async def _load(revisions: RevisionsDep, video_id: str, revision: int | None) ->
     response_model=TranscriptOut | TranscriptExportOut,
     responses={
         200: {"content": {media: {} for media in MEDIA_TYPES.values()}},
-        **problem_responses(404, 409, 422),
+        **_EXPORT_PROBLEMS,
     },
 )
 async def get_transcript(
     video_id: VideoId,
-    revisions: RevisionsDep,
+    context: ContextDep,
     revision: RevisionQuery = None,
     format: Annotated[ExportFormat | None, Query(description="an export instead")] = None,
 ) -> Response | TranscriptOut:
-    stored = await _load(revisions, video_id, revision)
     if format is not None:
-        return _export(stored, format)
+        return _export(*await context.reading.export(video_id, format, revision), format)
+    stored = await context.reading.revision(video_id, revision)
     return TranscriptOut.of(stored, transcript_id_for(video_id))
 
 
@@ -76,37 +62,19 @@ async def get_transcript(
     response_class=Response,
     responses={
         200: {"content": {media: {} for media in MEDIA_TYPES.values()}},
-        **problem_responses(404, 409, 422),
+        **_EXPORT_PROBLEMS,
     },
 )
 async def export_transcript(
     video_id: VideoId,
     extension: ExportFormat,
-    revisions: RevisionsDep,
+    context: ContextDep,
     revision: RevisionQuery = None,
 ) -> Response:
-    return _export(await _load(revisions, video_id, revision), extension)
+    return _export(*await context.reading.export(video_id, extension, revision), extension)
 
 
-def _export(stored: StoredRevision, export_format: str) -> Response:
-    transcript = stored.transcript
-    try:
-        if export_format == "vtt":
-            body = export.to_webvtt(transcript)
-        elif export_format == "srt":
-            body = export.to_srt(transcript)
-        elif export_format == "json":
-            body = export.to_json(transcript)
-        else:
-            body = export.to_plain_text(transcript, "headings")
-    except UntimedTranscriptError as exc:
-        raise Problem(
-            409,
-            "transcript_untimed",
-            "This transcript has no times",
-            str(exc),
-            formats_available=["json", "txt"],
-        ) from None
+def _export(stored: StoredRevision, body: str, export_format: str) -> Response:
     filename = f"{stored.video_id}-r{stored.revision}.{export_format}"
     return Response(
         content=body.encode("utf-8"),
@@ -121,26 +89,20 @@ def _export(stored: StoredRevision, export_format: str) -> Response:
     "/v1/videos/{video_id}/transcript/segments",
     summary="The segments one speaker speaks",
     response_model=SpeakerSegmentsOut,
-    responses=problem_responses(404, 422),
+    responses=problems("transcript_not_found", "revision_not_found", "speaker_not_found"),
 )
 async def speaker_segments(
     video_id: VideoId,
-    revisions: RevisionsDep,
+    context: ContextDep,
     speaker: Annotated[str, Query(min_length=1, max_length=200, description="a speaker id")],
     revision: RevisionQuery = None,
 ) -> SpeakerSegmentsOut:
-    stored = await _load(revisions, video_id, revision)
-    try:
-        who = stored.transcript.speaker(speaker)
-    except KeyError:
-        raise Problem(
-            404, "speaker_not_found", "No such speaker in this transcript", speaker=speaker[:200]
-        ) from None
+    found = await context.reading.speaker_segments(video_id, speaker, revision)
     return SpeakerSegmentsOut(
         video_id=video_id,
-        revision=stored.revision,
-        speaker=SpeakerOut.of(who),
-        segments=[SegmentOut.of(s) for s in stored.transcript.segments if s.speaker_id == speaker],
+        revision=found.stored.revision,
+        speaker=SpeakerOut.of(found.speaker),
+        segments=[SegmentOut.of(s) for s in found.segments],
     )
 
 
@@ -148,10 +110,8 @@ async def speaker_segments(
     "/v1/videos/{video_id}/transcript/revisions",
     summary="The stored revisions of a video's transcript",
     response_model=RevisionsOut,
-    responses=problem_responses(404, 422),
+    responses=problems("transcript_not_found"),
 )
-async def list_revisions(video_id: VideoId, revisions: RevisionsDep) -> RevisionsOut:
-    numbers = await revisions.revision_numbers(video_id)
-    if not numbers:
-        raise Problem(404, "transcript_not_found", "This video has no transcript")
+async def list_revisions(video_id: VideoId, context: ContextDep) -> RevisionsOut:
+    numbers = await context.reading.revision_numbers(video_id)
     return RevisionsOut(video_id=video_id, revisions=numbers)
