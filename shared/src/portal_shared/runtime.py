@@ -63,6 +63,7 @@ class Runtime:
     clock: Clock = utcnow
     relay: OutboxRelay | None = None
     consumer: Consumer | None = None
+    pruner: Pruner | None = None
     handles_events: bool = False
 
     def nudge_outbox(self) -> None:
@@ -211,9 +212,14 @@ async def _running(
             shutdown_grace_seconds=settings.shutdown_grace_seconds,
         )
         await runtime.consumer.start()
-        pruner = _pruner(settings, runtime, wiring, clock)
-        pruner.start()
-        wiring.on_stop.append(pruner.stop)
+    # Records that grow per event are pruned by the consumer; a service that handles no
+    # events (identity) prunes in its relay, the role that always runs beside its API.
+    if ("consumer" in roles and len(wiring.registry)) or (
+        "relay" in roles and not len(wiring.registry) and wiring.retained
+    ):
+        runtime.pruner = _pruner(settings, runtime, wiring, clock)
+        runtime.pruner.start()
+        wiring.on_stop.append(runtime.pruner.stop)
     log.info("service_started", roles=sorted(roles), instance=me)
     try:
         yield runtime

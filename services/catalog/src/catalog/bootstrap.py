@@ -49,6 +49,7 @@ def build_app(
         wiring = Wiring(
             registry=build_registry(users, videos, segments),
             outbox=[runtime.db[VIDEOS], runtime.db[DOWNLOADS]],
+            retained=[records.retained],
         )
         app.state.settings = settings
         app.state.videos = videos

@@ -89,7 +89,8 @@ def build_app(
                 context.accounts.collection,
                 context.registrations.collection,
                 context.reset_attempts.collection,
-            ]
+            ],
+            retained=[context.rate_limits.retained],
         )
         wiring.on_stop.append(context.hashing.close)
         if "relay" in runtime.roles:

@@ -63,12 +63,13 @@ def _consumer_wiring(
     sender = SmtpSender(
         target, size=settings.send_concurrency, timeout=settings.smtp_timeout_seconds
     )
+    deleted_accounts = DeletedAccounts(runtime.db["deleted_accounts"])
     notifier = Notifier(
         private_key=resolve_private_key(settings),
         identity_public_keys=resolve_identity_public_keys(settings),
         identity=settings.mail_identity,
         deliveries=deliveries,
-        deleted_accounts=DeletedAccounts(runtime.db["deleted_accounts"]),
+        deleted_accounts=deleted_accounts,
         sender=sender,
         clock=clock,
         give_up_after=timedelta(seconds=settings.give_up_after_seconds),
@@ -79,5 +80,9 @@ def _consumer_wiring(
     return Wiring(
         registry=build_registry(notifier),
         on_stop=[sender.close],
-        retained=[Retained(deliveries.collection, "updated_at", settled)],
+        retained=[
+            Retained(deliveries.collection, "updated_at", settled),
+            # a late email for a deleted account can come no later than the redelivery window
+            Retained(deleted_accounts.collection, "deleted_at", {}),
+        ],
     )

@@ -1,7 +1,9 @@
 """Download records: the audit trail of authorised downloads, carrying DownloadAuthorized.
 
 The record and its event are one insert (outbox in the document), so there is never an
-event without its record nor a record whose event is lost.
+event without its record nor a record whose event is lost. A record is kept ``RETENTION_DAYS``
+(30) after its last link expired and its events were published, then pruned (``retained``):
+the user's download list and reissues reach that far back.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from portal_shared.events.base import CloudEvent
-from portal_shared.outbox import outbox_fields, with_outbox
+from portal_shared.outbox import PENDING, outbox_fields, with_outbox
+from portal_shared.retention import Retained
 from pymongo import DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -24,8 +27,14 @@ class DownloadRepository:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
 
+    @property
+    def retained(self) -> Retained:
+        """Pruned by age once its last link expired and its events are published."""
+        return Retained(self.collection, "expiresAt", {PENDING: False})
+
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("userId", 1), ("authorizedAt", DESCENDING)])
+        await self.collection.create_index("expiresAt")  # the hourly pruning's range
 
     async def insert(self, document: Document, events: Sequence[CloudEvent]) -> None:
         await self.collection.insert_one({**document, **outbox_fields(events)})

@@ -9,6 +9,9 @@ than ``limit`` entries (``"events.<limit-1>": {$exists: false}``); when the arra
 upsert collides with the existing ``_id`` (duplicate key), stale entries are removed
 (``$pullAll`` with the exact values: FerretDB v1 has no ``$pull`` by condition) and the push is
 tried once more. Two replicas racing for the last slot cannot both get it.
+
+Every write sets ``last_at``; a document whose ``last_at`` is older than ``RETENTION_DAYS``
+(far longer than any window) holds nothing a decision reads and is pruned (``retained``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from portal_shared.retention import Retained
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -36,8 +40,14 @@ class RateLimitStore:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
 
+    @property
+    def retained(self) -> Retained:
+        """Pruned by age: no limit's window is anywhere near ``RETENTION_DAYS``."""
+        return Retained(self.collection, "last_at", {})
+
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("key")
+        await self.collection.create_index("last_at")  # the hourly pruning's range
 
     async def acquire(
         self, scope: str, key: str, rate: RateLimit, now: datetime
@@ -48,7 +58,11 @@ class RateLimitStore:
             try:
                 await self.collection.find_one_and_update(
                     {"_id": doc_id, f"events.{rate.limit - 1}": {"$exists": False}},
-                    {"$push": {"events": now}, "$setOnInsert": {"scope": scope, "key": key}},
+                    {
+                        "$push": {"events": now},
+                        "$set": {"last_at": now},
+                        "$setOnInsert": {"scope": scope, "key": key},
+                    },
                     upsert=True,
                 )
                 return Allowed()
@@ -81,7 +95,11 @@ class RateLimitStore:
         """Add an event without a limit (e.g. a failed sign-in); returns the recent count."""
         doc = await self.collection.find_one_and_update(
             {"_id": _doc_id(scope, key)},
-            {"$push": {"events": now}, "$setOnInsert": {"scope": scope, "key": key}},
+            {
+                "$push": {"events": now},
+                "$set": {"last_at": now},
+                "$setOnInsert": {"scope": scope, "key": key},
+            },
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
