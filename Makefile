@@ -53,5 +53,6 @@ format: venv ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: venv infra ## hot paths as ratios against baselines measured in the same run
-	$(VENV)/bin/python -m tests.bench
+comma := ,
+bench: venv infra ## hot paths as ratios against baselines measured in the same run (BENCH=event_pipeline,catalog,... selects)
+	$(VENV)/bin/python -m tests.bench $(subst $(comma), ,$(BENCH))

@@ -4,6 +4,7 @@ small and at a large data volume. Prints one table row per result as it comes (p
 on stderr) and writes bench/results.json (``BENCH_RESULTS`` overrides).
 
     .venv/bin/python -m tests.bench [name ...]      # e.g. event_pipeline transcript_parse
+    make bench BENCH=pipeline,downloads,parse       # the same, with short names
     BENCH_SCALE=0.01 .venv/bin/python -m tests.bench # a hundredth of the seeded volumes
 """
 
@@ -18,11 +19,20 @@ from pathlib import Path
 from tests.bench._driver import RESULTS, Table
 
 HERE = Path(__file__).parent
+# Short names for `make bench BENCH=pipeline,downloads,parse`.
+ALIASES = {
+    "pipeline": "event_pipeline",
+    "downloads": "catalog",
+    "parse": "transcript_parse",
+    "email": "notifier",
+    "ingest": "transcript_ingest",
+}
 
 
 def main(selected: list[str]) -> int:
     modules = sorted(p.stem for p in HERE.glob("bench_*.py"))
     if selected:
+        selected = [ALIASES.get(name, name) for name in selected]
         modules = [m for m in modules if m.removeprefix("bench_") in selected or m in selected]
     else:
         RESULTS.unlink(missing_ok=True)  # a full run writes a fresh file

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,3 +65,64 @@ class GroupCommit(Generic[T, R]):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+
+
+Document = dict[str, Any]
+Outcome = BaseException | None
+
+
+class BatchedWrites:
+    """Inserts and single-document updates of one collection, group-committed: concurrent
+    ``insert``s go out as one ``insert`` command (unordered), concurrent ``update``s as one
+    ``update`` command holding each update as its own statement (each applied on its own, as
+    by ``update_one``). Each caller gets its own outcome: ``insert`` raises
+    ``DuplicateKeyError`` for its document only, as ``insert_one`` would. ``update`` reports
+    no match count (a command's count covers all its statements): use it for writes whose
+    caller does not need one."""
+
+    def __init__(self, collection: Any, *, max_batch: int = 100) -> None:
+        self.collection = collection
+        self._inserts: GroupCommit[Document, Outcome] = GroupCommit(
+            self._insert_batch, max_batch=max_batch
+        )
+        self._updates: GroupCommit[tuple[Document, Document], Outcome] = GroupCommit(
+            self._update_batch, max_batch=max_batch
+        )
+
+    async def insert(self, document: Document) -> None:
+        await self._inserts.submit(document)
+
+    async def update(self, filter_: Document, update: Document) -> None:
+        await self._updates.submit((filter_, update))
+
+    async def _insert_batch(self, docs: list[Document]) -> list[Outcome]:
+        if len(docs) == 1:
+            try:
+                await self.collection.insert_one(docs[0])
+            except DuplicateKeyError as exc:
+                return [exc]
+            return [None]
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            return _per_item(exc, len(docs))
+        return [None] * len(docs)
+
+    async def _update_batch(self, items: list[tuple[Document, Document]]) -> list[Outcome]:
+        if len(items) == 1:
+            await self.collection.update_one(*items[0])
+            return [None]
+        try:
+            await self.collection.bulk_write([UpdateOne(f, u) for f, u in items], ordered=False)
+        except BulkWriteError as exc:
+            return _per_item(exc, len(items))
+        return [None] * len(items)
+
+
+def _per_item(error: BulkWriteError, size: int) -> list[Outcome]:
+    """Each item's own outcome of an unordered bulk write that failed for some of them."""
+    outcomes: list[Outcome] = [None] * size
+    for failure in error.details.get("writeErrors", []):
+        kind = DuplicateKeyError if failure.get("code") == 11000 else OperationFailure
+        outcomes[failure["index"]] = kind(failure.get("errmsg", ""), failure.get("code"), failure)
+    return outcomes

@@ -19,14 +19,12 @@ import enum
 from datetime import timedelta
 from typing import Any
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
-from portal_shared.batching import GroupCommit
+from portal_shared.batching import BatchedWrites
 from portal_shared.clock import Clock, utcnow
-
-Document = dict[str, Any]
 
 
 class Claim(enum.Enum):
@@ -48,8 +46,7 @@ class Inbox:
         self.owner = owner
         self.lease = timedelta(seconds=lease_seconds)
         self.clock = clock
-        self._inserts: GroupCommit[Document, None] = GroupCommit(self._insert_batch)
-        self._completions: GroupCommit[tuple[str, Any], None] = GroupCommit(self._complete_batch)
+        self._writes = BatchedWrites(collection)
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("status", 1), ("processed_at", 1)])
@@ -57,7 +54,7 @@ class Inbox:
     async def claim(self, event_id: str, event_type: str, _retry: bool = True) -> Claim:
         now = self.clock()
         try:
-            await self._inserts.submit(
+            await self._writes.insert(
                 {
                     "_id": event_id,
                     "type": event_type,
@@ -95,7 +92,13 @@ class Inbox:
         return result.matched_count == 1
 
     async def complete(self, event_id: str) -> None:
-        await self._completions.submit((event_id, self.clock()))
+        await self._writes.update(
+            {"_id": event_id},
+            {
+                "$set": {"status": "done", "processed_at": self.clock()},
+                "$unset": {"lease_until": "", "owner": ""},
+            },
+        )
 
     async def release(self, event_id: str) -> None:
         await self.collection.delete_one(
@@ -104,45 +107,3 @@ class Inbox:
 
     async def is_done(self, event_id: str) -> bool:
         return await self.collection.count_documents({"_id": event_id, "status": "done"}) > 0
-
-    async def _insert_batch(self, docs: list[Document]) -> list[BaseException | None]:
-        if len(docs) == 1:
-            try:
-                await self.collection.insert_one(docs[0])
-            except DuplicateKeyError as exc:
-                return [exc]
-            return [None]
-        try:
-            await self.collection.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            return _per_item(exc, len(docs))
-        return [None] * len(docs)
-
-    async def _complete_batch(self, items: list[tuple[str, Any]]) -> list[BaseException | None]:
-        def done_at(at: Any) -> Document:
-            return {
-                "$set": {"status": "done", "processed_at": at},
-                "$unset": {"lease_until": "", "owner": ""},
-            }
-
-        if len(items) == 1:
-            event_id, at = items[0]
-            await self.collection.update_one({"_id": event_id}, done_at(at))
-            return [None]
-        try:
-            await self.collection.bulk_write(
-                [UpdateOne({"_id": event_id}, done_at(at)) for event_id, at in items],
-                ordered=False,
-            )
-        except BulkWriteError as exc:
-            return _per_item(exc, len(items))
-        return [None] * len(items)
-
-
-def _per_item(error: BulkWriteError, size: int) -> list[BaseException | None]:
-    """Each item's own outcome of an unordered bulk write that failed for some of them."""
-    outcomes: list[BaseException | None] = [None] * size
-    for failure in error.details.get("writeErrors", []):
-        kind = DuplicateKeyError if failure.get("code") == 11000 else OperationFailure
-        outcomes[failure["index"]] = kind(failure.get("errmsg", ""), failure.get("code"), failure)
-    return outcomes

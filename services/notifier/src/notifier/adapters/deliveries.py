@@ -1,7 +1,10 @@
 """Delivery records in MongoDB: one per event id (``_id``), claimed atomically before sending.
 
 Only single-document operations MongoDB and FerretDB v1 both support: an insert under the
-unique ``_id``, and conditional updates.
+unique ``_id``, and conditional updates. The claims' inserts and the final records (sent,
+failed, skipped) of deliveries handled concurrently are group-committed
+(``portal_shared.batching.BatchedWrites``): one command per batch instead of one per email,
+each caller still waiting for its own write, so the guarantees are those of one write each.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from portal_shared.batching import BatchedWrites
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -54,6 +58,7 @@ class DeliveryRepository:
         self.collection = collection
         self.owner = owner
         self.lease = timedelta(seconds=lease_seconds)
+        self._writes = BatchedWrites(collection)
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("user_id", 1)])
@@ -75,7 +80,7 @@ class DeliveryRepository:
             **lease,
         }
         try:
-            await self.collection.insert_one(record)
+            await self._writes.insert(record)
             return Claim(ClaimOutcome.ACQUIRED, record)
         except DuplicateKeyError:
             pass
@@ -155,7 +160,7 @@ class DeliveryRepository:
     ) -> None:
         # Keyed on the id alone: if our lease ran out and another sender took over, what we
         # did still happened and the record must say so.
-        await self.collection.update_one(
+        await self._writes.update(
             {"_id": event_id},
             {
                 "$set": {"status": status, "updated_at": now, **fields},
