@@ -5,6 +5,9 @@ It runs in the relay role, next to the outbox relay: woken at once by a registra
 resend or a reset request in the same process, else every ``poll_seconds`` (for attempts
 stored by other replicas, or left behind by a worker that died mid-way: their lease runs
 out). A failing step is logged and tried again at the next wake-up; it never ends the loop.
+Attempts past their retention are deleted at the first step and then every
+``PRUNE_INTERVAL_SECONDS`` (not at every wake-up: that query reads the whole collection on
+FerretDB, and a registration wakes the worker).
 """
 
 from __future__ import annotations
@@ -15,10 +18,17 @@ import contextlib
 from portal_shared.logging import get_logger
 
 from identity.service_layer.context import Context
-from identity.service_layer.password_reset import process_due_resets
-from identity.service_layer.registration import process_due_registrations
+from identity.service_layer.password_reset import process_due_resets, prune_resets
+from identity.service_layer.registration import process_due_registrations, prune_registrations
 
 log = get_logger(__name__)
+
+PRUNE_INTERVAL_SECONDS = 300.0
+
+
+def prune_due(pruned_at: float | None, now: float) -> bool:
+    """Whether this step also prunes: the first step, then every ``PRUNE_INTERVAL_SECONDS``."""
+    return pruned_at is None or now - pruned_at >= PRUNE_INTERVAL_SECONDS
 
 
 class RegistrationWorker:
@@ -28,6 +38,7 @@ class RegistrationWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._pruned_at: float | None = None
 
     def nudge(self) -> None:
         self._wake.set()
@@ -45,7 +56,12 @@ class RegistrationWorker:
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            for step in (process_due_registrations, process_due_resets):
+            steps = [process_due_registrations, process_due_resets]
+            now = asyncio.get_running_loop().time()
+            if prune_due(self._pruned_at, now):
+                steps += [prune_registrations, prune_resets]
+                self._pruned_at = now
+            for step in steps:
                 try:
                     await step(self.ctx)
                 except Exception:

@@ -97,10 +97,14 @@ async def process_due_resets(ctx: Context) -> int:
         with continued_span("reset worker", attempt.traceparent):
             await _process(ctx, attempt)
         handled += 1
-    await ctx.reset_attempts.delete_older_than(ctx.now() - ATTEMPT_RETENTION)
     if handled:
         ctx.nudge()
     return handled
+
+
+async def prune_resets(ctx: Context) -> int:
+    """Reset attempts past their retention go (now and then, like registrations)."""
+    return await ctx.reset_attempts.delete_older_than(ctx.now() - ATTEMPT_RETENTION)
 
 
 async def _process(ctx: Context, attempt: ResetAttempt) -> None:
