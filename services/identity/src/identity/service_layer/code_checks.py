@@ -100,5 +100,11 @@ def audit_failure(
         **who,
     )
     if locked_now:
-        audit(log, "code_lock", outcome="locked", code_purpose=purpose.value, client_ip=client_ip,
-              **who)  # fmt: skip
+        audit(
+            log,
+            "code_lock",
+            outcome="locked",
+            code_purpose=purpose.value,
+            client_ip=client_ip,
+            **who,
+        )

@@ -45,8 +45,14 @@ async def create_editor(
         if stored is None:
             if password_hash is None:
                 raise ValueError("a new editor account needs a password")
-            fresh = register(user_id=new_user_id(), email=email, password_hash=password_hash,
-                             language=language, newsletter=False, now=now)  # fmt: skip
+            fresh = register(
+                user_id=new_user_id(),
+                email=email,
+                password_hash=password_hash,
+                language=language,
+                newsletter=False,
+                now=now,
+            )
             account = replace(
                 set_roles(mark_verified(fresh, now), frozenset({ROLE_EDITOR})), account_version=1
             )

@@ -42,11 +42,24 @@ async def change_password(
     except (CurrentPasswordWrong, PasswordRejected, RateLimited) as exc:
         rejected = exc.violations if isinstance(exc, PasswordRejected) else None
         violations = {"violations": list(rejected)} if rejected else {}
-        audit(log, "password_change", outcome="failure", reason=exc.code,
-              user_id=account.user_id, client_ip=client_ip, **violations)  # fmt: skip
+        audit(
+            log,
+            "password_change",
+            outcome="failure",
+            reason=exc.code,
+            user_id=account.user_id,
+            client_ip=client_ip,
+            **violations,
+        )
         raise
-    audit(log, "password_change", outcome="success", reason="change", user_id=account.user_id,
-          client_ip=client_ip)  # fmt: skip
+    audit(
+        log,
+        "password_change",
+        outcome="success",
+        reason="change",
+        user_id=account.user_id,
+        client_ip=client_ip,
+    )
     return session
 
 

@@ -228,11 +228,24 @@ async def complete_reset(ctx: Context, reset_token: str, new_password: str, clie
     except (ResetTokenRejected, PasswordRejected) as exc:
         rejected = exc.violations if isinstance(exc, PasswordRejected) else None
         violations = {"violations": list(rejected)} if rejected else {}
-        audit(log, "password_change", outcome="failure", reason=exc.code, user_id=user_id,
-              client_ip=client_ip, **violations)  # fmt: skip
+        audit(
+            log,
+            "password_change",
+            outcome="failure",
+            reason=exc.code,
+            user_id=user_id,
+            client_ip=client_ip,
+            **violations,
+        )
         raise
-    audit(log, "password_change", outcome="success", reason="reset", user_id=user_id,
-          client_ip=client_ip)  # fmt: skip
+    audit(
+        log,
+        "password_change",
+        outcome="success",
+        reason="reset",
+        user_id=user_id,
+        client_ip=client_ip,
+    )
 
 
 async def _complete(

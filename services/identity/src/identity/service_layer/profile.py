@@ -69,8 +69,13 @@ async def update_newsletter(
     ctx: Context, user_id: str, subscribed: bool, client_ip: str
 ) -> Account:
     account = await _change(ctx, user_id, lambda a: set_newsletter(a, subscribed))
-    audit(log, "newsletter", outcome="subscribed" if subscribed else "unsubscribed",
-          user_id=user_id, client_ip=client_ip)  # fmt: skip
+    audit(
+        log,
+        "newsletter",
+        outcome="subscribed" if subscribed else "unsubscribed",
+        user_id=user_id,
+        client_ip=client_ip,
+    )
     return account
 
 
@@ -80,8 +85,13 @@ async def unsubscribe_by_link(ctx: Context, user_id: str, token: str, client_ip:
     Idempotent; an account deleted since the email was sent is simply nothing to do.
     """
     if not is_valid_unsubscribe_token(ctx.code_key, user_id, token):
-        audit(log, "newsletter", outcome="failure", reason=UnsubscribeLinkInvalid.code,
-              client_ip=client_ip)  # fmt: skip
+        audit(
+            log,
+            "newsletter",
+            outcome="failure",
+            reason=UnsubscribeLinkInvalid.code,
+            client_ip=client_ip,
+        )
         raise UnsubscribeLinkInvalid()
     stored = await ctx.accounts.by_id(user_id)
     if stored is None or not stored.account.newsletter:
@@ -90,8 +100,9 @@ async def unsubscribe_by_link(ctx: Context, user_id: str, token: str, client_ip:
         await _change(ctx, user_id, lambda a: set_newsletter(a, False))
     except NotAuthenticated:
         return  # deleted meanwhile
-    audit(log, "newsletter", outcome="unsubscribed", via="link", user_id=user_id,
-          client_ip=client_ip)  # fmt: skip
+    audit(
+        log, "newsletter", outcome="unsubscribed", via="link", user_id=user_id, client_ip=client_ip
+    )
 
 
 async def delete_account(ctx: Context, user_id: str, client_ip: str) -> None:

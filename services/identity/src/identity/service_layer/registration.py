@@ -89,8 +89,13 @@ async def register_account(
     )
     await ctx.registrations.insert(attempt)
     ctx.wake_worker()
-    audit(log, "registration", outcome="accepted", address_hash=ctx.address_key(email),
-          client_ip=client_ip)  # fmt: skip
+    audit(
+        log,
+        "registration",
+        outcome="accepted",
+        address_hash=ctx.address_key(email),
+        client_ip=client_ip,
+    )
     return Registration(registration_id, email)
 
 
@@ -109,8 +114,13 @@ async def resend_verification_code(
 
     await with_retries(mark_due)
     ctx.wake_worker()
-    audit(log, "code_resend", outcome="accepted", address_hash=ctx.address_key(attempt.email),
-          client_ip=client_ip)  # fmt: skip
+    audit(
+        log,
+        "code_resend",
+        outcome="accepted",
+        address_hash=ctx.address_key(attempt.email),
+        client_ip=client_ip,
+    )
     return Registration(registration_id, attempt.email)
 
 
@@ -129,9 +139,13 @@ async def verify_email(ctx: Context, registration_id: str, code: str, client_ip:
             if account is not None:
                 return account
             result = check_attempt_code(
-                replace(loaded, status=AttemptStatus.SUPERSEDED), tuple(failures), code, now,
-                ctx.code_key, settings,
-            )  # fmt: skip
+                replace(loaded, status=AttemptStatus.SUPERSEDED),
+                tuple(failures),
+                code,
+                now,
+                ctx.code_key,
+                settings,
+            )
         counted = len(result.state.recent_failures) > len(failures)
         stored_code = replace(result.state, recent_failures=())
         changed = stored_code != loaded.code
@@ -149,8 +163,7 @@ async def verify_email(ctx: Context, registration_id: str, code: str, client_ip:
 
     account = await with_retries(attempt)
     ctx.nudge()
-    audit(log, "verification", outcome="success", user_id=account.user_id,
-          client_ip=client_ip)  # fmt: skip
+    audit(log, "verification", outcome="success", user_id=account.user_id, client_ip=client_ip)
     return await start_session(ctx, account)
 
 
@@ -232,8 +245,14 @@ async def _process(ctx: Context, attempt: Attempt) -> None:
         changed = _next(attempt, code=issued.state, status=status, mail_due=False)
         saved = await ctx.registrations.save(changed, attempt.version, emitted)
         if saved and emitted:
-            audit(log, "code_sent", outcome="success", user_id=attempt.user_id,
-                  code_purpose=VERIFY.value, via="registration_worker")  # fmt: skip
+            audit(
+                log,
+                "code_sent",
+                outcome="success",
+                user_id=attempt.user_id,
+                code_purpose=VERIFY.value,
+                via="registration_worker",
+            )
     if not saved:  # a resend or a verification changed it meanwhile: claim it again later
         await ctx.registrations.release(attempt.attempt_id)
     log.info("registration_processed", outcome=outcome)

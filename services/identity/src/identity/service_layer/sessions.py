@@ -192,8 +192,14 @@ async def sign_in(
         await record_failure(ctx, stored, budget, client_ip)
         raise InvalidCredentials()
     if stored is None:  # the right password of a registration still waiting for its code
-        audit(log, "sign_in", outcome="failure", reason="not_verified", address_hash=address_key,
-              client_ip=client_ip)  # fmt: skip
+        audit(
+            log,
+            "sign_in",
+            outcome="failure",
+            reason="not_verified",
+            address_hash=address_key,
+            client_ip=client_ip,
+        )
         raise AccountNotVerified()
     account = stored.account
     # A trusted device's success leaves the address's failures alone: clearing them would
@@ -201,8 +207,14 @@ async def sign_in(
     if budget.address_failures and device is None:
         await ctx.rate_limits.clear(*budget.address)
     if not account.email_verified:
-        audit(log, "sign_in", outcome="failure", reason="not_verified", user_id=account.user_id,
-              client_ip=client_ip)  # fmt: skip
+        audit(
+            log,
+            "sign_in",
+            outcome="failure",
+            reason="not_verified",
+            user_id=account.user_id,
+            client_ip=client_ip,
+        )
         raise AccountNotVerified()
     if ctx.hasher.needs_rehash(account.password_hash):
         account = await _rehash(ctx, stored, password)
@@ -283,8 +295,9 @@ async def refresh(ctx: Context, presented: str, client_ip: str) -> Session:
     ):
         assert token is not None
         await ctx.refresh.revoke(token.family_id, ctx.now())
-    audit(log, "refresh", outcome="failure", reason=reason.value, user_id=user_id,
-          client_ip=client_ip)  # fmt: skip
+    audit(
+        log, "refresh", outcome="failure", reason=reason.value, user_id=user_id, client_ip=client_ip
+    )
     raise RefreshRejected(reason.value)
 
 
@@ -293,8 +306,13 @@ async def sign_out(ctx: Context, presented: str, client_ip: str) -> None:
     token = await ctx.refresh.token(hash_token(presented))
     if token is not None:
         await ctx.refresh.revoke(token.family_id, ctx.now())
-    audit(log, "sign_out", outcome="success" if token else "ignored",
-          user_id=token.user_id if token else None, client_ip=client_ip)  # fmt: skip
+    audit(
+        log,
+        "sign_out",
+        outcome="success" if token else "ignored",
+        user_id=token.user_id if token else None,
+        client_ip=client_ip,
+    )
 
 
 async def sign_out_all(ctx: Context, user_id: str, client_ip: str) -> None:
