@@ -233,6 +233,10 @@ def test_the_whole_journey(
     page.get_by_role("button", name=words["sign_in"]).last.click()
     expect(page).to_have_url(f"{catalog}/videos/{SLUG}")
     expect(button).to_be_visible()
+    # The browser now keeps a device cookie, sent back to the sign-in form only.
+    device = {c["name"]: c for c in page.context.cookies()}["portal_device"]
+    assert device["httpOnly"] and device["secure"]
+    assert (device["path"], device["sameSite"]) == ("/account/sign-in", "Strict")
 
     # Delete the account: signed out, and the password no longer opens anything.
     page.get_by_role("link", name=words["account"]).click()
