@@ -90,11 +90,13 @@ def is_furniture(line: str) -> bool:
 def account_box_spans(lines: list[str]) -> list[range]:
     """The line ranges of every account box whose first and last line are both found."""
     spans: list[range] = []
+    # Candidates first, in one pass without a call per line (most lines are long or blank).
+    starts = [i for i, line in enumerate(lines) if 0 < len(line) < 40 and _is_box_start(line)]
     index = 0
-    while index < len(lines):
-        if not _is_box_start(lines[index]):
-            index += 1
-            continue
+    for start in starts:
+        if start < index:
+            continue  # inside the box found last
+        index = start
         end = _box_end(lines, index + 1)
         if end is None:
             break  # no closing line after this one, so none after any later box either

@@ -58,6 +58,10 @@ class SpeakerRegistry:
         self._surnames: dict[str, set[str]] = {}
         self._roles: dict[str, set[str]] = {}
         self._moderator_id: str | None = None
+        # _match_person depends only on which speakers exist: its answers hold until one is
+        # added (a transcript names the same few people in hundreds of turns).
+        self._matches: dict[tuple[tuple[str, ...], str | None], tuple[str, tuple[str, ...]] | None]
+        self._matches = {}
 
     def add(
         self,
@@ -72,6 +76,7 @@ class SpeakerRegistry:
         entry = self._entries.get(speaker_id)
         if entry is None:
             entry = self._entries[speaker_id] = _Entry(name)
+            self._matches.clear()
             if not is_keyword_speaker(speaker_id):
                 surname = slugify(name.split(" ")[-1])
                 self._surnames.setdefault(surname, set()).add(speaker_id)
@@ -128,6 +133,13 @@ class SpeakerRegistry:
         ]
 
     def _match_person(self, ref: SpeakerRef) -> tuple[str, tuple[str, ...]] | None:
+        key = (ref.tokens, ref.name)
+        if key in self._matches:
+            return self._matches[key]
+        found = self._matches[key] = self._find_person(ref)
+        return found
+
+    def _find_person(self, ref: SpeakerRef) -> tuple[str, tuple[str, ...]] | None:
         tokens = ref.tokens
         for size in range(len(tokens), 0, -1):
             speaker_id = slugify(" ".join(tokens[-size:]))
