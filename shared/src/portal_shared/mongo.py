@@ -9,6 +9,8 @@ driver's server-selection timeout, and readiness answers without a ping that wou
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pymongo import AsyncMongoClient, monitoring
@@ -78,12 +80,13 @@ async def ping(db: AsyncDatabase[Document]) -> bool:
     return True
 
 
-# --- FerretDB v1: one writer per collection -------------------------------------------------
+# --- FerretDB v1: one writer per document ---------------------------------------------------
 # FerretDB v1 applies an update by reading the document, changing it in Go and writing it back
 # by _id, with no lock between the read and the write: two concurrent updates of one document
 # lose one of them, and a conditional update's filter is not checked atomically. MongoDB makes
 # every single-document write atomic, and the outbox, inbox and compare-and-set updates rely on
-# it. Against FerretDB we therefore serialise a process's writes per collection. This restores
+# it. Against FerretDB we therefore serialise a process's writes per document (a write whose
+# filter is not one ``_id`` runs alone in its collection). This restores
 # the guarantee when all writers of a collection are in one process, which is how the platform
 # runs locally (each service owns its collections and `make run` runs each as one process).
 
@@ -100,19 +103,85 @@ _WRITES = frozenset(
         "bulk_write",
     }
 )
-_LOCKS: dict[tuple[int, str, str], asyncio.Lock] = {}
+_GATES: dict[tuple[int, str, str], _CollectionGate] = {}
 
 
-def _lock(database: str, collection: str) -> asyncio.Lock:
+class _CollectionGate:
+    """One collection's writers in this process: a write naming one document by ``_id``
+    (``{"_id": <value>, ...}``) waits only for writes of that document; any other write
+    (a filter without an ``_id`` equality, ``bulk_write``) waits for every write of the
+    collection, and new single-document writes wait for it (it is not starved)."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Condition()
+        self._documents = 0  # single-document writes holding the gate
+        self._whole = False  # a collection-wide write holds it
+        self._whole_waiting = 0
+        self._keys: dict[Any, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def document(self, key: Any) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._whole and not self._whole_waiting)
+            self._documents += 1
+        lock, users = self._keys.get(key, (asyncio.Lock(), 0))
+        self._keys[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._keys[key]
+            if users == 1:
+                del self._keys[key]
+            else:
+                self._keys[key] = (lock, users - 1)
+            async with self._changed:
+                self._documents -= 1
+                self._changed.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def whole(self) -> AsyncIterator[None]:
+        async with self._changed:
+            self._whole_waiting += 1
+            try:
+                await self._changed.wait_for(lambda: not self._whole and not self._documents)
+            finally:
+                self._whole_waiting -= 1
+            self._whole = True
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._whole = False
+                self._changed.notify_all()
+
+
+def _gate(database: str, collection: str) -> _CollectionGate:
     key = (id(asyncio.get_running_loop()), database, collection)
-    lock = _LOCKS.get(key)
-    if lock is None:
-        lock = _LOCKS[key] = asyncio.Lock()
-    return lock
+    gate = _GATES.get(key)
+    if gate is None:
+        gate = _GATES[key] = _CollectionGate()
+    return gate
+
+
+def _document_key(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The ``_id`` value a write's filter names by equality, else None (collection-wide)."""
+    if name == "bulk_write":
+        return None
+    query = args[0] if args else kwargs.get("filter")
+    if not isinstance(query, dict):
+        return None
+    value = query.get("_id")
+    if value is None or isinstance(value, dict | list | tuple):
+        return None  # no _id, or an operator ($in, $ne, ...): may touch many documents
+    return value
 
 
 class WriteSerializedCollection:
-    """An ``AsyncCollection`` whose updates and deletes run one at a time in this process."""
+    """An ``AsyncCollection`` whose updates and deletes run one at a time in this process per
+    document (a filter with an ``_id`` equality), or alone (any other filter). The lost
+    updates and unchecked conditions above are per document, so writes of two documents need
+    not wait for each other (rate-limit windows of different clients, say)."""
 
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self._collection = collection
@@ -123,7 +192,9 @@ class WriteSerializedCollection:
             return attribute
 
         async def serialised(*args: Any, **kwargs: Any) -> Any:
-            async with _lock(self._collection.database.name, self._collection.name):
+            gate = _gate(self._collection.database.name, self._collection.name)
+            key = _document_key(name, args, kwargs)
+            async with gate.whole() if key is None else gate.document(key):
                 return await attribute(*args, **kwargs)
 
         return serialised

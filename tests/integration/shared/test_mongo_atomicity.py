@@ -51,3 +51,24 @@ async def test_state_change_racing_the_relay_settle_is_not_lost(
     await asyncio.gather(application(), relay_like())
     doc = await db.things.find_one({"_id": 1})
     assert doc["state"] == 30 and len(doc["_outbox"]) == 30
+
+
+async def test_writes_of_many_documents_and_collection_wide_ones_interleaved_are_all_kept(
+    mongo_client: Any, mongo_db: Any
+) -> None:
+    """Per-document serialisation: writers of different documents overlap, writers of one
+    document and collection-wide writes (``update_many``) still lose nothing."""
+    db = WriteSerializedDatabase(mongo_db) if await is_ferretdb(mongo_client) else mongo_db
+    await db.windows.insert_many([{"_id": f"w{i}", "n": 0, "all": 0} for i in range(4)])
+
+    async def bump(doc_id: str) -> None:
+        for _ in range(15):
+            await db.windows.find_one_and_update({"_id": doc_id}, {"$inc": {"n": 1}})
+
+    async def bump_all() -> None:
+        for _ in range(10):
+            await db.windows.update_many({"n": {"$gte": 0}}, {"$inc": {"all": 1}})
+
+    await asyncio.gather(*(bump(f"w{i % 4}") for i in range(8)), bump_all())
+    docs = await db.windows.find({}).sort("_id", 1).to_list()
+    assert docs == [{"_id": f"w{i}", "n": 30, "all": 10} for i in range(4)]
