@@ -7,6 +7,7 @@ overwrite each other: the loser re-reads and applies its change again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,12 @@ from catalog.domain.videos import Video
 
 Document = dict[str, Any]
 REV = "_rev"
+# How long a download link may be issued from this process's last read of its video. A write
+# through this repository (edit, publish, unpublish, speakers) drops every copy at once; a
+# write by another replica is seen within this time, the same order as a link request that
+# read the video just before the write (a request under load takes longer than this).
+LINK_VIDEO_SECONDS = 1.0
+_LINK_VIDEOS_KEPT = 1024
 
 
 class SlugTaken(Exception):
@@ -40,6 +47,8 @@ class VideoRepository:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
         self.locks = KeyedLocks()  # read-modify-write of one video, one at a time
+        self._for_links: dict[str, tuple[float, tuple[Video, int]]] = {}
+        self._writes = 0  # bumped by every write, so a read overtaken by one is not kept
 
     async def ensure_indexes(self) -> None:
         c = self.collection
@@ -61,6 +70,26 @@ class VideoRepository:
         document = await self.collection.find_one({"slug": reference})
         return None if document is None else (to_video(document), int(document.get(REV, 0)))
 
+    async def get_for_link(self, reference: str) -> tuple[Video, int] | None:
+        """``get_by_id_or_slug`` for issuing a download link: from this process's copy when
+        it is less than ``LINK_VIDEO_SECONDS`` old (every link of a popular video read it
+        again; a link costs one database read fewer)."""
+        now = time.monotonic()
+        kept = self._for_links.get(reference)
+        if kept is not None and now - kept[0] < LINK_VIDEO_SECONDS:
+            return kept[1]
+        writes = self._writes
+        found = await self.get_by_id_or_slug(reference)
+        if found is not None and writes == self._writes:
+            if len(self._for_links) >= _LINK_VIDEOS_KEPT:
+                self._for_links.clear()
+            self._for_links[reference] = (now, found)
+        return found
+
+    def _written(self) -> None:
+        self._writes += 1
+        self._for_links.clear()
+
     async def get_published(self, reference: str) -> Video | None:
         found = await self.get_by_id_or_slug(reference)
         return found[0] if found is not None and found[0].published else None
@@ -68,12 +97,15 @@ class VideoRepository:
     async def insert(self, video: Video, events: Sequence[CloudEvent] = ()) -> None:
         if await self.collection.find_one({"slug": video.slug}, {"_id": 1}) is not None:
             raise SlugTaken(video.slug)
+        self._written()
         try:
             await self.collection.insert_one(
                 {**to_document(video), REV: 1, **outbox_fields(events)}
             )
         except DuplicateKeyError as exc:
             raise SlugTaken(video.slug) from exc
+        finally:
+            self._written()
 
     async def replace(self, video: Video, rev: int, events: Sequence[CloudEvent] = ()) -> bool:
         """Store ``video`` if it is still at ``rev``; False if someone wrote in between."""
@@ -86,10 +118,13 @@ class VideoRepository:
         fields = to_document(video)
         fields.pop("_id")
         update = with_outbox({"$set": {**fields, REV: rev + 1}}, events)
+        self._written()
         try:
             result = await self.collection.update_one({"_id": video.id, REV: rev}, update)
         except DuplicateKeyError as exc:
             raise SlugTaken(video.slug) from exc
+        finally:
+            self._written()
         return result.matched_count == 1
 
     async def search(self, query: Query) -> list[Document]:

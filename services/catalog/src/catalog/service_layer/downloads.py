@@ -82,7 +82,7 @@ class Downloads:
     async def authorize(self, *, user_id: str, video_ref: str, rendition_id: str) -> IssuedDownload:
         now = self.clock()
         found, state, issues = await asyncio.gather(
-            self.videos.get_by_id_or_slug(video_ref),
+            self.videos.get_for_link(video_ref),
             self.users.state(user_id),
             self.quota.get(user_id),
         )
