@@ -2,8 +2,9 @@
 bounds measured in the same run, at a small and at a large data volume.
 
 Bounds: hashes (verifies) per second with the service's Argon2 parameters on the threads the
-service hashes on: a ``HashingPool`` sized as the service sizes its own (cores - 1, at a lower
-priority, or ``IDENTITY_HASHING_THREADS``), which the service process is started with too.
+service hashes on: a ``HashingPool`` sized as the service sizes its own (cores - 1, or
+``IDENTITY_HASHING_THREADS``; ``IDENTITY_HASHING_NICENESS`` too), which the service process
+is started with too. Each bound is measured right before its phase (the load moves).
 Registration: accepted (202) registrations per second end to end with ``CLIENTS`` concurrent
 httpx clients, each request from its own client address (X-Forwarded-For, which the service
 trusts from 127.0.0.1), while /healthz is polled (p99 reported); then a burst of 100

@@ -73,7 +73,7 @@ class IdentitySettings(ServiceSettings):
     argon2_memory_kib: int = Field(19_456, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
     hashing_threads: int = Field(0, ge=0, description="Argon2 threads; 0: cores - 1, >= 1")
-    hashing_niceness: int = Field(10, ge=0, le=19, description="Argon2 threads' nice increment")
+    hashing_niceness: int = Field(0, ge=0, le=19, description="Argon2 threads' nice increment")
 
     # Tokens
     issuer: str = Field("urn:portal:identity", description="`iss` of access tokens")

@@ -1,5 +1,5 @@
 """The threads Argon2 runs on: as many as the cores the process may use, less one kept for
-the event loop (and the database work of the same requests), at a lower CPU priority.
+the event loop (and the database work of the same requests).
 
 Argon2id is CPU-bound (~25 ms per hash or verify) and releases the GIL, so threads hash in
 parallel. ``asyncio.to_thread`` would run it on the default executor, min(32, cores + 4)
@@ -10,9 +10,12 @@ gained no hashes per second, since two cores hash at most two at a time. Here:
 - ``hashing_threads``: ``IDENTITY_HASHING_THREADS`` when set (> 0), else cores - 1 (at least
   one), cores being the process's CPU affinity capped by its cgroup CPU quota (a pod limited
   to 2 CPUs on a 16-core node has 2);
-- each hashing thread lowers its own scheduling priority by ``IDENTITY_HASHING_NICENESS``
-  (Linux: a thread is a task; 0 leaves it alone), so when the cores are short it is the
-  queue of hashes that waits, not the event loop answering health checks and reads.
+- optionally, each hashing thread lowers its own scheduling priority by
+  ``IDENTITY_HASHING_NICENESS`` (Linux: a thread is a task), so that when the cores are short
+  the queue of hashes waits rather than the event loop. Off by default: on a machine shared
+  with other nice-0 work, a niced thread loses to every other task (measured: 600 ms per
+  hash during registrations against 160 ms alone, docs/PERFORMANCE.md), and the core kept
+  free already gives the loop its share on a machine of its own.
 
 Hashes wait in the executor's queue when all threads are busy; the queue is in memory only
 (a request waiting for its hash holds its connection, nothing is stored).
@@ -33,7 +36,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-HASHING_NICENESS = 10
+HASHING_NICENESS = 0
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 
 
