@@ -13,14 +13,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import uuid
-from pathlib import Path
-from types import TracebackType
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.private_infra import PRIVATE_ROOT, REPO_ROOT, Managed, run_script
+
 CLUSTER_SH = REPO_ROOT / "deploy" / "local" / "cluster.sh"
-PRIVATE_ROOT = REPO_ROOT / ".local" / "private"
 
 
 def _free(port: int) -> bool:
@@ -42,7 +39,7 @@ def _free_block(start: int, size: int) -> int:
     raise RuntimeError("no free block of ports for the cluster")
 
 
-class RabbitCluster:
+class RabbitCluster(Managed):
     def __init__(self) -> None:
         self.name = f"cluster{uuid.uuid4().hex[:8]}"
         self.dir = PRIVATE_ROOT / self.name
@@ -71,20 +68,7 @@ class RabbitCluster:
         return f"amqp://guest:guest@127.0.0.1:{self.port + node}/"
 
     def _run(self, *args: str, timeout: float = 300) -> str:
-        result = subprocess.run(
-            ["bash", str(CLUSTER_SH), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"cluster.sh {' '.join(args)} failed ({result.returncode}):\n"
-                f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
-            )
-        return result.stdout
+        return run_script(CLUSTER_SH, *args, env=self.env, what=self.name, timeout=timeout)
 
     def up(self) -> None:
         self._run("up")
@@ -112,18 +96,8 @@ class RabbitCluster:
     def status(self) -> str:
         return self._run("status")
 
-    def __enter__(self) -> RabbitCluster:
-        try:
-            self.up()
-        except BaseException:
-            self.down()
-            raise
-        return self
+    def bring_up(self) -> None:
+        self.up()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def tear_down(self) -> None:
         self.down()

@@ -29,6 +29,7 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
+from tests.chaos.services import is_ready, run_cli, wait_ready
 from tests.support.infra import unique
 from tests.support.private_infra import PrivateInfra, free_ports
 from tests.support.smtp_sink import SmtpSink
@@ -88,23 +89,10 @@ class Chaos:
         return out
 
     def wait_ready(self, name: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            process = self.processes[name]
-            if process.poll() is not None:
-                raise AssertionError(
-                    f"{name} exited {process.returncode}:\n{self.log(name)[-3000:]}"
-                )
-            if self.ready(name):
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"{name} not ready in {timeout}s:\n{self.log(name)[-3000:]}")
+        wait_ready(name, self.processes[name], self.url(name), self.log, timeout)
 
     def ready(self, name: str) -> bool:
-        try:
-            return httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return is_ready(self.url(name))
 
     def kill(self, name: str) -> None:
         process = self.processes[name]
@@ -117,16 +105,7 @@ class Chaos:
         return process.wait(timeout=timeout)
 
     def cli(self, service: str, *args: str) -> str:
-        result = subprocess.run(
-            [str(BIN / service), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+        return run_cli(self.env, service, *args)
 
     # -- state -------------------------------------------------------------------------------
     def db(self, service: str) -> Any:

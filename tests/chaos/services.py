@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -29,6 +30,47 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def run_cli(env: dict[str, str], service: str, *args: str, timeout: float = 120) -> str:
+    """``<service> args...`` (the project's own command line); its stdout, asserted to exit 0."""
+    result = subprocess.run(
+        [str(BIN / service), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def is_ready(url: str) -> bool:
+    """Whether a service's ``/readyz`` at ``url`` says ready."""
+    try:
+        return httpx.get(f"{url}/readyz", timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_ready(
+    name: str,
+    process: subprocess.Popen[bytes],
+    url: str,
+    log: Callable[[str], str],
+    within: float = 90,
+) -> None:
+    """Poll ``/readyz`` until ready, with a deadline; the end of the log if the process exits
+    or the deadline passes."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{name} exited {process.returncode}:\n{log(name)[-3000:]}")
+        if is_ready(url):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{name} not ready in {within}s:\n{log(name)[-3000:]}")
 
 
 class Services:
@@ -80,16 +122,7 @@ class Services:
         return (self.data_dir / f"{service}.log").read_text(errors="replace")
 
     def cli(self, service: str, *args: str) -> str:
-        result = subprocess.run(
-            [str(BIN / service), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        return result.stdout
+        return run_cli(self.env, service, *args)
 
     def start(self, service: str, *, ready_within: float = 90) -> None:
         """Start (or start again) one service and wait until its /readyz says ready."""
@@ -107,23 +140,10 @@ class Services:
         log.close()
 
     def wait_ready(self, service: str, within: float = 90) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            process = self.processes[service]
-            if process.poll() is not None:
-                raise AssertionError(
-                    f"{service} exited {process.returncode}:\n{self.log(service)[-3000:]}"
-                )
-            if self.ready(service):
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"{service} not ready in {within}s:\n{self.log(service)[-3000:]}")
+        wait_ready(service, self.processes[service], self.url(service), self.log, within)
 
     def ready(self, service: str) -> bool:
-        try:
-            return httpx.get(f"{self.url(service)}/readyz", timeout=3).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return is_ready(self.url(service))
 
     def kill(self, service: str) -> None:
         process = self.processes[service]

@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from tests.support.infra import AMQP_URL, MAILPIT_API_URL, MONGODB_URL, SMTP_URL
 
@@ -74,7 +75,55 @@ def free_ports(count: int) -> list[int]:
             s.close()
 
 
-class PrivateInfra:
+def run_script(
+    script: Path, *args: str, env: dict[str, str], what: str, timeout: float = 300
+) -> str:
+    """Run one of the project's set-up scripts (``infra.sh``, ``cluster.sh``); its output, or
+    a RuntimeError with the end of its output."""
+    result = subprocess.run(
+        ["bash", str(script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{script.name} {' '.join(args)} ({what}) failed ({result.returncode}):\n"
+            f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+        )
+    return result.stdout
+
+
+class Managed:
+    """Servers brought up on entering ``with`` (torn down again if that fails half way) and
+    torn down on leaving it."""
+
+    def bring_up(self) -> None:
+        raise NotImplementedError
+
+    def tear_down(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.bring_up()
+        except BaseException:
+            self.tear_down()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.tear_down()
+
+
+class PrivateInfra(Managed):
     """Private RabbitMQ / FerretDB+PostgreSQL / mailpit, started by ``infra.sh`` on free ports.
 
     ``parts``: any of ``rabbitmq``, ``ferretdb`` (brings its PostgreSQL) and ``mailpit``.
@@ -144,19 +193,9 @@ class PrivateInfra:
         return env
 
     def _infra(self, command: str, timeout: float = 300) -> None:
-        result = subprocess.run(
-            ["bash", str(INFRA_SH), command],
-            env=self._script_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+        run_script(
+            INFRA_SH, command, env=self._script_env(), what=f"private {self.name}", timeout=timeout
         )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"infra.sh {command} (private {self.name}) failed ({result.returncode}):\n"
-                f"{result.stderr[-4000:]}"
-            )
 
     def start(self) -> None:
         """``infra.sh up`` on the private folder: starts every private part that is not running."""
@@ -176,20 +215,10 @@ class PrivateInfra:
                 shutil.rmtree(data.resolve(), ignore_errors=True)
             shutil.rmtree(self.local_dir, ignore_errors=True)
 
-    def __enter__(self) -> PrivateInfra:
-        try:
-            self.start()
-        except BaseException:
-            self.down()
-            raise
-        return self
+    def bring_up(self) -> None:
+        self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def tear_down(self) -> None:
         self.down()
 
     # -- faults ----------------------------------------------------------------------------
