@@ -1,6 +1,10 @@
 """The services as real processes (`<service> all`) on the infrastructure a fault test chose,
 with their own exchange, queues, databases, ports and data folder; each can be SIGKILLed and
-started again without touching the others."""
+started again without touching the others.
+
+``separate_relays=("identity",)`` runs that service as two processes, ``identity`` (its ``api``
+role) and ``identity-relay`` (its ``relay`` role: the outbox relay and, for identity, the
+registration worker), so that a test can kill the relay alone."""
 
 from __future__ import annotations
 
@@ -82,12 +86,16 @@ class Services:
         mongodb_url: str,
         smtp_url: str,
         extra_env: dict[str, str] | None = None,
+        separate_relays: tuple[str, ...] = (),
     ) -> None:
         self.names = names
+        # process name -> (the service's command, its role)
+        self.roles = {name: (name, "api" if name in separate_relays else "all") for name in names}
+        self.roles.update({f"{name}-relay": (name, "relay") for name in separate_relays})
         self.run = unique("chaos")
         LOG_ROOT.parent.mkdir(parents=True, exist_ok=True)
         self.data_dir = Path(tempfile.mkdtemp(prefix="services-", dir=LOG_ROOT.parent))
-        self.ports = {name: free_port() for name in names}
+        self.ports = {name: free_port() for name in self.roles}
         identity = f"http://127.0.0.1:{self.ports.get('identity', 0)}"
         self.env = {
             **os.environ,
@@ -130,9 +138,11 @@ class Services:
         self.wait_ready(service, ready_within)
 
     def spawn(self, service: str) -> None:
+        """``service`` is a process name: a service, or ``<service>-relay``."""
+        command, role = self.roles[service]
         log = (self.data_dir / f"{service}.log").open("ab")
         self.processes[service] = subprocess.Popen(
-            [str(BIN / service), "all", "--port", str(self.ports[service])],
+            [str(BIN / command), role, "--port", str(self.ports[service])],
             env={**self.env, "HTTP_PORT": str(self.ports[service])},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -162,9 +172,9 @@ class Services:
                 self.env["NOTIFIER_IDENTITY_PUBLIC_KEYS"] = self.cli(
                     "identity", "sealing-public-key"
                 ).strip()
-            for name in self.names:
+            for name in self.roles:
                 self.spawn(name)
-            for name in self.names:
+            for name in self.roles:
                 self.wait_ready(name)
         except BaseException:
             self.stop()
