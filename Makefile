@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 PYTEST_ARGS ?=
 
-.PHONY: help venv infra tools run stop test unit lint format bench status
+.PHONY: help venv infra tools run stop test unit lint format bench status chaos
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -56,3 +56,7 @@ format: venv ## apply ruff's fixes and formatting
 comma := ,
 bench: venv infra ## hot paths as ratios against baselines measured in the same run (BENCH=event_pipeline,catalog,... selects)
 	$(VENV)/bin/python -m tests.bench $(subst $(comma), ,$(BENCH))
+
+CHAOS_SECONDS ?= 600
+chaos: venv infra ## the long seeded random fault schedule (CHAOS_SECONDS=600; CHAOS_SEED= replays one)
+	CHAOS_SECONDS=$(CHAOS_SECONDS) $(VENV)/bin/pytest -s tests/chaos/cluster_scenarios/test_random_faults.py $(PYTEST_ARGS)
