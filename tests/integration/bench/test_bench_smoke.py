@@ -78,6 +78,7 @@ def test_identity_bench_runs_every_path_at_both_volumes(tmp_path: Path) -> None:
         for path in ("registration", "registration.healthz_p99", "sign_in")
         for volume in ("small", "large")
     } | {"registration.burst100", "registration.large_vs_small", "sign_in.large_vs_small"}
+    expected |= {"registration.in_hashes.large_vs_small", "sign_in.in_verifies.large_vs_small"}
     assert expected <= set(written), sorted(written)
     for name in expected:
         entry = written[name]
