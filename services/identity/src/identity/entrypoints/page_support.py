@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
@@ -176,4 +177,73 @@ async def form_of(request: Request, ctx: Context) -> dict[str, str] | HTMLRespon
             title_key="csrf_rejected",
             body_key=None,
             link=request.url.path,
+        )
+
+
+# -- the code step of a flow (verify a registration, a reset's code) -----------------------
+
+
+@dataclass(frozen=True)
+class CodeFlow:
+    """The page asking for an emailed code, with "Send new code" at ``<action>/resend``, of
+    one kind of flow whose cookie names its attempt by ``attempt_key``; without such a flow
+    the person is sent back to ``restart``."""
+
+    kind: str
+    attempt_key: str
+    title_key: str
+    body_key: str
+    action: str
+    restart: str
+
+    def current(self, request: Request) -> dict[str, Any] | None:
+        flow = flow_of(request, self.kind)
+        return flow if flow is not None and flow.get(self.attempt_key) else None
+
+    def attempt(self, flow: dict[str, Any]) -> str:
+        return str(flow[self.attempt_key])
+
+    async def posted(
+        self, request: Request, ctx: Context
+    ) -> tuple[dict[str, str], dict[str, Any]] | Response:
+        """The posted form and the flow, or the page to answer instead (CSRF, no flow)."""
+        form = await form_of(request, ctx)
+        if isinstance(form, Response):
+            return form
+        flow = self.current(request)
+        return (form, flow) if flow is not None else self.missing(request, ctx)
+
+    def missing(self, request: Request, ctx: Context) -> Response:
+        return render(
+            request,
+            ctx,
+            "message.html",
+            status=400,
+            title_key=self.title_key,
+            body_key="flow_missing",
+            link=self.restart,
+        )
+
+    def page(
+        self,
+        request: Request,
+        ctx: Context,
+        flow: dict[str, Any],
+        *,
+        status: int = 200,
+        errors: dict[str, str] | None = None,
+    ) -> Response:
+        return render(
+            request,
+            ctx,
+            "code.html",
+            status=status,
+            title_key="verify_title",
+            body_key=self.body_key,
+            minutes=code_minutes(ctx),
+            action=self.action,
+            resend_action=f"{self.action}/resend",
+            wait=cooldown(ctx, flow),
+            resent="resent" in request.query_params,
+            errors=errors or {},
         )

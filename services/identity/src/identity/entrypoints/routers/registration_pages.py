@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -14,10 +13,8 @@ from identity.domain.errors import DomainError, InvalidEmail, PasswordRejected
 from identity.entrypoints.deps import ClientIp, ContextDep
 from identity.entrypoints.page_support import (
     RULES,
-    code_minutes,
-    cooldown,
+    CodeFlow,
     end_flow,
-    flow_of,
     form_of,
     keep_session,
     next_of,
@@ -108,67 +105,34 @@ async def register(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Re
     return response
 
 
-def _verify_page(
-    request: Request,
-    ctx: ContextDep,
-    flow: dict[str, Any],
-    *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-) -> Response:
-    return render(
-        request,
-        ctx,
-        "code.html",
-        status=status,
-        title_key="verify_title",
-        body_key="verify_body",
-        minutes=code_minutes(ctx),
-        action="/account/verify",
-        resend_action="/account/verify/resend",
-        wait=cooldown(ctx, flow),
-        resent="resent" in request.query_params,
-        errors=errors or {},
-    )
-
-
-def _missing_flow(request: Request, ctx: ContextDep) -> Response:
-    return render(
-        request,
-        ctx,
-        "message.html",
-        status=400,
-        title_key="register_title",
-        body_key="flow_missing",
-        link="/account/register",
-    )
+VERIFY = CodeFlow(
+    kind="verify",
+    attempt_key="registration_id",
+    title_key="register_title",
+    body_key="verify_body",
+    action="/account/verify",
+    restart="/account/register",
+)
 
 
 @router.get("/verify")
 async def verify_page(request: Request, ctx: ContextDep) -> Response:
-    flow = flow_of(request, "verify")
-    if flow is None or not flow.get("registration_id"):
-        return _missing_flow(request, ctx)
-    return _verify_page(request, ctx, flow)
+    flow = VERIFY.current(request)
+    return VERIFY.page(request, ctx, flow) if flow else VERIFY.missing(request, ctx)
 
 
 @router.post("/verify")
 async def verify(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Response:
-    form = await form_of(request, ctx)
-    if isinstance(form, Response):
-        return form
-    flow = flow_of(request, "verify")
-    if flow is None or not flow.get("registration_id"):
-        return _missing_flow(request, ctx)
+    posted = await VERIFY.posted(request, ctx)
+    if isinstance(posted, Response):
+        return posted
+    form, flow = posted
     code = form.get("code", "").strip()
     try:
-        session = await registration.verify_email(
-            ctx, str(flow["registration_id"]), code, client_ip
-        )
+        session = await registration.verify_email(ctx, VERIFY.attempt(flow), code, client_ip)
     except DomainError as exc:
-        return _verify_page(
-            request, ctx, flow, status=400, errors={"code": sentence(request, ctx, exc)}
-        )
+        errors = {"code": sentence(request, ctx, exc)}
+        return VERIFY.page(request, ctx, flow, status=400, errors=errors)
     response = pages_of(ctx).redirect(f"/account/welcome?next={quote(str(flow['next']))}")
     end_flow(ctx, response)
     keep_session(ctx, response, session)
@@ -177,18 +141,15 @@ async def verify(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Resp
 
 @router.post("/verify/resend")
 async def verify_resend(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Response:
-    form = await form_of(request, ctx)
-    if isinstance(form, Response):
-        return form
-    flow = flow_of(request, "verify")
-    if flow is None or not flow.get("registration_id"):
-        return _missing_flow(request, ctx)
+    posted = await VERIFY.posted(request, ctx)
+    if isinstance(posted, Response):
+        return posted
+    _, flow = posted
     try:
-        await registration.resend_verification_code(ctx, str(flow["registration_id"]), client_ip)
+        await registration.resend_verification_code(ctx, VERIFY.attempt(flow), client_ip)
     except DomainError as exc:
-        return _verify_page(
-            request, ctx, flow, status=429, errors={"_form": sentence(request, ctx, exc)}
-        )
+        errors = {"_form": sentence(request, ctx, exc)}
+        return VERIFY.page(request, ctx, flow, status=429, errors=errors)
     response = pages_of(ctx).redirect("/account/verify?resent=1")
     set_flow(ctx, response, {**flow, "sent_at": ctx.now().timestamp()})
     return response

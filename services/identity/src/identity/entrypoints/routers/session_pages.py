@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -12,8 +11,7 @@ from portal_shared.pages import LANGUAGE_COOKIE, REFRESH_COOKIE, YEAR
 from identity.domain.errors import AccountNotVerified, DomainError, InvalidEmail, ResetTokenRejected
 from identity.entrypoints.deps import DEVICE_COOKIE, ClientIp, ContextDep
 from identity.entrypoints.page_support import (
-    code_minutes,
-    cooldown,
+    CodeFlow,
     end_flow,
     flow_of,
     form_of,
@@ -156,65 +154,34 @@ async def reset(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Respo
     return response
 
 
-def _missing_flow(request: Request, ctx: ContextDep) -> Response:
-    return render(
-        request,
-        ctx,
-        "message.html",
-        status=400,
-        title_key="reset_title",
-        body_key="flow_missing",
-        link="/account/reset",
-    )
-
-
-def _code_page(
-    request: Request,
-    ctx: ContextDep,
-    flow: dict[str, Any],
-    *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-) -> Response:
-    return render(
-        request,
-        ctx,
-        "code.html",
-        status=status,
-        title_key="verify_title",
-        body_key="reset_code_body",
-        minutes=code_minutes(ctx),
-        action="/account/reset/code",
-        resend_action="/account/reset/code/resend",
-        wait=cooldown(ctx, flow),
-        resent="resent" in request.query_params,
-        errors=errors or {},
-    )
+RESET = CodeFlow(
+    kind="reset",
+    attempt_key="reset_id",
+    title_key="reset_title",
+    body_key="reset_code_body",
+    action="/account/reset/code",
+    restart="/account/reset",
+)
 
 
 @router.get("/reset/code")
 async def reset_code_page(request: Request, ctx: ContextDep) -> Response:
-    flow = flow_of(request, "reset")
-    if flow is None:
-        return _missing_flow(request, ctx)
-    return _code_page(request, ctx, flow)
+    flow = RESET.current(request)
+    return RESET.page(request, ctx, flow) if flow else RESET.missing(request, ctx)
 
 
 @router.post("/reset/code")
 async def reset_code(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Response:
-    form = await form_of(request, ctx)
-    if isinstance(form, Response):
-        return form
-    flow = flow_of(request, "reset")
-    if flow is None or not flow.get("reset_id"):
-        return _missing_flow(request, ctx)
+    posted = await RESET.posted(request, ctx)
+    if isinstance(posted, Response):
+        return posted
+    form, flow = posted
     code = form.get("code", "").strip()
     try:
-        issued = await password_reset.verify_reset_code(ctx, str(flow["reset_id"]), code, client_ip)
+        issued = await password_reset.verify_reset_code(ctx, RESET.attempt(flow), code, client_ip)
     except DomainError as exc:
-        return _code_page(
-            request, ctx, flow, status=400, errors={"code": sentence(request, ctx, exc)}
-        )
+        errors = {"code": sentence(request, ctx, exc)}
+        return RESET.page(request, ctx, flow, status=400, errors=errors)
     response = pages_of(ctx).redirect("/account/reset/password")
     set_flow(ctx, response, {**flow, "reset_token": issued.token})
     return response
@@ -222,18 +189,15 @@ async def reset_code(request: Request, ctx: ContextDep, client_ip: ClientIp) -> 
 
 @router.post("/reset/code/resend")
 async def reset_code_resend(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Response:
-    form = await form_of(request, ctx)
-    if isinstance(form, Response):
-        return form
-    flow = flow_of(request, "reset")
-    if flow is None:
-        return _missing_flow(request, ctx)
+    posted = await RESET.posted(request, ctx)
+    if isinstance(posted, Response):
+        return posted
+    _, flow = posted
     try:
         requested = await password_reset.request_reset(ctx, str(flow["email"]), client_ip)
     except DomainError as exc:
-        return _code_page(
-            request, ctx, flow, status=429, errors={"_form": sentence(request, ctx, exc)}
-        )
+        errors = {"_form": sentence(request, ctx, exc)}
+        return RESET.page(request, ctx, flow, status=429, errors=errors)
     response = pages_of(ctx).redirect("/account/reset/code?resent=1")
     renewed = {**flow, "reset_id": requested.reset_id, "sent_at": ctx.now().timestamp()}
     set_flow(ctx, response, renewed)
@@ -242,26 +206,26 @@ async def reset_code_resend(request: Request, ctx: ContextDep, client_ip: Client
 
 @router.get("/reset/password")
 async def new_password_page(request: Request, ctx: ContextDep) -> Response:
-    flow = flow_of(request, "reset")
+    flow = RESET.current(request)
     if flow is None or "reset_token" not in flow:
-        return _missing_flow(request, ctx)
+        return RESET.missing(request, ctx)
     return render(request, ctx, "new_password.html", title_key="new_password_title")
 
 
 @router.post("/reset/password")
 async def new_password(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Response:
-    form = await form_of(request, ctx)
-    if isinstance(form, Response):
-        return form
-    flow = flow_of(request, "reset")
-    if flow is None or "reset_token" not in flow:
-        return _missing_flow(request, ctx)
+    posted = await RESET.posted(request, ctx)
+    if isinstance(posted, Response):
+        return posted
+    form, flow = posted
+    if "reset_token" not in flow:
+        return RESET.missing(request, ctx)
     try:
         await password_reset.complete_reset(
             ctx, str(flow["reset_token"]), form.get("password", ""), client_ip
         )
     except ResetTokenRejected:
-        response = _missing_flow(request, ctx)
+        response = RESET.missing(request, ctx)
         end_flow(ctx, response)
         return response
     except DomainError as exc:
