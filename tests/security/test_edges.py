@@ -15,8 +15,14 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI, Request
-from portal_shared.access import RevocationStoreMissing
+from fastapi import APIRouter, FastAPI, Request
+from portal_shared.access import (
+    CurrentUser,
+    RevocationStoreMissing,
+    TokenAccess,
+    TokenAccessMissing,
+    install_token_access,
+)
 from portal_shared.runtime import Runtime, Wiring, build_service_app, uvicorn_config
 from portal_shared.settings import ServiceSettings
 
@@ -102,3 +108,31 @@ async def test_a_service_wired_without_the_revocation_store_refuses_to_start() -
     with pytest.raises(RevocationStoreMissing):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_a_service_whose_routes_take_tokens_refuses_to_start_without_token_access() -> None:
+    settings = ServiceSettings(
+        service_name=unique("notokenaccess"), amqp_url=AMQP_URL, mongodb_url=MONGODB_URL
+    )
+    router = APIRouter()
+
+    @router.get("/v1/mine")
+    async def mine(user: CurrentUser) -> dict[str, str]:
+        return {"user_id": user.user_id}
+
+    async def setup(runtime: Runtime, app: FastAPI) -> Wiring:
+        return Wiring()  # routes take access tokens, but no TokenAccess (no revocation floors)
+
+    app = build_service_app(
+        settings=settings,
+        roles=frozenset({"api"}),
+        title="t",
+        description="d",
+        routers=[router],
+        setup=setup,
+    )
+    with pytest.raises(TokenAccessMissing):
+        async with app.router.lifespan_context(app):
+            pass
+    with pytest.raises(RevocationStoreMissing):  # nor can it be installed without the floors
+        install_token_access(app, TokenAccess(verifier=object(), revocations=None))  # type: ignore[arg-type]

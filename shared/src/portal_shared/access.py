@@ -16,15 +16,18 @@ it, and ``require_revocations`` refuses to start an app that verifies tokens any
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 import httpx
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
+from starlette.routing import BaseRoute
 
 from portal_shared.auth import (
     DEFAULT_AUDIENCE,
@@ -136,6 +139,40 @@ def require_revocations(app: Any) -> None:
         )
 
 
+class TokenAccessMissing(RevocationStoreMissing):
+    """Routes take access tokens but the service installed no ``TokenAccess``."""
+
+
+def require_token_access(app: Any) -> None:
+    """What the runtime checks after a service's setup: no loose verifier (see
+    ``require_revocations``), and an app whose routes take tokens has its ``TokenAccess``
+    (else every token would be refused at the first request, or worse, half-checked)."""
+    require_revocations(app)
+    takes_tokens = any(_takes_tokens(route.dependant) for route in _api_routes(app.routes))
+    if takes_tokens and not isinstance(getattr(app.state, "token_access", None), TokenAccess):
+        raise TokenAccessMissing("routes take access tokens but no TokenAccess is installed")
+
+
+def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        # An included router (FastAPI >= 0.165 keeps it as one route holding its own routes).
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _api_routes(included.routes)
+
+
+def _takes_tokens(dependant: Dependant) -> bool:
+    return any(d.call in _TOKEN_DEPENDENCIES for d in _all_dependencies(dependant))
+
+
+def _all_dependencies(dependant: Dependant) -> Iterator[Dependant]:
+    for dependency in dependant.dependencies:
+        yield dependency
+        yield from _all_dependencies(dependency)
+
+
 def _token_access(request: Request) -> TokenAccess:
     access = getattr(request.app.state, "token_access", None)
     if not isinstance(access, TokenAccess):  # never accept a token that might be revoked
@@ -207,6 +244,7 @@ async def _editor(
     return principal
 
 
+_TOKEN_DEPENDENCIES = {_optional_principal, _principal_if_sent, _principal, _editor}
 OptionalUser = Annotated[Principal | None, Depends(_optional_principal)]
 UserIfTokenSent = Annotated[Principal | None, Depends(_principal_if_sent)]
 CurrentUser = Annotated[Principal, Depends(_principal)]

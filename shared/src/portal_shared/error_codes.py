@@ -70,6 +70,13 @@ class ErrorCode(StrEnum):
     DOWNLOAD_NOT_STARTED = "download_not_started"
     DOWNLOAD_QUOTA_EXCEEDED = "download_quota_exceeded"
     REISSUE_LIMIT_REACHED = "reissue_limit_reached"
+    NOT_VERIFIED = "not_verified"
+    ACCOUNT_DELETED = "account_deleted"
+    LINK_MALFORMED = "link_malformed"
+    LINK_UNKNOWN_KEY = "link_unknown_key"
+    LINK_TAMPERED = "link_tampered"
+    LINK_EXPIRED = "link_expired"
+    LINK_WRONG_USER = "link_wrong_user"
     # transcript
     QUERY_EMPTY = "query_empty"
     TRANSCRIPT_NOT_FOUND = "transcript_not_found"
@@ -138,6 +145,13 @@ ERROR_CODES: Mapping[ErrorCode, str] = {
     ErrorCode.DOWNLOAD_NOT_STARTED: "the link was never used, so there is nothing to reissue",
     ErrorCode.DOWNLOAD_QUOTA_EXCEEDED: "the user's download quota is spent for now",
     ErrorCode.REISSUE_LIMIT_REACHED: "this link was reissued as often as it may be",
+    ErrorCode.NOT_VERIFIED: "only verified accounts may download; confirm the email address",
+    ErrorCode.ACCOUNT_DELETED: "the account has been deleted",
+    ErrorCode.LINK_MALFORMED: "the download link is incomplete",
+    ErrorCode.LINK_UNKNOWN_KEY: "the download link is signed with a key no longer accepted",
+    ErrorCode.LINK_TAMPERED: "the download link's signature does not match",
+    ErrorCode.LINK_EXPIRED: "the download link has expired; ask for a new one",
+    ErrorCode.LINK_WRONG_USER: "the download link was issued to another account",
     ErrorCode.QUERY_EMPTY: "the search query has no words",
     ErrorCode.TRANSCRIPT_NOT_FOUND: "the video has no transcript",
     ErrorCode.REVISION_NOT_FOUND: "the transcript has no such revision",

@@ -2,7 +2,7 @@
 
 For a service with no user projection of its own: one small document per user who ever had
 sessions revoked, raised with ``$max`` (duplicates and any order give the same floor). Put it
-on ``app.state.token_revocations`` (see ``portal_shared.access``) and register ``on_revoked``
+in the service's ``TokenAccess`` (see ``portal_shared.access``) and register ``on_revoked``
 for ``SessionsRevoked`` in the service's handler registry.
 """
 

@@ -23,7 +23,7 @@ from fastapi import APIRouter, FastAPI
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from portal_shared.access import require_revocations
+from portal_shared.access import require_token_access
 from portal_shared.body_limit import BodyLimitMiddleware
 from portal_shared.bus import Bus, Consumer, HandlerRegistry
 from portal_shared.clock import Clock, utcnow
@@ -183,7 +183,7 @@ async def _running(
         clock=clock,
     )
     wiring = await setup(runtime, app)
-    require_revocations(app)
+    require_token_access(app)
     runtime.handles_events = len(wiring.registry) > 0
     if "relay" in roles and wiring.outbox:
         runtime.relay = OutboxRelay(

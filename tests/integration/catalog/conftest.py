@@ -19,6 +19,7 @@ import httpx
 import pytest
 from catalog.adapters.storage import LocalMediaStorage
 from catalog.bootstrap import build_app
+from catalog.context import catalog_of
 from catalog.domain.demo import demo_videos
 from catalog.domain.videos import Video
 from catalog.service_layer.demo import load_demo
@@ -94,7 +95,7 @@ class Catalog:
 
     async def load_demo(self) -> list[Video]:
         storage = LocalMediaStorage(self.settings.media_root)
-        await load_demo(self.app.state.videos, storage, self.clock)
+        await load_demo(catalog_of(self.app).videos, storage, self.clock)
         await self.outbox_drained()
         return demo_videos()
 
@@ -110,7 +111,7 @@ class Catalog:
         )
 
     async def until_verified(self, user_id: str) -> None:
-        users = self.app.state.downloads.users
+        users = catalog_of(self.app).downloads.users
         await eventually(
             lambda: users.state(user_id),
             lambda s: s is not None and s.verified,

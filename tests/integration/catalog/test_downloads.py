@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from catalog.context import catalog_of
 from catalog.domain.demo import demo_media_bytes
 from catalog.domain.videos import Video
 from portal_shared.events.catalog import DownloadAuthorized
@@ -65,7 +66,7 @@ async def test_authorisation_matrix(catalog: Catalog) -> None:
     assert missing.status_code == 404 and missing.json()["code"] == "rendition_not_found"
 
     await catalog.delete_user(user_id, version=2)
-    users = catalog.app.state.downloads.users
+    users = catalog_of(catalog.app).downloads.users
     await eventually(lambda: users.state(user_id), lambda s: s.deleted, what="deleted")
     deleted = await catalog.client.post(path, headers=headers)
     assert deleted.status_code == 403 and deleted.json()["code"] == "account_deleted"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from catalog.context import catalog_of
 from portal_shared.events.base import CloudEvent, envelope
 from portal_shared.events.identity import UserDeleted, UserVerified
 
@@ -56,7 +57,7 @@ async def test_deleted_before_its_older_verified_stays_deleted(demo_catalog: Cat
     await catalog.bus.publish(verified)
     await handled(catalog, verified)
 
-    state = await catalog.app.state.downloads.users.state(user_id)
+    state = await catalog_of(catalog.app).downloads.users.state(user_id)
     assert state is not None and state.deleted and not state.verified and state.version == 3
     assert await try_link(catalog, user_id) == (403, "account_deleted")
 
@@ -82,7 +83,7 @@ async def test_verified_twice_and_redelivered_is_one_verification(demo_catalog: 
     await catalog.bus.publish(republished)
     await handled(catalog, first, republished)
 
-    users = catalog.app.state.downloads.users
+    users = catalog_of(catalog.app).downloads.users
     state = await users.state(user_id)
     assert state is not None and state.verified and state.version == 1
     assert await users.collection.count_documents({"_id": user_id}) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from catalog.context import catalog_of
 from portal_shared.events.identity import SessionsRevoked
 
 from tests.integration.catalog.conftest import Catalog
@@ -24,7 +25,7 @@ def revoked(catalog: Catalog, user_id: str, account_version: int, tv: int) -> Se
 
 
 async def until_revoked(catalog: Catalog, user_id: str, tv: int) -> None:
-    users = catalog.app.state.downloads.users
+    users = catalog_of(catalog.app).downloads.users
     await eventually(
         lambda: users.min_token_version(user_id), lambda v: v >= tv, what="revocation applied"
     )
@@ -52,7 +53,7 @@ async def test_tokens_below_the_revoked_version_are_refused(catalog: Catalog) ->
     other = await ready_user(catalog)
     granted = await catalog.client.post(link_path(video, "audio"), headers=catalog.auth(other))
     assert granted.status_code == 201
-    assert await catalog.app.state.downloads.users.min_token_version(user_id) == 2
+    assert await catalog_of(catalog.app).downloads.users.min_token_version(user_id) == 2
 
 
 async def test_an_editor_signed_out_everywhere_cannot_edit_with_an_old_token(

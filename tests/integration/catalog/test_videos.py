@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from catalog.adapters.storage import LocalMediaStorage
+from catalog.context import catalog_of
 from catalog.domain.demo import demo_videos
 from catalog.domain.text import terms
 from catalog.domain.videos import Video
@@ -268,8 +269,8 @@ async def test_load_demo_is_idempotent_and_publishes_through_the_outbox(
 ) -> None:
     queue = await listen(amqp, catalog.settings.amqp_exchange, VideoPublished.event_type())
     storage = LocalMediaStorage(catalog.settings.media_root)
-    first = await load_demo(catalog.app.state.videos, storage, catalog.clock)
-    again = await load_demo(catalog.app.state.videos, storage, catalog.clock)
+    first = await load_demo(catalog_of(catalog.app).videos, storage, catalog.clock)
+    again = await load_demo(catalog_of(catalog.app).videos, storage, catalog.clock)
     files = sum(len(v.renditions) for v in demo_videos())
     assert (first.inserted, first.files_written) == (6, files)
     assert (again.inserted, again.unchanged, again.files_written) == (0, 6, 0)

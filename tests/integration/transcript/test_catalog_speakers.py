@@ -12,6 +12,7 @@ from typing import Any
 
 import aio_pika
 import pytest
+from catalog.context import catalog_of
 from transcript.entrypoints.cli import DEMO_PANEL_VIDEO_ID
 from transcript.service_layer.demo import load_demo_transcript
 
@@ -55,7 +56,7 @@ async def test_ingested_speakers_become_searchable_in_the_catalog(
     app = catalog_bootstrap.build_app(settings, frozenset({"api", "consumer", "relay"}))
     try:
         async with running(app) as catalog:
-            await load_demo(app.state.videos, LocalMediaStorage(settings.media_root), utcnow)
+            await load_demo(catalog_of(app).videos, LocalMediaStorage(settings.media_root), utcnow)
 
             async def by_speaker(name: str) -> list[str]:
                 response = await catalog.get("/v1/videos", params={"speaker": name})

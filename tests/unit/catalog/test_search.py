@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 from catalog.domain.demo import demo_videos
 from catalog.domain.documents import from_document, name_phrases, to_document
-from catalog.domain.pagination import BadCursor
 from catalog.domain.search import LANGUAGE_CODES, Page, SearchParams, build_query, page_of
 from catalog.domain.text import fold, terms
 from catalog.domain.videos import unpublish
+from portal_shared.pagination import BadCursor
 from pydantic import ValidationError
 
 

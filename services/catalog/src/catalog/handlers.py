@@ -1,115 +1,19 @@
-"""What the catalog does with other services' events; one registry line per event.
-
-- UserVerified / UserDeleted keep the projection of who may download (see
-  ``catalog.domain.projection``: duplicates and any order give the same state).
-- SessionsRevoked raises the lowest access-token version still accepted for the user, so a
-  token from before a password reset or "sign out everywhere" stops working here at once.
-- TranscriptSegmentPublished: each segment is kept per video and revision, for the video page
-  (the transcript by speaker); like TranscriptPublished it waits for an unknown video.
-- TranscriptPublished names who speaks in a video; only a newer revision changes it. The
-  event's ``video_id`` may be the video's id or its slug. A transcript for a video the
-  catalog does not know (yet) is retried with growing delays and then parked, visible to
-  operators, rather than dropped.
-"""
+"""The catalog's subscriptions: event type -> use case (``service_layer.events``)."""
 
 from __future__ import annotations
 
 from portal_shared.bus import HandlerRegistry
-from portal_shared.events.base import CloudEvent
 from portal_shared.events.identity import SessionsRevoked, UserDeleted, UserVerified
 from portal_shared.events.transcript import TranscriptPublished, TranscriptSegmentPublished
-from portal_shared.logging import get_logger
 
-from catalog.adapters.transcripts import TranscriptSegments
-from catalog.adapters.users import VerifiedUsers
-from catalog.adapters.videos import VideoRepository
-from catalog.domain.projection import deleted_update, revoked_update, verified_update
-from catalog.domain.transcripts import apply_transcript_published, segment_document
-
-log = get_logger(__name__)
-MAX_ATTEMPTS = 5
+from catalog.service_layer.events import CatalogEvents
 
 
-class VideoNotKnownYet(Exception):
-    """A transcript arrived for a video the catalog has not stored (yet): retry later."""
-
-
-class ConcurrentVideoChange(Exception):
-    """The video kept changing under the handler: retry the message later."""
-
-
-def build_registry(
-    users: VerifiedUsers, videos: VideoRepository, segments: TranscriptSegments
-) -> HandlerRegistry:
+def build_registry(events: CatalogEvents) -> HandlerRegistry:
     registry = HandlerRegistry()
-
-    async def on_user_verified(event: UserVerified, _: CloudEvent) -> None:
-        applied = await users.apply(verified_update(event))
-        log.info(
-            "projection_user_verified",
-            user_id=event.user_id,
-            account_version=event.account_version,
-            applied=applied,
-        )
-
-    async def on_user_deleted(event: UserDeleted, _: CloudEvent) -> None:
-        applied = await users.apply(deleted_update(event))
-        log.info(
-            "projection_user_deleted",
-            user_id=event.user_id,
-            account_version=event.account_version,
-            applied=applied,
-        )
-
-    async def on_sessions_revoked(event: SessionsRevoked, _: CloudEvent) -> None:
-        applied = await users.apply(revoked_update(event))
-        log.info(
-            "projection_sessions_revoked",
-            user_id=event.user_id,
-            token_version=event.token_version,
-            applied=applied,
-        )
-
-    async def on_transcript_published(event: TranscriptPublished, _: CloudEvent) -> None:
-        await apply_transcript(videos, event)
-
-    async def on_transcript_segment(event: TranscriptSegmentPublished, _: CloudEvent) -> None:
-        found = await videos.get_by_id_or_slug(event.video_id)
-        if found is None:
-            raise VideoNotKnownYet(event.video_id)
-        await segments.store(segment_document(found[0].id, event))
-
-    registry.add(UserVerified, on_user_verified)
-    registry.add(UserDeleted, on_user_deleted)
-    registry.add(SessionsRevoked, on_sessions_revoked)
-    registry.add(TranscriptPublished, on_transcript_published)
-    registry.add(TranscriptSegmentPublished, on_transcript_segment)
+    registry.add(UserVerified, events.on_user_verified)
+    registry.add(UserDeleted, events.on_user_deleted)
+    registry.add(SessionsRevoked, events.on_sessions_revoked)
+    registry.add(TranscriptPublished, events.on_transcript_published)
+    registry.add(TranscriptSegmentPublished, events.on_transcript_segment)
     return registry
-
-
-async def apply_transcript(videos: VideoRepository, event: TranscriptPublished) -> None:
-    found = await videos.get_by_id_or_slug(event.video_id)
-    if found is None:
-        raise VideoNotKnownYet(event.video_id)
-    video_id = found[0].id
-    async with videos.locks.hold(video_id):
-        for _ in range(MAX_ATTEMPTS):
-            current = await videos.get(video_id)
-            if current is None:
-                raise VideoNotKnownYet(event.video_id)
-            video, rev = current
-            updated = apply_transcript_published(
-                video, event.model_copy(update={"video_id": video_id})
-            )
-            if updated.transcript_revision == video.transcript_revision:
-                log.info("transcript_stale", video_id=video_id, revision=event.revision)
-                return
-            if await videos.replace(updated, rev):
-                log.info(
-                    "transcript_speakers_applied",
-                    video_id=video_id,
-                    revision=event.revision,
-                    speakers=len(updated.transcript_speakers),
-                )
-                return
-    raise ConcurrentVideoChange(event.video_id)

@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from catalog.adapters.locks import KeyedLocks
 from catalog.domain.documents import from_document, to_document
+from catalog.domain.errors import SlugTaken
 from catalog.domain.search import (
     EVENT_TERMS,
     RECORDED_ON,
@@ -37,10 +38,7 @@ REV = "_rev"
 # read the video just before the write (a request under load takes longer than this).
 LINK_VIDEO_SECONDS = 1.0
 _LINK_VIDEOS_KEPT = 1024
-
-
-class SlugTaken(Exception):
-    """Another video already has this slug."""
+__all__ = ["SlugTaken", "VideoRepository", "to_video"]
 
 
 class VideoRepository:

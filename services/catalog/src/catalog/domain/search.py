@@ -10,8 +10,9 @@ stored with every run of consecutive words ("mark", "rutte", "mark rutte"), so "
 "Mark Rutte" find Mark Rutte but "Mark Amanpour" finds nobody. This is a plain equality on
 an array element, indexable as a multikey index.
 
-Pagination is keyset over (sort key, ``_id``): fetch ``limit + 1`` rows, show ``limit``,
-and the extra row tells whether a next page exists.
+Pagination is keyset over (sort key, ``_id``) with the portal's one cursor
+(``portal_shared.pagination``, scope ``videos:<sort>``): fetch ``limit + 1`` rows, show
+``limit``, and the extra row tells whether a next page exists.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from datetime import date
 from typing import Annotated, Any, Literal, Self
 
 import pycountry
+from portal_shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from pydantic import Field, field_validator, model_validator
 
 from catalog.domain.model import InputModel, invalid
-from catalog.domain.pagination import CursorPosition, decode_cursor, encode_cursor
 from catalog.domain.text import terms
 
 SortOrder = Literal["newest", "oldest", "title"]
@@ -35,8 +36,8 @@ LANGUAGE_CODES: tuple[str, ...] = tuple(
 )
 """The ISO 639-1 codes, lower case: the ``language`` filter's values."""
 MAX_QUERY_TERMS = 16
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = DEFAULT_LIMIT
+MAX_PAGE_SIZE = MAX_LIMIT
 
 SEARCH_TERMS = "searchTerms"
 SPEAKER_KEYS = "speakerKeys"
@@ -116,8 +117,8 @@ def build_query(params: SearchParams) -> Query:
         conditions.append({RECORDED_ON: dates})
     field, direction = _SORT_FIELD[params.sort]
     if params.cursor:
-        position = decode_cursor(params.cursor, sort=params.sort)
-        conditions.append(_after(field, direction, position))
+        key, last_id = decode_cursor(params.cursor, scope=_scope(params.sort), shape=(str, str))
+        conditions.append(_after(field, direction, str(key), str(last_id)))
     query_filter = conditions[0] if len(conditions) == 1 else {"$and": conditions}
     return Query(query_filter, [(field, direction), ("_id", direction)], params.limit + 1)
 
@@ -129,7 +130,11 @@ def page_of(rows: list[dict[str, Any]], params: SearchParams) -> Page:
         return Page(items, None)
     field, _ = _SORT_FIELD[params.sort]
     last = items[-1]
-    return Page(items, encode_cursor(CursorPosition(params.sort, last[field], str(last["_id"]))))
+    return Page(items, encode_cursor(_scope(params.sort), [last[field], str(last["_id"])]))
+
+
+def _scope(sort: str) -> str:
+    return f"videos:{sort}"
 
 
 def _date_range(params: SearchParams) -> dict[str, str]:
@@ -142,11 +147,6 @@ def _date_range(params: SearchParams) -> dict[str, str]:
     return bounds
 
 
-def _after(field: str, direction: int, position: CursorPosition) -> dict[str, Any]:
+def _after(field: str, direction: int, key: str, last_id: str) -> dict[str, Any]:
     beyond = "$lt" if direction < 0 else "$gt"
-    return {
-        "$or": [
-            {field: {beyond: position.key}},
-            {field: position.key, "_id": {beyond: position.id}},
-        ]
-    }
+    return {"$or": [{field: {beyond: key}}, {field: key, "_id": {beyond: last_id}}]}

@@ -1,4 +1,5 @@
-"""What routes need, as ``Annotated`` dependencies reaching into ``request.app.state``.
+"""What routes need, as ``Annotated`` dependencies: the catalog's one typed container
+(``CatalogContext``) and its parts.
 
 They are ``async def`` although they do not await: FastAPI runs a plain ``def`` dependency in
 its thread pool, and that hop (a worker thread woken per request) was about 15 % of a
@@ -12,29 +13,33 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from catalog.adapters.videos import VideoRepository
+from catalog.context import CatalogContext, catalog_of
 from catalog.service_layer.downloads import Downloads
 from catalog.service_layer.editing import Editing
 from catalog.settings import CatalogSettings
 
 
-async def _settings(request: Request) -> CatalogSettings:
-    settings: CatalogSettings = request.app.state.settings
-    return settings
+async def _catalog(request: Request) -> CatalogContext:
+    return catalog_of(request.app)
 
 
-async def _videos(request: Request) -> VideoRepository:
-    videos: VideoRepository = request.app.state.videos
-    return videos
+CatalogDep = Annotated[CatalogContext, Depends(_catalog)]
 
 
-async def _downloads(request: Request) -> Downloads:
-    downloads: Downloads = request.app.state.downloads
-    return downloads
+async def _settings(catalog: CatalogDep) -> CatalogSettings:
+    return catalog.settings
 
 
-async def _editing(request: Request) -> Editing:
-    editing: Editing = request.app.state.editing
-    return editing
+async def _videos(catalog: CatalogDep) -> VideoRepository:
+    return catalog.videos
+
+
+async def _downloads(catalog: CatalogDep) -> Downloads:
+    return catalog.downloads
+
+
+async def _editing(catalog: CatalogDep) -> Editing:
+    return catalog.editing
 
 
 SettingsDep = Annotated[CatalogSettings, Depends(_settings)]

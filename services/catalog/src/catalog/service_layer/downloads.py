@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal_shared.clock import Clock
-from portal_shared.http import Problem
 from portal_shared.logging import audit, get_logger
 from portal_shared.producing import new_event
 
@@ -34,6 +33,18 @@ from catalog.adapters.storage import LocalMediaStorage, StoredFile
 from catalog.adapters.users import LinkQuota, VerifiedUsers
 from catalog.adapters.videos import VideoRepository
 from catalog.domain.downloads import download_document
+from catalog.domain.errors import (
+    DownloadDenied,
+    DownloadNotFound,
+    DownloadNotStarted,
+    LinkRejected,
+    MediaMissing,
+    QuotaExceeded,
+    ReissueLimitReached,
+    RenditionChanged,
+    RenditionNotFound,
+    VideoNotFound,
+)
 from catalog.domain.links import IssuedLink, Keyring, LinkVerdict, issue_link, verify_link
 from catalog.domain.projection import Decision, ProjectionState, may_download
 from catalog.domain.renditions import Rendition
@@ -43,10 +54,6 @@ from catalog.settings import CatalogSettings
 
 log = get_logger(__name__)
 SOURCE = "/catalog"
-_DENIAL_TITLES = {
-    "not_verified": "Only verified accounts may download; confirm your email address first",
-    "account_deleted": "This account has been deleted",
-}
 
 
 @dataclass(frozen=True)
@@ -97,13 +104,7 @@ class Downloads:
         )
         if not quota.allowed:
             audit(log, "download_authorized", outcome="denied", user_id=user_id, reason="quota")
-            raise Problem(
-                429,
-                "download_quota_exceeded",
-                "Too many download links; try again later",
-                headers={"Retry-After": str(quota.retry_after)},
-                retry_after=quota.retry_after,
-            )
+            raise QuotaExceeded(quota.retry_after)
         link = self._sign(str(uuid.uuid4()), video, rendition, user_id, now)
         cloudevent = new_event(link.event, source=SOURCE, subject=link.claims.download_id, time=now)
         document = download_document(link, key_id=self.keyring.active_kid)
@@ -129,18 +130,13 @@ class Downloads:
             self.records.get(download_id), self.users.state(user_id)
         )
         if record is None or record.get("userId") != user_id:
-            raise Problem(404, "download_not_found", "No such download of yours")
+            raise DownloadNotFound(download_id)
         _require_allowed(state, user_id, "download_reissued")
         # With nginx links the bytes never pass through the catalog, so it cannot know that a
         # download started; the per-download cap alone bounds reissues there.
         require_started = self.settings.link_form != "nginx"
         if require_started and record.get("startedAt") is None:
-            raise Problem(
-                409,
-                "download_not_started",
-                "Only a started download gets a fresh link",
-                "Use the link you were given, or ask for a new download link.",
-            )
+            raise DownloadNotStarted(download_id)
         found = await self.videos.get(record["videoId"])
         video, rendition = _published_rendition(found, record["videoId"], record["renditionId"])
         link = self._sign(download_id, video, rendition, user_id, now)
@@ -154,12 +150,7 @@ class Downloads:
             require_started=require_started,
         )
         if not taken:
-            raise Problem(
-                409,
-                "reissue_limit_reached",
-                "This download had all its fresh links",
-                limit=self.settings.reissue_limit,
-            )
+            raise ReissueLimitReached(self.settings.reissue_limit)
         self.nudge()
         audit(log, "download_reissued", outcome="success", user_id=user_id, download_id=download_id)
         return self._issued(link, rendition, user_id)
@@ -172,7 +163,7 @@ class Downloads:
         query: Mapping[str, str],
         requester_id: str | None,
     ) -> ServableFile:
-        """The file a link grants, or a Problem (403 tampered/unknown key, 410 expired...)."""
+        """The file a link grants; LinkRejected (tampered, unknown key, expired...) if none."""
         check = verify_link(
             keyring=self.keyring,
             download_id=download_id,
@@ -182,7 +173,7 @@ class Downloads:
             requester_id=requester_id,
         )
         if check.verdict is not LinkVerdict.OK or check.claims is None:
-            raise _link_problem(check.verdict)
+            raise LinkRejected(check.verdict)
         claims = check.claims
         found, state = await asyncio.gather(
             self.videos.get(claims.video_id), self.users.state(claims.user_id)
@@ -190,11 +181,11 @@ class Downloads:
         _require_allowed(state, claims.user_id, "download_served")
         _, rendition = _published_rendition(found, claims.video_id, claims.rendition_id)
         if rendition.file_name != file_name:
-            raise Problem(404, "rendition_changed", "This file was replaced; ask for a new link")
+            raise RenditionChanged(rendition.id)
         stored = self.storage.stat(rendition.storage_key)
         if stored is None:
             log.error("media_file_missing", video_id=claims.video_id, rendition_id=rendition.id)
-            raise Problem(404, "media_missing", "The file is not available right now")
+            raise MediaMissing(rendition.id)
         return ServableFile(download_id, rendition, stored)
 
     async def started(self, download_id: str) -> None:
@@ -244,26 +235,15 @@ def _require_decision(decision: Decision, user_id: str, action: str) -> None:
         return
     reason = decision.reason or "not_verified"
     audit(log, action, outcome="denied", user_id=user_id, reason=reason)
-    raise Problem(403, reason, _DENIAL_TITLES[reason])
+    raise DownloadDenied(reason)
 
 
 def _published_rendition(
     found: tuple[Video, int] | None, video_ref: str, rendition_id: str
 ) -> tuple[Video, Rendition]:
     if found is None or not found[0].published:
-        raise Problem(404, "video_not_found", "No such published video", video_ref)
+        raise VideoNotFound(video_ref, published_only=True)
     rendition = found[0].rendition(rendition_id)
     if rendition is None:
-        raise Problem(404, "rendition_not_found", "The video has no such rendition", rendition_id)
+        raise RenditionNotFound(rendition_id)
     return found[0], rendition
-
-
-def _link_problem(verdict: LinkVerdict) -> Problem:
-    titles = {
-        LinkVerdict.MALFORMED: "The download link is incomplete",
-        LinkVerdict.UNKNOWN_KEY: "The download link is no longer valid; ask for a new one",
-        LinkVerdict.TAMPERED: "The download link is not valid",
-        LinkVerdict.EXPIRED: "The download link has expired; ask for a new one",
-        LinkVerdict.WRONG_USER: "This download link was issued to another account",
-    }
-    return Problem(verdict.http_status, f"link_{verdict.value}", titles[verdict])

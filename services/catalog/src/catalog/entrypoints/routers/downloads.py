@@ -28,6 +28,7 @@ from catalog.domain.ranges import (
     if_none_match_matches,
 )
 from catalog.entrypoints.deps import DownloadsDep, SettingsDep
+from catalog.entrypoints.errors import problems
 from catalog.service_layer.downloads import IssuedDownload, ServableFile
 
 router = APIRouter(tags=["downloads"])
@@ -78,7 +79,16 @@ def _link(issued: IssuedDownload) -> DownloadLink:
     status_code=201,
     summary="A signed, short-lived download link for one rendition (verified accounts)",
     response_model=DownloadLink,
-    responses=problem_responses(401, 403, 404, 429),
+    responses={
+        **problem_responses(401),
+        **problems(
+            "not_verified",
+            "account_deleted",
+            "published_video_not_found",
+            "rendition_not_found",
+            "download_quota_exceeded",
+        ),
+    },
 )
 async def create_download_link(
     video_id: str, rendition_id: str, user: CurrentUser, downloads: DownloadsDep
@@ -94,7 +104,18 @@ async def create_download_link(
     status_code=201,
     summary="A fresh link for a started download (not counted against the quota)",
     response_model=DownloadLink,
-    responses=problem_responses(401, 403, 404, 409),
+    responses={
+        **problem_responses(401),
+        **problems(
+            "not_verified",
+            "account_deleted",
+            "download_not_found",
+            "published_video_not_found",
+            "rendition_not_found",
+            "download_not_started",
+            "reissue_limit_reached",
+        ),
+    },
 )
 async def reissue_download_link(
     download_id: str, user: CurrentUser, downloads: DownloadsDep
@@ -121,7 +142,18 @@ _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}},
     206: {"description": "partial content"},
     304: {"description": "not modified (If-None-Match names the file's ETag)"},
-    **problem_responses(401, 403, 404, 410, 416),
+    **problem_responses(401, 416),
+    **problems(
+        *(f"link_{verdict}" for verdict in ("malformed", "unknown_key", "tampered", "wrong_user")),
+        "link_expired",
+        "not_verified",
+        "account_deleted",
+        "published_video_not_found",
+        "rendition_not_found",
+        "rendition_changed",
+        "media_missing",
+        validation=False,
+    ),
 }
 
 

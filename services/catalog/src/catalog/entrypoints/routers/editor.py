@@ -7,14 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from portal_shared.access import CurrentEditor
 from portal_shared.http import problem_responses
-from pydantic import ValidationError
 
 from catalog.domain.videos import Video, VideoDraft, VideoPatch
 from catalog.entrypoints.deps import EditingDep, VideosDep
-from catalog.entrypoints.problems import validation_problem
+from catalog.entrypoints.errors import problems
 
 router = APIRouter(prefix="/v1/editor/videos", tags=["editor"])
-_ERRORS = problem_responses(401, 403, 404, 409, 422)
+_EDITOR = problem_responses(401, 403)
+_CREATE = {**_EDITOR, **problems("slug_taken")}
+_READ = {**_EDITOR, **problems("video_not_found")}
+_CHANGE = {**_EDITOR, **problems("video_not_found", "slug_taken", "concurrent_change")}
+_PUBLISH = {**_EDITOR, **problems("video_not_found", "concurrent_change")}
 
 
 @router.get(
@@ -32,48 +35,42 @@ async def list_all(
     return await videos.list_all(limit, offset)
 
 
-@router.post("", status_code=201, summary="Create a video", response_model=Video, responses=_ERRORS)
+@router.post("", status_code=201, summary="Create a video", response_model=Video, responses=_CREATE)
 async def create(draft: VideoDraft, editor: CurrentEditor, editing: EditingDep) -> Video:
     return await editing.create(draft, editor_id=editor.user_id)
 
 
 @router.get(
-    "/{video_id}", summary="A video, draft or published", response_model=Video, responses=_ERRORS
+    "/{video_id}", summary="A video, draft or published", response_model=Video, responses=_READ
 )
 async def get(video_id: str, _: CurrentEditor, editing: EditingDep) -> Video:
     return await editing.get(video_id)
 
 
 @router.patch(
-    "/{video_id}", summary="Change some fields of a video", response_model=Video, responses=_ERRORS
+    "/{video_id}", summary="Change some fields of a video", response_model=Video, responses=_CHANGE
 )
 async def update(
     video_id: str, patch: VideoPatch, editor: CurrentEditor, editing: EditingDep
 ) -> Video:
-    try:
-        return await editing.update(video_id, patch, editor_id=editor.user_id)
-    except ValidationError as exc:
-        raise validation_problem(exc) from None
+    return await editing.update(video_id, patch, editor_id=editor.user_id)
 
 
 @router.post(
     "/{video_id}/publish",
     summary="Publish (emits VideoPublished)",
     response_model=Video,
-    responses=_ERRORS,
+    responses=_PUBLISH,
 )
 async def publish(video_id: str, editor: CurrentEditor, editing: EditingDep) -> Video:
-    try:
-        return await editing.publish(video_id, editor_id=editor.user_id)
-    except ValidationError as exc:
-        raise validation_problem(exc) from None
+    return await editing.publish(video_id, editor_id=editor.user_id)
 
 
 @router.post(
     "/{video_id}/unpublish",
     summary="Unpublish (emits VideoUnpublished)",
     response_model=Video,
-    responses=_ERRORS,
+    responses=_PUBLISH,
 )
 async def unpublish(video_id: str, editor: CurrentEditor, editing: EditingDep) -> Video:
     return await editing.unpublish(video_id, editor_id=editor.user_id)

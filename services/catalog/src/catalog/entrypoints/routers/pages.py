@@ -12,19 +12,20 @@ from urllib.parse import quote
 import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from portal_shared.auth import AccessTokenVerifier, KeysUnavailable, Principal, TokenError
-from portal_shared.http import Problem
+from portal_shared.auth import KeysUnavailable, Principal, TokenError
 from portal_shared.pages import ACCESS_COOKIE, CsrfRejected, Pages, choose_language, static_file
+from portal_shared.pagination import BadCursor
 from pydantic import ValidationError
 
-from catalog.adapters.transcripts import TranscriptSegments
 from catalog.adapters.videos import to_video
-from catalog.domain.pagination import BadCursor
+from catalog.context import catalog_of
+from catalog.domain.errors import CatalogError
 from catalog.domain.projection import may_download
 from catalog.domain.search import SearchParams, build_query, page_of
 from catalog.domain.transcripts import Turn, turns_of
 from catalog.domain.videos import Video
 from catalog.entrypoints.deps import DownloadsDep, SettingsDep, VideosDep
+from catalog.entrypoints.errors import MAPPER
 from catalog.entrypoints.texts import TEXTS
 from catalog.service_layer.downloads import Downloads
 from catalog.settings import CatalogSettings
@@ -41,22 +42,15 @@ class Viewer:
 
 
 def _pages(request: Request, settings: CatalogSettings) -> Pages:
-    pages: Pages | None = getattr(request.app.state, "pages", None)
-    if pages is None:
-        pages = Pages(
-            "catalog", TEXTS, settings.account_pages_url, settings.video_pages_url, "/videos/static"
-        )
-        request.app.state.pages = pages
-    return pages
+    return catalog_of(request.app).pages
 
 
 async def _viewer(request: Request, downloads: Downloads) -> Viewer:
     token = request.cookies.get(ACCESS_COOKIE)
     if not token:
         return Viewer(None, False, None)
-    verifier: AccessTokenVerifier = request.app.state.token_access.verifier
     try:
-        principal = await verifier.verify(token)
+        principal = await catalog_of(request.app).access.verifier.verify(token)
         floor = await downloads.users.min_token_version(principal.user_id)
     except (TokenError, KeysUnavailable, httpx.HTTPError, ValueError):
         return Viewer(None, False, None)  # expired or revoked: sign in again (renews silently)
@@ -153,7 +147,7 @@ async def _video_page(
 async def _transcript(request: Request, video: Video) -> list[Turn]:
     if video.transcript_revision is None:
         return []
-    segments: TranscriptSegments = request.app.state.transcript_segments
+    segments = catalog_of(request.app).segments
     return turns_of(await segments.of(video.id, video.transcript_revision))
 
 
@@ -198,7 +192,8 @@ async def download(
         issued = await downloads.authorize(
             user_id=viewer.principal.user_id, video_ref=video_ref, rendition_id=rendition_id
         )
-    except Problem as problem:
+    except CatalogError as error:
+        problem = MAPPER.problem(error)
         seconds = problem.extra.get("retry_after", 0)
         return await _video_page(
             request,

@@ -6,24 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from portal_shared.http import Problem, problem_responses
+from portal_shared.list_params import DEFAULT_LIMIT, Cursor, Limit
+from portal_shared.pagination import Page
+from portal_shared.problems import validation_errors, validation_problem
+from pydantic import ValidationError
 
 from catalog.adapters.videos import to_video
+from catalog.domain.errors import VideoNotFound
 from catalog.domain.jsonld import to_jsonld
-from catalog.domain.model import OutputModel
-from catalog.domain.pagination import BadCursor
-from catalog.domain.search import (
-    DEFAULT_PAGE_SIZE,
-    LANGUAGE_CODES,
-    MAX_PAGE_SIZE,
-    SearchParams,
-    SortOrder,
-    build_query,
-    page_of,
-)
+from catalog.domain.search import LANGUAGE_CODES, SearchParams, SortOrder, build_query, page_of
 from catalog.domain.videos import Video, VideoDetail, VideoSummary, to_detail, to_summary
 from catalog.entrypoints.deps import SettingsDep, VideosDep
-from catalog.entrypoints.problems import validated
+from catalog.entrypoints.errors import problems
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
 JSONLD = "application/ld+json"
@@ -39,16 +33,14 @@ _DATE: dict[str, Any] = {
 }
 
 
-class VideoPage(OutputModel):
-    items: list[VideoSummary]
-    next_cursor: str | None
+VideoPage = Page[VideoSummary]
 
 
 @router.get(
     "",
     summary="List and search published videos",
     response_model=VideoPage,
-    responses=problem_responses(400, 422),
+    responses=problems(),
 )
 async def list_videos(
     videos: VideosDep,
@@ -73,10 +65,8 @@ async def list_videos(
     ] = None,
     recorded_to: Annotated[str | None, Query(examples=["2026-12-31"], **_DATE)] = None,
     sort: Annotated[SortOrder, Query()] = "newest",
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[
-        str | None, Query(max_length=1_000, description="next_cursor of the previous page")
-    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> VideoPage:
     given = {
         "q": q,
@@ -89,12 +79,11 @@ async def list_videos(
         "limit": limit,
         "cursor": cursor,
     }
-    params = validated(SearchParams, {k: v for k, v in given.items() if v is not None}, "query")
     try:
-        query = build_query(params)
-    except BadCursor as exc:
-        raise Problem(400, BadCursor.error_id, "The cursor is not valid", str(exc)) from None
-    page = page_of(await videos.search(query), params)
+        params = SearchParams.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        raise validation_problem(validation_errors(exc.errors(), "query")) from None
+    page = page_of(await videos.search(build_query(params)), params)  # BadCursor: 400
     items = [to_summary(to_video(row)) for row in page.items]
     return VideoPage(items=items, next_cursor=page.next_cursor)
 
@@ -103,7 +92,7 @@ async def list_videos(
     "/{video_ref}",
     summary="A published video by id or slug (JSON, or JSON-LD with Accept: application/ld+json)",
     response_model=VideoDetail,
-    responses={**_JSONLD_RESPONSE, **problem_responses(404)},
+    responses={**_JSONLD_RESPONSE, **problems("published_video_not_found", validation=False)},
 )
 async def get_video(
     video_ref: str, request: Request, videos: VideosDep, settings: SettingsDep
@@ -119,7 +108,7 @@ async def get_video(
     "/{video_ref}/jsonld",
     summary="A published video as schema.org VideoObject JSON-LD",
     response_class=JSONResponse,
-    responses={**_JSONLD_RESPONSE, **problem_responses(404)},
+    responses={**_JSONLD_RESPONSE, **problems("published_video_not_found", validation=False)},
 )
 async def get_video_jsonld(
     video_ref: str, videos: VideosDep, settings: SettingsDep
@@ -131,5 +120,5 @@ async def get_video_jsonld(
 async def _published(videos: VideosDep, video_ref: str) -> Video:
     video = await videos.get_published(video_ref)
     if video is None:
-        raise Problem(404, "video_not_found", "No such published video")
+        raise VideoNotFound(video_ref, published_only=True)
     return video
