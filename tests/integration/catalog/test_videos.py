@@ -49,6 +49,8 @@ def draft(slug: str, **changes: Any) -> dict[str, Any]:
         "description": "Allied jets over the Baltic.",
         "recorded_on": "2026-01-20",
         "event": "Baltic Air Policing",
+        "location": {"locality": "Šiauliai", "country_code": "LT"},
+        "thumbnail_url": "/static/thumbnails/air-policing.jpg",
         "duration": 600,
         "languages": ["en"],
         "renditions": [RENDITION],
@@ -99,6 +101,21 @@ async def test_editor_only_writes_and_clear_validation(catalog: Catalog, amqp: A
         path, json={"renditions": [RENDITION], "title": "Air policing"}, headers=editor
     )
     assert patched.status_code == 200 and patched.json()["title"] == "Air policing"
+    # null clears what a video may lack, and is refused for what it always has (as documented)
+    assert all(patched.json()[k] for k in ("event", "location", "thumbnail_url"))
+    cleared = await catalog.client.patch(
+        path, json={"event": None, "location": None, "thumbnail_url": None}, headers=editor
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert [cleared.json()[k] for k in ("event", "location", "thumbnail_url")] == [None] * 3
+    for field in ("title", "slug", "renditions", "recorded_on", "usage_terms"):
+        refused_null = await catalog.client.patch(path, json={field: None}, headers=editor)
+        assert refused_null.status_code == 422, field
+        assert refused_null.json()["errors"][0]["loc"] == ["body", field]
+    schema = (await catalog.client.get("/openapi.json")).json()["components"]["schemas"]
+    patch_fields = schema["VideoPatch"]["properties"]
+    assert {"type": "null"} in patch_fields["event"]["anyOf"]
+    assert "anyOf" not in patch_fields["title"] and "default" not in patch_fields["title"]
     assert (
         await catalog.client.patch(path, json={"title": "x"}, headers=reader)
     ).status_code == 403

@@ -126,23 +126,38 @@ class VideoDraft(VideoFields):
     """What an editor sends to create a video."""
 
 
-class VideoPatch(InputModel):
-    """What an editor sends to change a video: only the fields present are changed."""
+def _kept_when_absent() -> Any:
+    """A patch field that may be left out (then kept) but is never null: no ``default`` in the
+    JSON schema, so the OpenAPI document says what the code does (null is a 422)."""
+    return Field(None, json_schema_extra=_without_default)
 
-    slug: str | None = None
-    title: str | None = None
-    description: str | None = None
-    recorded_on: date | None = None
+
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+class VideoPatch(InputModel):
+    """What an editor sends to change a video: only the fields present are changed.
+
+    A video may lack only ``event``, ``location`` and ``thumbnail_url``: for these an explicit
+    null clears the field. Every other field is one a video always has, so null is refused
+    (422, the field's type error) rather than documented as allowed and then refused.
+    """
+
+    slug: str = _kept_when_absent()
+    title: str = _kept_when_absent()
+    description: str = _kept_when_absent()
+    recorded_on: date = _kept_when_absent()
     event: str | None = None
     location: Location | None = None
-    duration: timedelta | None = None
-    languages: list[str] | None = None
-    speakers: list[SpeakerCredit] | None = None
-    tags: list[str] | None = None
+    duration: timedelta = _kept_when_absent()
+    languages: list[str] = _kept_when_absent()
+    speakers: list[SpeakerCredit] = _kept_when_absent()
+    tags: list[str] = _kept_when_absent()
     thumbnail_url: str | None = None
-    usage_terms: str | None = None
-    credit_line: str | None = None
-    renditions: list[Rendition] | None = None
+    usage_terms: str = _kept_when_absent()
+    credit_line: str = _kept_when_absent()
+    renditions: list[Rendition] = _kept_when_absent()
 
 
 class Video(VideoFields):
