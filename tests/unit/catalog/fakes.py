@@ -38,6 +38,9 @@ class FakeVideos:
             return self.stored[reference]
         return next((v for v in self.stored.values() if v[0].slug == reference), None)
 
+    async def get_for_link(self, reference: str) -> tuple[Video, int] | None:
+        return await self.get_by_id_or_slug(reference)  # no copies kept: always fresh
+
     async def insert(self, video: Video, events: Sequence[CloudEvent] = ()) -> None:
         if any(v.slug == video.slug for v, _ in self.stored.values()):
             raise SlugTaken(video.slug)
