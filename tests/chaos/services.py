@@ -11,29 +11,22 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from tests.support.infra import unique
+from tests.support.private_infra import Managed, free_ports
 
 BIN = Path(sys.executable).parent
 LOG_ROOT = Path(__file__).resolve().parents[2] / ".local" / "chaos-logs"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run_cli(env: dict[str, str], service: str, *args: str, timeout: float = 120) -> str:
@@ -77,7 +70,7 @@ def wait_ready(
     raise AssertionError(f"{name} not ready in {within}s:\n{log(name)[-3000:]}")
 
 
-class Services:
+class Services(Managed):
     def __init__(
         self,
         names: tuple[str, ...],
@@ -95,7 +88,7 @@ class Services:
         self.run = unique("chaos")
         LOG_ROOT.parent.mkdir(parents=True, exist_ok=True)
         self.data_dir = Path(tempfile.mkdtemp(prefix="services-", dir=LOG_ROOT.parent))
-        self.ports = {name: free_port() for name in self.roles}
+        self.ports = dict(zip(self.roles, free_ports(len(self.roles)), strict=True))
         identity = f"http://127.0.0.1:{self.ports.get('identity', 0)}"
         self.env = {
             **os.environ,
@@ -163,30 +156,18 @@ class Services:
     def pid(self, service: str) -> int:
         return self.processes[service].pid
 
-    def __enter__(self) -> Services:
-        try:
-            if "identity" in self.names and "notifier" in self.names:
-                self.env["IDENTITY_NOTIFIER_PUBLIC_KEY"] = self.cli(
-                    "notifier", "public-key"
-                ).strip()
-                self.env["NOTIFIER_IDENTITY_PUBLIC_KEYS"] = self.cli(
-                    "identity", "sealing-public-key"
-                ).strip()
-            for name in self.roles:
-                self.spawn(name)
-            for name in self.roles:
-                self.wait_ready(name)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    def bring_up(self) -> None:
+        if "identity" in self.names and "notifier" in self.names:
+            self.env["IDENTITY_NOTIFIER_PUBLIC_KEY"] = self.cli("notifier", "public-key").strip()
+            self.env["NOTIFIER_IDENTITY_PUBLIC_KEYS"] = self.cli(
+                "identity", "sealing-public-key"
+            ).strip()
+        for name in self.roles:
+            self.spawn(name)
+        for name in self.roles:
+            self.wait_ready(name)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def tear_down(self) -> None:
         self.stop()
 
     def stop(self) -> None:
