@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
@@ -37,6 +38,7 @@ from identity.entrypoints.texts import TEXTS
 from identity.service_layer import profile, sessions
 from identity.service_layer.context import Context
 
+T = TypeVar("T")
 FLOW_COOKIE = "portal_flow"
 FLOW_SECONDS = 3600
 RULES = (
@@ -200,6 +202,11 @@ class CodeFlow:
         flow = flow_of(request, self.kind)
         return flow if flow is not None and flow.get(self.attempt_key) else None
 
+    def show(self, request: Request, ctx: Context) -> Response:
+        """The code page of the flow under way, else the way back to its start."""
+        flow = self.current(request)
+        return self.page(request, ctx, flow) if flow else self.missing(request, ctx)
+
     def attempt(self, flow: dict[str, Any]) -> str:
         return str(flow[self.attempt_key])
 
@@ -212,6 +219,45 @@ class CodeFlow:
             return form
         flow = self.current(request)
         return (form, flow) if flow is not None else self.missing(request, ctx)
+
+    async def submit_code(
+        self, request: Request, ctx: Context, check: Callable[[str, str], Awaitable[T]]
+    ) -> tuple[dict[str, Any], T] | Response:
+        """``check(attempt, code)`` on the posted code; its domain error shown on the page."""
+
+        async def run(form: dict[str, str], flow: dict[str, Any]) -> T:
+            return await check(self.attempt(flow), form.get("code", "").strip())
+
+        return await self._run(request, ctx, run, status=400, field="code")
+
+    async def resend(
+        self, request: Request, ctx: Context, send: Callable[[dict[str, Any]], Awaitable[T]]
+    ) -> tuple[dict[str, Any], T] | Response:
+        """``send(flow)`` for "Send new code"; its domain error (a limit) shown on the page."""
+
+        async def run(_: dict[str, str], flow: dict[str, Any]) -> T:
+            return await send(flow)
+
+        return await self._run(request, ctx, run, status=429, field="_form")
+
+    async def _run(
+        self,
+        request: Request,
+        ctx: Context,
+        step: Callable[[dict[str, str], dict[str, Any]], Awaitable[T]],
+        *,
+        status: int,
+        field: str,
+    ) -> tuple[dict[str, Any], T] | Response:
+        posted = await self.posted(request, ctx)
+        if isinstance(posted, Response):
+            return posted
+        form, flow = posted
+        try:
+            return flow, await step(form, flow)
+        except DomainError as exc:
+            errors = {field: sentence(request, ctx, exc)}
+            return self.page(request, ctx, flow, status=status, errors=errors)
 
     def missing(self, request: Request, ctx: Context) -> Response:
         return render(

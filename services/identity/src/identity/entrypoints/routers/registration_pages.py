@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -25,6 +26,7 @@ from identity.entrypoints.page_support import (
     signed_in,
 )
 from identity.service_layer import registration
+from identity.service_layer.sessions import Session
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 
@@ -117,22 +119,18 @@ VERIFY = CodeFlow(
 
 @router.get("/verify")
 async def verify_page(request: Request, ctx: ContextDep) -> Response:
-    flow = VERIFY.current(request)
-    return VERIFY.page(request, ctx, flow) if flow else VERIFY.missing(request, ctx)
+    return VERIFY.show(request, ctx)
 
 
 @router.post("/verify")
 async def verify(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Response:
-    posted = await VERIFY.posted(request, ctx)
-    if isinstance(posted, Response):
-        return posted
-    form, flow = posted
-    code = form.get("code", "").strip()
-    try:
-        session = await registration.verify_email(ctx, VERIFY.attempt(flow), code, client_ip)
-    except DomainError as exc:
-        errors = {"code": sentence(request, ctx, exc)}
-        return VERIFY.page(request, ctx, flow, status=400, errors=errors)
+    async def check(registration_id: str, code: str) -> Session:
+        return await registration.verify_email(ctx, registration_id, code, client_ip)
+
+    done = await VERIFY.submit_code(request, ctx, check)
+    if isinstance(done, Response):
+        return done
+    flow, session = done
     response = pages_of(ctx).redirect(f"/account/welcome?next={quote(str(flow['next']))}")
     end_flow(ctx, response)
     keep_session(ctx, response, session)
@@ -141,15 +139,13 @@ async def verify(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Resp
 
 @router.post("/verify/resend")
 async def verify_resend(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Response:
-    posted = await VERIFY.posted(request, ctx)
-    if isinstance(posted, Response):
-        return posted
-    _, flow = posted
-    try:
+    async def send(flow: dict[str, Any]) -> None:
         await registration.resend_verification_code(ctx, VERIFY.attempt(flow), client_ip)
-    except DomainError as exc:
-        errors = {"_form": sentence(request, ctx, exc)}
-        return VERIFY.page(request, ctx, flow, status=429, errors=errors)
+
+    done = await VERIFY.resend(request, ctx, send)
+    if isinstance(done, Response):
+        return done
+    flow, _ = done
     response = pages_of(ctx).redirect("/account/verify?resent=1")
     set_flow(ctx, response, {**flow, "sent_at": ctx.now().timestamp()})
     return response

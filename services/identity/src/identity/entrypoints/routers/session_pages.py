@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -166,22 +167,18 @@ RESET = CodeFlow(
 
 @router.get("/reset/code")
 async def reset_code_page(request: Request, ctx: ContextDep) -> Response:
-    flow = RESET.current(request)
-    return RESET.page(request, ctx, flow) if flow else RESET.missing(request, ctx)
+    return RESET.show(request, ctx)
 
 
 @router.post("/reset/code")
 async def reset_code(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Response:
-    posted = await RESET.posted(request, ctx)
-    if isinstance(posted, Response):
-        return posted
-    form, flow = posted
-    code = form.get("code", "").strip()
-    try:
-        issued = await password_reset.verify_reset_code(ctx, RESET.attempt(flow), code, client_ip)
-    except DomainError as exc:
-        errors = {"code": sentence(request, ctx, exc)}
-        return RESET.page(request, ctx, flow, status=400, errors=errors)
+    async def check(reset_id: str, code: str) -> password_reset.IssuedResetToken:
+        return await password_reset.verify_reset_code(ctx, reset_id, code, client_ip)
+
+    done = await RESET.submit_code(request, ctx, check)
+    if isinstance(done, Response):
+        return done
+    flow, issued = done
     response = pages_of(ctx).redirect("/account/reset/password")
     set_flow(ctx, response, {**flow, "reset_token": issued.token})
     return response
@@ -189,15 +186,13 @@ async def reset_code(request: Request, ctx: ContextDep, client_ip: ClientIp) -> 
 
 @router.post("/reset/code/resend")
 async def reset_code_resend(request: Request, ctx: ContextDep, client_ip: ClientIp) -> Response:
-    posted = await RESET.posted(request, ctx)
-    if isinstance(posted, Response):
-        return posted
-    _, flow = posted
-    try:
-        requested = await password_reset.request_reset(ctx, str(flow["email"]), client_ip)
-    except DomainError as exc:
-        errors = {"_form": sentence(request, ctx, exc)}
-        return RESET.page(request, ctx, flow, status=429, errors=errors)
+    async def send(flow: dict[str, Any]) -> password_reset.ResetRequest:
+        return await password_reset.request_reset(ctx, str(flow["email"]), client_ip)
+
+    done = await RESET.resend(request, ctx, send)
+    if isinstance(done, Response):
+        return done
+    flow, requested = done
     response = pages_of(ctx).redirect("/account/reset/code?resent=1")
     renewed = {**flow, "reset_id": requested.reset_id, "sent_at": ctx.now().timestamp()}
     set_flow(ctx, response, renewed)
