@@ -18,9 +18,13 @@ ferretdb_default_url() { printf 'mongodb://%s:%s/' "$LOOPBACK" "$MONGODB_PORT"; 
 
 ferretdb_binary() { printf '%s/ferretdb\n' "$(go_bin_dir)"; }
 
+# The output is read whole before grep looks at it: `cmd | grep -q` under pipefail fails when
+# grep exits at its match while cmd still writes (SIGPIPE, status 141), which on a loaded
+# machine made a working binary look broken and `infra.sh up` rebuild it and then die.
 ferretdb_binary_ok() {
-	local bin=$1
-	[[ -x $bin ]] && "$bin" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"
+	local bin=$1 out
+	[[ -x $bin ]] && out=$("$bin" --version 2>/dev/null) &&
+		grep -qx "version: $FERRETDB_VERSION" <<<"$out"
 }
 
 # A plain `go install .../cmd/ferretdb@v1.24.2` builds a binary that panics at start

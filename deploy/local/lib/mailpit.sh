@@ -16,9 +16,10 @@ mailpit_binary() { printf '%s/mailpit\n' "$(go_bin_dir)"; }
 
 # `mailpit version` phones home, so read the module version Go embedded in the binary.
 mailpit_binary_ok() {
-	local bin=$1
-	[[ -x $bin ]] && go version -m "$bin" 2>/dev/null |
-		grep -qE "^[[:space:]]+mod[[:space:]]+github.com/axllent/mailpit[[:space:]]+${MAILPIT_VERSION}[[:space:]]"
+	local bin=$1 out
+	# read whole before grep (see ferretdb_binary_ok: `| grep -q` under pipefail)
+	[[ -x $bin ]] && out=$(go version -m "$bin" 2>/dev/null) &&
+		grep -qE "^[[:space:]]+mod[[:space:]]+github.com/axllent/mailpit[[:space:]]+${MAILPIT_VERSION}[[:space:]]" <<<"$out"
 }
 
 mailpit_install() {
