@@ -38,6 +38,7 @@ from portal_shared.problems import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_REF,
     Problem,
+    problem_answer,
     problem_body,
     problem_response,
     problem_responses,
@@ -66,15 +67,7 @@ Collector = Callable[[], Awaitable[None]]  # refreshes gauges before a scrape
 def _install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
-            exc.status,
-            exc.code,
-            exc.title,
-            exc.detail,
-            headers=exc.headers,
-            instance=request.url.path,
-            **exc.extra,
-        )
+        return problem_answer(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

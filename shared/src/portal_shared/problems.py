@@ -84,6 +84,19 @@ def problem_response(
     )
 
 
+def problem_answer(problem: Problem, instance: str | None) -> JSONResponse:
+    """The response to a raised ``Problem`` (``instance``: the request's path)."""
+    return problem_response(
+        problem.status,
+        problem.code,
+        problem.title,
+        problem.detail,
+        headers=problem.headers,
+        instance=instance,
+        **problem.extra,
+    )
+
+
 VALIDATION_TITLE = "The request is not valid"
 VALIDATION_DETAIL = "See errors for the fields to fix."
 
@@ -176,16 +189,8 @@ class ProblemMapper(Generic[E]):
 
     def install(self, app: FastAPI) -> None:
         async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-            spec = self.to_problem(exc)  # type: ignore[arg-type]  # only error_type comes here
-            return problem_response(
-                spec.status,
-                spec.code,
-                spec.title,
-                spec.detail,
-                headers=spec.headers,
-                instance=request.url.path,
-                **spec.extra,
-            )
+            problem = self.problem(exc)  # type: ignore[arg-type]  # only error_type comes here
+            return problem_answer(problem, request.url.path)
 
         app.add_exception_handler(self.error_type, _domain_error)
 
