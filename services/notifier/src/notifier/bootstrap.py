@@ -15,6 +15,7 @@ from notifier.adapters.deliveries import DeletedAccounts, DeliveryRepository
 from notifier.adapters.smtp import SmtpSender, parse_smtp_url
 from notifier.domain.delivery import FINAL_STATUSES
 from notifier.entrypoints import api
+from notifier.entrypoints.errors import install_error_handlers
 from notifier.handlers import build_registry
 from notifier.keys import resolve_identity_public_keys, resolve_private_key
 from notifier.service_layer.delivery import Notifier
@@ -40,7 +41,7 @@ def build_app(
             return Wiring()  # the API alone needs neither the key nor SMTP
         return _consumer_wiring(settings, runtime, deliveries, clock)
 
-    return build_service_app(
+    app = build_service_app(
         settings=settings,
         roles=roles,
         title="Notifier",
@@ -50,6 +51,8 @@ def build_app(
         clock=clock,
         openapi_tags=[{"name": "deliveries", "description": "What became of an event's email"}],
     )
+    install_error_handlers(app)
+    return app
 
 
 def _consumer_wiring(

@@ -7,6 +7,8 @@ the service records as ``skipped_expired`` without sending anything.
 
 from __future__ import annotations
 
+from portal_shared.error_codes import ErrorCode
+
 
 class RenderError(ValueError):
     """The event, its private part or the settings cannot make a valid email."""
@@ -14,3 +16,9 @@ class RenderError(ValueError):
 
 class CodeExpired(Exception):
     """The code in the email has already expired at send time, so the email is not sent."""
+
+
+class DeliveryNotFound(Exception):
+    """The notifier has no record of an email for this event id (yet), or the id is not one."""
+
+    code = ErrorCode.DELIVERY_NOT_FOUND

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from fastapi import APIRouter
-from portal_shared.http import Problem, problem_responses
 from pydantic import BaseModel
 
-from notifier.domain.delivery import DeliveryStatus, public_view
+from notifier.domain.delivery import DeliveryStatus
 from notifier.entrypoints.deps import DeliveriesDep
+from notifier.entrypoints.errors import problems
+from notifier.service_layer.status import delivery_status
 
 router = APIRouter(prefix="/v1", tags=["deliveries"])
 
@@ -57,23 +57,7 @@ class DeliveryView(BaseModel):
     "/deliveries/{event_id}",
     summary="Delivery status of the email caused by one event",
     response_model=DeliveryView,
-    responses=problem_responses(404),
+    responses=problems("delivery_not_found"),
 )
 async def get_delivery(event_id: str, deliveries: DeliveriesDep) -> DeliveryView:
-    canonical = _canonical(event_id)
-    record = await deliveries.get(canonical) if canonical else None
-    if canonical is None or record is None:
-        raise Problem(
-            404,
-            "delivery_not_found",
-            "No delivery for this event",
-            "The notifier has no record of an email for this event id (yet).",
-        )
-    return DeliveryView.model_validate(public_view(canonical, record))
-
-
-def _canonical(event_id: str) -> str | None:
-    try:
-        return str(uuid.UUID(event_id))
-    except ValueError:
-        return None
+    return DeliveryView.model_validate(await delivery_status(deliveries, event_id))
