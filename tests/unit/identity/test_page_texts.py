@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from catalog.entrypoints import errors as catalog_errors
 from catalog.entrypoints.texts import TEXTS as CATALOG_TEXTS
-from catalog.service_layer import downloads
 from identity.domain import errors
 from identity.domain.codes import CodeOutcome
 from identity.domain.passwords import PasswordRule
@@ -57,7 +57,7 @@ def test_every_password_rule_is_a_sentence_in_both_languages() -> None:
 
 def test_every_refusal_of_a_download_is_a_sentence_in_both_languages() -> None:
     codes = [
-        *downloads._DENIAL_TITLES,
+        *catalog_errors._DENIALS,
         "video_not_found",
         "rendition_not_found",
         "download_quota_exceeded",
