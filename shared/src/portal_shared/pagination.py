@@ -9,8 +9,9 @@ A cursor is base64url (no padding) of a small JSON object: the format version, t
 it was made for (the list and its sort order) and the position. It carries nothing secret and
 only positions a page within data the caller may read, so it is validated rather than signed:
 anything that is not exactly that shape, was made for another scope, or holds a value no
-stored item can have (NUL, text over ``MAX_KEY_CHARS``, an integer outside 0..2^31) is a
-``BadCursor``, which every app answers 400 ``bad_cursor`` (``portal_shared.http``).
+stored item can have (NUL or a lone surrogate, text over ``MAX_KEY_CHARS``, an integer
+outside 0..2^31) is a ``BadCursor``, which every app answers 400 ``bad_cursor``
+(``portal_shared.http``).
 
 Pure: no FastAPI here; the query parameters are in ``portal_shared.list_params``.
 """
@@ -56,7 +57,7 @@ class Page(BaseModel, Generic[T]):
 def encode_cursor(scope: str, position: Sequence[Key]) -> str:
     """The cursor of a page that ended at ``position`` (sort key(s), then the item's id)."""
     payload = {"v": CURSOR_VERSION, "s": scope, "p": list(position)}
-    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
@@ -79,8 +80,15 @@ def decode_cursor(cursor: str, *, scope: str, shape: Sequence[type[Key]]) -> tup
 def _valid(value: object, kind: type[Key]) -> bool:
     if kind is int:
         return type(value) is int and 0 <= value < MAX_INDEX
-    # No stored text holds NUL (nor can FerretDB compare against it).
-    return isinstance(value, str) and len(value) <= MAX_KEY_CHARS and "\x00" not in value
+    # No stored text holds NUL (nor can FerretDB compare against it) or a lone surrogate
+    # (not UTF-8: the driver could not even send it).
+    if not isinstance(value, str) or len(value) > MAX_KEY_CHARS or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _payload(cursor: str) -> dict[str, object]:
