@@ -170,7 +170,8 @@ def _editor_flows(platform: Platform) -> None:
     )
     session = httpx.post(f"{identity}/v1/sessions", json={"email": email, "password": PASSWORD})
     auth = {"Authorization": f"Bearer {session.json()['access_token']}"}
-    videos = httpx.get(f"{catalog}/v1/editor/videos", headers=auth).json()
+    listed = httpx.get(f"{catalog}/v1/editor/videos", params={"limit": 100}, headers=auth)
+    videos = listed.json()["items"]
     video = next(v for v in videos if v["published"] and v["id"] not in JOURNEY_VIDEOS)
     path = f"{catalog}/v1/editor/videos/{video['id']}"
     assert httpx.post(f"{path}/unpublish", headers=auth).status_code == 200

@@ -253,6 +253,21 @@ async def test_quota_reissue_and_my_downloads(start_catalog: CatalogFactory, amq
     started = next(item for item in items if item["download_id"] == first["download_id"])
     assert started["started_at"] is not None and started["reissue_count"] == 1
     assert "url" not in started and "sig" not in mine.text
+    assert mine.json()["next_cursor"] is None
+    headers = catalog.auth(user_id)  # the clock moved on: a fresh token
+    paged, cursor = [], None  # one by one with the shared cursor: each record once, newest first
+    for _ in range(len(ids) + 1):
+        params: dict[str, Any] = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = await catalog.client.get("/v1/me/downloads", params=params, headers=headers)
+        assert page.status_code == 200, page.text
+        paged += [item["download_id"] for item in page.json()["items"]]
+        if (cursor := page.json()["next_cursor"]) is None:
+            break
+    assert paged == [item["download_id"] for item in items]
+    foreign = await catalog.client.get(
+        "/v1/me/downloads", params={"cursor": "bm90IG91cnM"}, headers=headers
+    )
+    assert foreign.status_code == 400 and foreign.json()["code"] == "bad_cursor"
     assert (await catalog.client.get("/v1/me/downloads")).status_code == 401
 
 

@@ -260,6 +260,30 @@ def title_key(video: Video) -> str:
     return " ".join(terms(video.title))
 
 
+async def test_the_editors_list_pages_with_the_shared_cursor(catalog: Catalog) -> None:
+    await catalog.load_demo()
+    editor = catalog.auth(str(uuid.uuid4()), roles=("editor",))
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(10):
+        params = {"limit": 4, **({"cursor": cursor} if cursor else {})}
+        page = await catalog.client.get("/v1/editor/videos", params=params, headers=editor)
+        assert page.status_code == 200, page.text
+        assert len(page.json()["items"]) <= 4
+        seen += [video["id"] for video in page.json()["items"]]
+        if (cursor := page.json()["next_cursor"]) is None:
+            break
+    stored = await catalog.db["videos"].count_documents({})
+    assert len(seen) == len(set(seen)) == stored > 4
+    public_cursor = (await catalog.client.get("/v1/videos", params={"limit": 1})).json()
+    foreign = await catalog.client.get(
+        "/v1/editor/videos", params={"cursor": public_cursor["next_cursor"]}, headers=editor
+    )
+    assert foreign.status_code == 400 and foreign.json()["code"] == "bad_cursor"
+    too_many = await catalog.client.get("/v1/editor/videos", params={"limit": 101}, headers=editor)
+    assert too_many.status_code == 422
+
+
 async def all_pages(catalog: Catalog, **params: Any) -> list[str]:
     """Follow nextCursor to the end; the slugs in the order the pages gave them."""
     slugs: list[str] = []

@@ -72,9 +72,20 @@ class DownloadRepository:
         )
         return result.matched_count == 1
 
-    async def list_for_user(self, user_id: str, limit: int) -> list[DownloadRecord]:
+    async def list_for_user(
+        self, user_id: str, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[DownloadRecord]:
+        """The user's downloads, newest first; ``after`` is (authorised at, id) of the last
+        record of the previous page."""
+        query: Document = {"userId": user_id}
+        if after is not None:
+            at, last_id = after
+            query["$or"] = [
+                {"authorizedAt": {"$lt": at}},
+                {"authorizedAt": at, "_id": {"$lt": last_id}},
+            ]
         cursor = (
-            self.collection.find({"userId": user_id})
+            self.collection.find(query)
             .sort([("authorizedAt", DESCENDING), ("_id", DESCENDING)])
             .limit(limit)
         )

@@ -129,9 +129,20 @@ class VideoRepository:
         cursor = self.collection.find(query.filter).sort(query.sort).limit(query.limit)
         return [document async for document in cursor]
 
-    async def list_all(self, limit: int, skip: int = 0) -> list[Video]:
-        cursor = self.collection.find({}).sort([("updatedAt", -1), ("_id", -1)])
-        return [to_video(d) async for d in cursor.skip(skip).limit(limit)]
+    async def list_all(self, limit: int, after: tuple[str, str] | None = None) -> list[Video]:
+        """Every video, the last changed first; ``after`` is the stored ``updatedAt`` and the
+        id of the last video of the previous page (keyset: nothing skipped or repeated)."""
+        query: Document = {}
+        if after is not None:
+            changed, last_id = after
+            query = {
+                "$or": [
+                    {"updatedAt": {"$lt": changed}},
+                    {"updatedAt": changed, "_id": {"$lt": last_id}},
+                ]
+            }
+        cursor = self.collection.find(query).sort([("updatedAt", -1), ("_id", -1)])
+        return [to_video(d) async for d in cursor.limit(limit)]
 
 
 def to_video(document: Document) -> Video:

@@ -8,12 +8,14 @@ must belong to the link's user (else 403 ``link_wrong_user``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from portal_shared.access import CurrentUser, UserIfTokenSent
 from portal_shared.http import problem_response, problem_responses
+from portal_shared.list_params import DEFAULT_LIMIT, Cursor, Limit
+from portal_shared.pagination import BadCursor, Page, decode_cursor, encode_cursor
 from pydantic import ConfigDict
 
 from catalog.domain.downloads import DownloadRecord
@@ -59,8 +61,7 @@ class DownloadLink(OutputModel):
     )
 
 
-class DownloadList(OutputModel):
-    items: list[DownloadRecord]
+MY_DOWNLOADS = "my_downloads"
 
 
 def _link(issued: IssuedDownload) -> DownloadLink:
@@ -126,15 +127,31 @@ async def reissue_download_link(
 @router.get(
     "/v1/me/downloads",
     summary="My authorised downloads, newest first",
-    response_model=DownloadList,
-    responses=problem_responses(401),
+    response_model=Page[DownloadRecord],
+    responses={**problem_responses(401), **problems()},
 )
 async def my_downloads(
     user: CurrentUser,
     downloads: DownloadsDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> DownloadList:
-    return DownloadList(items=await downloads.records.list_for_user(user.user_id, limit))
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[DownloadRecord]:
+    after = None
+    if cursor:  # BadCursor: 400 bad_cursor
+        at, last_id = decode_cursor(cursor, scope=MY_DOWNLOADS, shape=(str, str))
+        try:
+            after = (datetime.fromisoformat(str(at)), str(last_id))
+        except ValueError:
+            raise BadCursor("cursor position is invalid") from None
+    rows = await downloads.records.list_for_user(user.user_id, limit + 1, after)
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor(
+            MY_DOWNLOADS, [last.authorized_at.isoformat(), last.download_id]
+        )
+    return Page[DownloadRecord](items=items, next_cursor=next_cursor)
 
 
 FILE_PATH = "/v1/downloads/{download_id}/{file_name}"

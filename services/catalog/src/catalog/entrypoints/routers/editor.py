@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from portal_shared.access import CurrentEditor
 from portal_shared.http import problem_responses
+from portal_shared.list_params import DEFAULT_LIMIT, Cursor, Limit
+from portal_shared.pagination import Page, decode_cursor, encode_cursor
 
 from catalog.domain.videos import Video, VideoDraft, VideoPatch
 from catalog.entrypoints.deps import EditingDep, VideosDep
@@ -17,22 +17,33 @@ _EDITOR = problem_responses(401, 403)
 _CREATE = {**_EDITOR, **problems("slug_taken")}
 _READ = {**_EDITOR, **problems("video_not_found")}
 _CHANGE = {**_EDITOR, **problems("video_not_found", "slug_taken", "concurrent_change")}
+SCOPE = "editor_videos"
 _PUBLISH = {**_EDITOR, **problems("video_not_found", "concurrent_change")}
 
 
 @router.get(
     "",
-    summary="All videos, drafts included",
-    response_model=list[Video],
-    responses=problem_responses(401, 403),
+    summary="All videos, drafts included, the last changed first",
+    response_model=Page[Video],
+    responses={**_EDITOR, **problems()},
 )
 async def list_all(
     _: CurrentEditor,
     videos: VideosDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-) -> list[Video]:
-    return await videos.list_all(limit, offset)
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[Video]:
+    after = None
+    if cursor:  # BadCursor: 400 bad_cursor
+        changed, last_id = decode_cursor(cursor, scope=SCOPE, shape=(str, str))
+        after = (str(changed), str(last_id))
+    rows = await videos.list_all(limit + 1, after)
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]  # its updatedAt as stored: the JSON form of the datetime
+        next_cursor = encode_cursor(SCOPE, [last.model_dump(mode="json")["updated_at"], last.id])
+    return Page[Video](items=items, next_cursor=next_cursor)
 
 
 @router.post("", status_code=201, summary="Create a video", response_model=Video, responses=_CREATE)
