@@ -42,7 +42,7 @@ test: venv infra tools ## the whole test suite against the real broker, database
 unit: venv ## the fast unit tests only (no infrastructure)
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
 
-MYPY_PACKAGES := shared/src/portal_shared $(filter-out %.egg-info,$(wildcard services/*/src/*))
+MYPY_PACKAGES := shared/src/portal_shared tools $(filter-out %.egg-info,$(wildcard services/*/src/*))
 
 lint: venv ## ruff check, ruff format --check and mypy --strict on every package
 	$(VENV)/bin/ruff check .

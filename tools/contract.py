@@ -55,9 +55,9 @@ def subscriptions() -> list[Subscription]:
     """Every consuming service with its real handler registry (identity consumes nothing)."""
     unwired: Any = _Unwired()
     return [
-        Subscription("catalog", catalog_registry(unwired, unwired, unwired)),
+        Subscription("catalog", catalog_registry(unwired)),
         Subscription("notifier", notifier_registry(unwired)),
-        Subscription("transcript", transcript_registry(unwired, unwired, unwired)),
+        Subscription("transcript", transcript_registry(unwired, unwired)),
     ]
 
 
@@ -127,8 +127,8 @@ def main(argv: list[str]) -> int:
     files = generate()
     if command == "check":
         stale = differences(files)
-        for path in stale:
-            print(f"out of date: {path}", file=sys.stderr)
+        for name in stale:
+            print(f"out of date: {name}", file=sys.stderr)
         if stale:
             print(f"regenerate with: {WRITE_COMMAND}", file=sys.stderr)
         return 1 if stale else 0
