@@ -1,0 +1,118 @@
+"""What registration and password-reset attempts share in MongoDB.
+
+One document per attempt, with its code and its own outbox. Writes are compare-and-set on
+``version``, like accounts. The worker claims attempts with ``mail_due`` under a lease
+(``lease_until``), so replicas do not both mail one code; a worker that dies mid-way leaves
+the attempt to be claimed again after the lease, and nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Generic, Protocol, TypeVar
+
+from portal_shared.events.base import CloudEvent
+from portal_shared.outbox import EPOCH, PENDING, outbox_fields, with_outbox
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from identity.domain.codes import CodePurpose, CodeState
+
+Document = dict[str, Any]
+
+
+class StoredAttempt(Protocol):
+    @property
+    def attempt_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+
+
+A = TypeVar("A", bound=StoredAttempt)
+
+
+class AttemptRepository(Generic[A]):
+    """The storage both kinds of attempt share; a subclass says how one maps to a document."""
+
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    def to_document(self, attempt: A) -> Document:
+        raise NotImplementedError
+
+    def from_document(self, doc: Document) -> A:
+        raise NotImplementedError
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("email")
+        await self.collection.create_index("mail_due")
+
+    async def insert(self, attempt: A) -> None:
+        await self.collection.insert_one({**self.to_document(attempt), **outbox_fields(())})
+
+    async def by_id(self, attempt_id: str) -> A | None:
+        doc = await self.collection.find_one({"_id": attempt_id})
+        return self.from_document(doc) if doc else None
+
+    async def save(
+        self, attempt: A, expected_version: int, events: Sequence[CloudEvent] = ()
+    ) -> bool:
+        """Write ``attempt`` if the document is still at ``expected_version``."""
+        if attempt.version != expected_version + 1:
+            raise ValueError("the saved attempt must carry the next version")
+        fields = self.to_document(attempt)
+        del fields["_id"]
+        result = await self.collection.update_one(
+            {"_id": attempt.attempt_id, "version": expected_version},
+            with_outbox({"$set": fields}, events),
+        )
+        return result.matched_count == 1
+
+    async def claim_due(self, now: datetime, lease: timedelta) -> A | None:
+        """One attempt the worker has to handle, leased to the caller until ``now + lease``."""
+        doc = await self.collection.find_one_and_update(
+            {"mail_due": True, "lease_until": {"$lte": now}},
+            {"$set": {"lease_until": now + lease}},
+            sort=[("created_at", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
+        return self.from_document(doc) if doc else None
+
+    async def release(self, attempt_id: str) -> None:
+        await self.collection.update_one({"_id": attempt_id}, {"$set": {"lease_until": EPOCH}})
+
+    async def forget(self, email: str) -> None:
+        """Account deletion: attempts naming the address go too (once their mail is out)."""
+        await self.collection.delete_many({"email": email, PENDING: {"$ne": True}})
+
+    async def delete_older_than(self, before: datetime) -> int:
+        result = await self.collection.delete_many(
+            {"created_at": {"$lt": before}, PENDING: {"$ne": True}}
+        )
+        return int(result.deleted_count)
+
+
+def code_document(code: CodeState) -> Document:
+    return {
+        "code_hash": code.code_hash,
+        "issued_at": code.issued_at,
+        "expires_at": code.expires_at,
+        "failed_attempts": code.failed_attempts,
+        "used": code.used,
+        "recent_issues": list(code.recent_issues),
+    }
+
+
+def code_from_document(doc: Document, purpose: CodePurpose) -> CodeState:
+    raw = doc.get("code") or {}
+    return CodeState(
+        user_id=doc["_id"],
+        purpose=purpose,
+        code_hash=raw.get("code_hash"),
+        issued_at=raw.get("issued_at"),
+        expires_at=raw.get("expires_at"),
+        failed_attempts=int(raw.get("failed_attempts") or 0),
+        used=bool(raw.get("used")),
+        recent_issues=tuple(raw.get("recent_issues") or ()),
+    )
