@@ -16,11 +16,15 @@ from typing import Any
 
 from catalog.adapters.locks import KeyedLocks
 from catalog.adapters.storage import StoredFile
+from catalog.domain.documents import to_document
 from catalog.domain.errors import SlugTaken
 from catalog.domain.projection import ProjectionState
 from catalog.domain.quota import QuotaDecision, quota_decision, within_window
+from catalog.domain.search import Query
 from catalog.domain.videos import Video
 from portal_shared.events.base import CloudEvent
+
+from tests.unit.catalog.conftest import find_documents
 
 
 @dataclass
@@ -40,6 +44,14 @@ class FakeVideos:
 
     async def get_for_link(self, reference: str) -> tuple[Video, int] | None:
         return await self.get_by_id_or_slug(reference)  # no copies kept: always fresh
+
+    async def get_published(self, reference: str) -> Video | None:
+        found = await self.get_by_id_or_slug(reference)
+        return found[0] if found is not None and found[0].published else None
+
+    async def search(self, query: Query) -> list[dict[str, Any]]:
+        documents = [to_document(video) for video, _ in self.stored.values()]
+        return find_documents(documents, query.filter, query.sort, query.limit)
 
     async def insert(self, video: Video, events: Sequence[CloudEvent] = ()) -> None:
         if any(v.slug == video.slug for v, _ in self.stored.values()):

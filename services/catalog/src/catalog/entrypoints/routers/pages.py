@@ -17,16 +17,16 @@ from portal_shared.pages import ACCESS_COOKIE, CsrfRejected, Pages, choose_langu
 from portal_shared.pagination import BadCursor
 from pydantic import ValidationError
 
-from catalog.adapters.videos import to_video
 from catalog.context import catalog_of
 from catalog.domain.errors import CatalogError
 from catalog.domain.projection import may_download
-from catalog.domain.search import SearchParams, build_query, page_of
+from catalog.domain.search import SearchParams
 from catalog.domain.transcripts import Turn, turns_of
 from catalog.domain.videos import Video
 from catalog.entrypoints.deps import DownloadsDep, SettingsDep, VideosDep
 from catalog.entrypoints.errors import MAPPER
 from catalog.entrypoints.texts import TEXTS
+from catalog.service_layer.browsing import search_published
 from catalog.service_layer.downloads import Downloads
 from catalog.settings import CatalogSettings
 
@@ -83,9 +83,8 @@ async def video_list(
     error, items, next_cursor = None, [], None
     try:
         params = SearchParams.model_validate(given)
-        page = page_of(await videos.search(build_query(params)), params)
-        items = [to_video(row) for row in page.items]
-        next_cursor = page.next_cursor
+        page = await search_published(videos, params)
+        items, next_cursor = page.videos, page.next_cursor
     except ValidationError:
         error = _sentence(request, "validation_error")
     except BadCursor:

@@ -11,13 +11,12 @@ from portal_shared.pagination import Page
 from portal_shared.problems import validation_errors, validation_problem
 from pydantic import ValidationError
 
-from catalog.adapters.videos import to_video
-from catalog.domain.errors import VideoNotFound
 from catalog.domain.jsonld import to_jsonld
-from catalog.domain.search import LANGUAGE_CODES, SearchParams, SortOrder, build_query, page_of
-from catalog.domain.videos import Video, VideoDetail, VideoSummary, to_detail, to_summary
+from catalog.domain.search import LANGUAGE_CODES, SearchParams, SortOrder
+from catalog.domain.videos import VideoDetail, VideoSummary, to_detail, to_summary
 from catalog.entrypoints.deps import SettingsDep, VideosDep
 from catalog.entrypoints.errors import problems
+from catalog.service_layer.browsing import published_video, search_published
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
 JSONLD = "application/ld+json"
@@ -83,9 +82,8 @@ async def list_videos(
         params = SearchParams.model_validate({k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
         raise validation_problem(validation_errors(exc.errors(), "query")) from None
-    page = page_of(await videos.search(build_query(params)), params)  # BadCursor: 400
-    items = [to_summary(to_video(row)) for row in page.items]
-    return VideoPage(items=items, next_cursor=page.next_cursor)
+    page = await search_published(videos, params)  # BadCursor: 400
+    return VideoPage(items=[to_summary(v) for v in page.videos], next_cursor=page.next_cursor)
 
 
 @router.get(
@@ -97,7 +95,7 @@ async def list_videos(
 async def get_video(
     video_ref: str, request: Request, videos: VideosDep, settings: SettingsDep
 ) -> JSONResponse:
-    video = await _published(videos, video_ref)
+    video = await published_video(videos, video_ref)
     headers = {"Vary": "Accept"}
     if JSONLD in request.headers.get("accept", ""):
         return JSONResponse(to_jsonld(video, settings.base_url), media_type=JSONLD, headers=headers)
@@ -113,12 +111,5 @@ async def get_video(
 async def get_video_jsonld(
     video_ref: str, videos: VideosDep, settings: SettingsDep
 ) -> JSONResponse:
-    video = await _published(videos, video_ref)
+    video = await published_video(videos, video_ref)
     return JSONResponse(to_jsonld(video, settings.base_url), media_type=JSONLD)
-
-
-async def _published(videos: VideosDep, video_ref: str) -> Video:
-    video = await videos.get_published(video_ref)
-    if video is None:
-        raise VideoNotFound(video_ref, published_only=True)
-    return video
