@@ -36,3 +36,15 @@ async def test_an_unknown_or_malformed_event_is_not_found(event_id: str) -> None
     with pytest.raises(DeliveryNotFound):
         await delivery_status(records, event_id)
     assert records.asked == ([event_id] if event_id.count("-") == 4 else [])
+
+
+def test_a_route_in_an_app_whose_start_up_did_not_run_is_refused_by_name() -> None:
+    from fastapi import FastAPI
+    from notifier.context import NotifierNotWired, notifier_of
+
+    app = FastAPI()
+    with pytest.raises(NotifierNotWired, match="start-up has not run"):
+        notifier_of(app)
+    app.state.notifier = object()  # anything but the container
+    with pytest.raises(NotifierNotWired):
+        notifier_of(app)

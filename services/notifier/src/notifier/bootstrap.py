@@ -13,6 +13,7 @@ from portal_shared.settings import read_secret
 
 from notifier.adapters.deliveries import DeletedAccounts, DeliveryRepository
 from notifier.adapters.smtp import SmtpSender, parse_smtp_url
+from notifier.context import NotifierContext, install_notifier
 from notifier.domain.delivery import FINAL_STATUSES
 from notifier.entrypoints import api
 from notifier.entrypoints.errors import install_error_handlers
@@ -36,7 +37,7 @@ def build_app(
             runtime.db["deliveries"], owner=owner, lease_seconds=settings.send_lease_seconds
         )
         await deliveries.ensure_indexes()
-        app.state.deliveries = deliveries
+        install_notifier(app, NotifierContext(settings=settings, deliveries=deliveries))
         if "consumer" not in runtime.roles:
             return Wiring()  # the API alone needs neither the key nor SMTP
         return _consumer_wiring(settings, runtime, deliveries, clock)
