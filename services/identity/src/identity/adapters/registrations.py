@@ -26,10 +26,38 @@ LIVE = [AttemptStatus.ACCEPTED.value, AttemptStatus.OPEN.value, AttemptStatus.SI
 
 class RegistrationRepository(AttemptRepository[Attempt]):
     def to_document(self, attempt: Attempt) -> Document:
-        return _to_document(attempt)
+        return {
+            "_id": attempt.attempt_id,
+            "user_id": attempt.user_id,
+            "email": attempt.email,
+            "password_hash": attempt.password_hash,
+            "language": attempt.language,
+            "newsletter": attempt.newsletter,
+            "created_at": attempt.created_at,
+            "status": attempt.status.value,
+            "mail_due": attempt.mail_due,
+            "lease_until": EPOCH,
+            "version": attempt.version,
+            "traceparent": attempt.traceparent,
+            "code": code_document(attempt.code),
+        }
 
     def from_document(self, doc: Document) -> Attempt:
-        return _from_document(doc)
+        code = code_from_document(doc, CodePurpose.VERIFY_EMAIL)
+        return Attempt(
+            attempt_id=doc["_id"],
+            user_id=doc["user_id"],
+            email=doc["email"],
+            password_hash=doc["password_hash"],
+            language=doc["language"],
+            newsletter=bool(doc["newsletter"]),
+            created_at=doc["created_at"],
+            code=code,
+            status=AttemptStatus(doc["status"]),
+            mail_due=bool(doc.get("mail_due")),
+            version=int(doc["version"]),
+            traceparent=doc.get("traceparent"),
+        )
 
     async def newest_open(self, email: str) -> Attempt | None:
         """The latest attempt for ``email`` that may still activate an account."""
@@ -39,7 +67,7 @@ class RegistrationRepository(AttemptRepository[Attempt]):
             .limit(1)
         )
         async for doc in cursor:
-            return _from_document(doc)
+            return self.from_document(doc)
         return None
 
     async def others_live(self, email: str, attempt_id: str, now: datetime) -> int:
@@ -64,39 +92,3 @@ class RegistrationRepository(AttemptRepository[Attempt]):
                 "$inc": {"version": 1},
             },
         )
-
-
-def _to_document(attempt: Attempt) -> Document:
-    return {
-        "_id": attempt.attempt_id,
-        "user_id": attempt.user_id,
-        "email": attempt.email,
-        "password_hash": attempt.password_hash,
-        "language": attempt.language,
-        "newsletter": attempt.newsletter,
-        "created_at": attempt.created_at,
-        "status": attempt.status.value,
-        "mail_due": attempt.mail_due,
-        "lease_until": EPOCH,
-        "version": attempt.version,
-        "traceparent": attempt.traceparent,
-        "code": code_document(attempt.code),
-    }
-
-
-def _from_document(doc: Document) -> Attempt:
-    code = code_from_document(doc, CodePurpose.VERIFY_EMAIL)
-    return Attempt(
-        attempt_id=doc["_id"],
-        user_id=doc["user_id"],
-        email=doc["email"],
-        password_hash=doc["password_hash"],
-        language=doc["language"],
-        newsletter=bool(doc["newsletter"]),
-        created_at=doc["created_at"],
-        code=code,
-        status=AttemptStatus(doc["status"]),
-        mail_due=bool(doc.get("mail_due")),
-        version=int(doc["version"]),
-        traceparent=doc.get("traceparent"),
-    )

@@ -26,10 +26,32 @@ LIVE = [ResetStatus.ACCEPTED.value, ResetStatus.OPEN.value, ResetStatus.SILENT.v
 
 class ResetAttemptRepository(AttemptRepository[ResetAttempt]):
     def to_document(self, attempt: ResetAttempt) -> Document:
-        return _to_document(attempt)
+        return {
+            "_id": attempt.attempt_id,
+            "email": attempt.email,
+            "user_id": attempt.user_id,
+            "created_at": attempt.created_at,
+            "status": attempt.status.value,
+            "mail_due": attempt.mail_due,
+            "lease_until": EPOCH,
+            "version": attempt.version,
+            "traceparent": attempt.traceparent,
+            "code": code_document(attempt.code),
+        }
 
     def from_document(self, doc: Document) -> ResetAttempt:
-        return _from_document(doc)
+        code = code_from_document(doc, CodePurpose.RESET_PASSWORD)
+        return ResetAttempt(
+            attempt_id=doc["_id"],
+            email=doc["email"],
+            created_at=doc["created_at"],
+            code=code,
+            status=ResetStatus(doc["status"]),
+            user_id=doc.get("user_id"),
+            mail_due=bool(doc.get("mail_due")),
+            version=int(doc["version"]),
+            traceparent=doc.get("traceparent"),
+        )
 
     async def others_open(self, email: str, attempt_id: str, now: datetime) -> int:
         """How many other open attempts for ``email`` still hold a usable code."""
@@ -50,33 +72,3 @@ class ResetAttemptRepository(AttemptRepository[ResetAttempt]):
             {"_id": {"$ne": attempt_id}, "email": email, "status": ResetStatus.OPEN.value},
             {"$set": {"status": ResetStatus.SUPERSEDED.value}, "$inc": {"version": 1}},
         )
-
-
-def _to_document(attempt: ResetAttempt) -> Document:
-    return {
-        "_id": attempt.attempt_id,
-        "email": attempt.email,
-        "user_id": attempt.user_id,
-        "created_at": attempt.created_at,
-        "status": attempt.status.value,
-        "mail_due": attempt.mail_due,
-        "lease_until": EPOCH,
-        "version": attempt.version,
-        "traceparent": attempt.traceparent,
-        "code": code_document(attempt.code),
-    }
-
-
-def _from_document(doc: Document) -> ResetAttempt:
-    code = code_from_document(doc, CodePurpose.RESET_PASSWORD)
-    return ResetAttempt(
-        attempt_id=doc["_id"],
-        email=doc["email"],
-        created_at=doc["created_at"],
-        code=code,
-        status=ResetStatus(doc["status"]),
-        user_id=doc.get("user_id"),
-        mail_due=bool(doc.get("mail_due")),
-        version=int(doc["version"]),
-        traceparent=doc.get("traceparent"),
-    )
