@@ -144,10 +144,31 @@ postgres_gin_companions() {
 		die "postgres: installing the GIN companion indexes failed"
 }
 
+# FerretDB v1 sends every filter as a prepared statement with the field name as a parameter,
+# `WHERE _jsonb->$1 @> $2`, cached per connection. After five executions PostgreSQL may switch
+# such a statement to a generic plan, and a generic plan cannot match the index expression
+# (_jsonb -> '_id'): it is a sequential scan. It is chosen while a table is small (the scan
+# is as cheap as the index) and kept as the table grows, until an ANALYZE invalidates it:
+# an update by _id took 1 ms at 10^3 documents and 40-70 ms right after a bulk growth to
+# 10^5 (400+ ms at 10^6, the notifier's collapsed burst; docs/PERFORMANCE.md, code email).
+# Custom plans (planned with the values, so the GIN companions answer) cost a few tenths of a
+# millisecond of planning instead. ALTER SYSTEM + reload reaches a running server's
+# sessions too, without a restart. Idempotent.
+postgres_settings() {
+	local bin
+	bin=$(postgres_bin_dir)
+	PGPASSWORD=$(<"$(postgres_password_file)") "$bin/psql" -h "$LOOPBACK" -p "$POSTGRES_PORT" \
+		-U "$POSTGRES_ROLE" -d "$POSTGRES_DB" -q -v ON_ERROR_STOP=1 \
+		-c "ALTER SYSTEM SET plan_cache_mode = 'force_custom_plan'" \
+		-c "SELECT pg_reload_conf()" >/dev/null ||
+		die "postgres: setting plan_cache_mode failed"
+}
+
 postgres_up() {
 	local pid
 	if pid=$(live_pid postgres postgres) && postgres_ping; then
 		log "postgres: already running (pid $pid) on $LOOPBACK:$POSTGRES_PORT"
+		postgres_settings
 		postgres_gin_companions
 		return 0
 	fi
@@ -171,6 +192,7 @@ postgres_up() {
 		die "postgres did not answer within ${POSTGRES_START_DEADLINE}s; see $logfile"
 	fi
 	postgres_create_db
+	postgres_settings
 	postgres_gin_companions
 	pid=$(live_pid postgres postgres) || die "postgres exited; see $logfile"
 	log "postgres: ready in $(elapsed_since "$started") (pid $pid)"

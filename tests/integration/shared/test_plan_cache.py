@@ -1,0 +1,121 @@
+"""FerretDB's cached statements keep using the indexes after a collection grows.
+
+FerretDB v1 sends a filter as a prepared statement with the field name as a parameter
+(``WHERE _jsonb->$1 @> $2``) and caches it per PostgreSQL connection. PostgreSQL may switch a
+statement run five times to a generic plan, which cannot match an index expression: a
+sequential scan. Chosen while the table was small, it stayed as the table grew, and every update
+by ``_id`` of the notifier's delivery records read the whole table (the code-email burst fell
+from 129 to 3.9 emails/s at 10^6 records). ``infra.sh`` therefore runs PostgreSQL with
+``plan_cache_mode = force_custom_plan`` (``deploy/local/lib/postgres.sh``).
+
+This runs that set-up on a private FerretDB + PostgreSQL (its statistics must be ours alone),
+warms the statements up on a small collection, grows it, and then reads PostgreSQL's own
+counters: the updates and look-ups by ``_id`` after the growth start no sequential scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from tests.support.infra import eventually, unique
+from tests.support.private_infra import PrivateInfra
+
+pytestmark = pytest.mark.integration
+
+WARM_UP = 60  # well past PostgreSQL's five custom plans before it may go generic
+GROWN = 20_000
+
+
+@pytest.fixture(scope="module")
+def private_ferretdb() -> Iterator[PrivateInfra]:
+    with PrivateInfra(parts={"ferretdb"}) as infra:
+        yield infra
+
+
+def psql(infra: PrivateInfra, query: str) -> str:
+    """One query on the private PostgreSQL, as FerretDB's role (unaligned, tuples only)."""
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))
+    assert bins, "PostgreSQL's psql is not installed (infra.sh up installs it)"
+    password = (infra.local_dir / "postgres" / "password").read_text().strip()
+    server = ["-h", "127.0.0.1", "-p", str(infra.ports["PORTAL_POSTGRES_PORT"])]
+    result = subprocess.run(
+        [str(bins[-1]), *server, "-U", "ferretdb", "-d", "ferretdb", "-AtX", "-c", query],
+        env={**os.environ, "PGPASSWORD": password},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def table_counters(infra: PrivateInfra, schema: str) -> dict[str, int]:
+    """PostgreSQL's statistics of the one collection table in ``schema`` (FerretDB names it
+    ``<collection>_<hash>``)."""
+    row = psql(
+        infra,
+        "SELECT seq_scan, coalesce(idx_scan, 0), n_tup_ins, n_tup_upd FROM pg_stat_user_tables"
+        f" WHERE schemaname = '{schema}' AND relname LIKE 'records\\_%'",
+    )
+    seq_scan, idx_scan, inserted, updated = (int(v) for v in row.split("|"))
+    return {"seq_scan": seq_scan, "idx_scan": idx_scan, "ins": inserted, "upd": updated}
+
+
+async def test_lookups_by_id_use_the_index_after_the_collection_grew(
+    private_ferretdb: PrivateInfra,
+) -> None:
+    infra = private_ferretdb
+    assert psql(infra, "SHOW plan_cache_mode") == "force_custom_plan"
+    name = unique("plans").replace("-", "_")  # the schema is the database's name
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongodb_url)
+    try:
+        records = client[name]["records"]
+        await records.create_index([("status", 1), ("updated_at", 1)])
+        await records.insert_many([{"_id": f"r{i}", "status": "sent", "n": i} for i in range(100)])
+        for i in range(WARM_UP):  # each statement prepared and run many times while small
+            await records.update_one({"_id": f"r{i % 100}"}, {"$inc": {"n": 1}})
+            await records.find_one({"_id": f"r{i % 100}"})
+        for first in range(100, GROWN, 5000):
+            batch = range(first, min(GROWN, first + 5000))
+            await records.insert_many([{"_id": f"r{i}", "status": "sent", "n": i} for i in batch])
+
+        # PostgreSQL publishes a backend's counters some time after its transactions: wait
+        # until they show every insert (and later every update) before comparing.
+        before = await eventually(
+            lambda: _counters(infra, name),
+            lambda c: c["ins"] >= GROWN and c["upd"] >= WARM_UP,
+            timeout=60,
+            interval=0.5,
+            what="the growth in PostgreSQL's statistics",
+        )
+        for i in range(WARM_UP):
+            await records.update_one({"_id": f"r{GROWN - 1 - i}"}, {"$inc": {"n": 1}})
+            await records.find_one({"_id": f"r{GROWN - 1 - i}"})
+        after = await eventually(
+            lambda: _counters(infra, name),
+            lambda c: c["upd"] >= before["upd"] + WARM_UP,
+            timeout=60,
+            interval=0.5,
+            what="the updates in PostgreSQL's statistics",
+        )
+    finally:
+        await client.drop_database(name)
+        await client.close()
+    assert after["seq_scan"] == before["seq_scan"], (
+        f"{after['seq_scan'] - before['seq_scan']} sequential scans of a {GROWN}-row table for"
+        f" {2 * WARM_UP} lookups by _id: a cached generic plan (plan_cache_mode is not"
+        " force_custom_plan?)"
+    )
+    assert after["idx_scan"] >= before["idx_scan"] + 2 * WARM_UP
+
+
+async def _counters(infra: PrivateInfra, schema: str) -> dict[str, int]:
+    return await asyncio.to_thread(table_counters, infra, schema)
