@@ -88,7 +88,10 @@ ferretdb_up() {
 	local pid
 	if pid=$(live_pid ferretdb ferretdb) && port_open "$MONGODB_PORT"; then
 		log "ferretdb: already running (pid $pid) on $LOOPBACK:$MONGODB_PORT"
-		if live_pid postgres postgres >/dev/null; then postgres_gin_companions; fi
+		if live_pid postgres postgres >/dev/null; then
+			postgres_settings
+			postgres_gin_companions
+		fi
 		return 0
 	fi
 	ferretdb_install
