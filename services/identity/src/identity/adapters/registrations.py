@@ -70,18 +70,20 @@ class RegistrationRepository(AttemptRepository[Attempt]):
             return self.from_document(doc)
         return None
 
-    async def others_live(self, email: str, attempt_id: str, now: datetime) -> int:
-        """How many other attempts for ``email`` still hold a usable code or wait for one."""
-        return int(
-            await self.collection.count_documents(
-                {
-                    "_id": {"$ne": attempt_id},
-                    "email": email,
-                    "status": {"$in": LIVE[:2]},
-                    "$or": [{"code.expires_at": None}, {"code.expires_at": {"$gt": now}}],
-                }
-            )
+    async def other_live(self, email: str, attempt_id: str, now: datetime) -> bool:
+        """Whether another attempt for ``email`` still holds a usable code or waits for one.
+        One document is enough to say so (a ``find`` with ``limit 1``, not a count: FerretDB
+        answers ``count_documents`` with an aggregation over every match)."""
+        doc = await self.collection.find_one(
+            {
+                "_id": {"$ne": attempt_id},
+                "email": email,
+                "status": {"$in": LIVE[:2]},
+                "$or": [{"code.expires_at": None}, {"code.expires_at": {"$gt": now}}],
+            },
+            projection={"_id": 1},
         )
+        return doc is not None
 
     async def supersede_others(self, email: str, attempt_id: str) -> None:
         """The address is verified by ``attempt_id``: no other attempt can activate it now."""

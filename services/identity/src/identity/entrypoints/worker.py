@@ -1,10 +1,17 @@
 """The registration worker: the background step that does the state-dependent work of
 registrations and password resets (each request is stored as an attempt before it answers).
 
-It runs in the relay role, next to the outbox relay: woken at once by a registration, a
-resend or a reset request in the same process, else every ``poll_seconds`` (for attempts
-stored by other replicas, or left behind by a worker that died mid-way: their lease runs
-out). A failing step is logged and tried again at the next wake-up; it never ends the loop.
+It runs in the relay role, next to the outbox relay: woken by a registration, a resend or a
+reset request in the same process, else every ``poll_seconds`` (for attempts stored by other
+replicas, or left behind by a worker that died mid-way: their lease runs out). A failing step
+is logged and tried again at the next wake-up; it never ends the loop.
+
+A wake-up names what is due (registrations or resets): only that kind is claimed then, every
+kind at the first step and at each poll. After a step the worker waits ``COALESCE_SECONDS``
+before the next, so that the requests of a busy moment are handled in one step: each step
+ends with one claim that finds nothing per kind and nudges the outbox relay once (which then
+reads every outbox collection); at one step per registration those were a third of the
+database commands of a registration (docs/PERFORMANCE.md, "registration", session 3).
 Attempts past their retention are deleted at the first step and then every
 ``PRUNE_INTERVAL_SECONDS`` (not at every wake-up: that query reads the whole collection on
 FerretDB, and a registration wakes the worker).
@@ -13,17 +20,19 @@ FerretDB, and a registration wakes the worker).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from portal_shared.logging import get_logger
 
-from identity.service_layer.context import Context
+from identity.service_layer.context import REGISTRATIONS, RESETS, Context
 from identity.service_layer.password_reset import process_due_resets, prune_resets
 from identity.service_layer.registration import process_due_registrations, prune_registrations
 
 log = get_logger(__name__)
 
 PRUNE_INTERVAL_SECONDS = 300.0
+COALESCE_SECONDS = 0.05
+STEPS = {REGISTRATIONS: process_due_registrations, RESETS: process_due_resets}
+PRUNING = [prune_registrations, prune_resets]
 
 
 def prune_due(pruned_at: float | None, now: float) -> bool:
@@ -39,8 +48,11 @@ class RegistrationWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._pruned_at: float | None = None
+        self._due: set[str] = set(STEPS)
 
-    def nudge(self) -> None:
+    def nudge(self, kind: str) -> None:
+        """``kind`` (``REGISTRATIONS`` or ``RESETS``) has an attempt waiting."""
+        self._due.add(kind)
         self._wake.set()
 
     async def start(self) -> None:
@@ -56,16 +68,22 @@ class RegistrationWorker:
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            steps = [process_due_registrations, process_due_resets]
+            due, self._due = self._due, set()
+            steps = [step for kind, step in STEPS.items() if kind in due]
             now = asyncio.get_running_loop().time()
             if prune_due(self._pruned_at, now):
-                steps += [prune_registrations, prune_resets]
+                steps += PRUNING
                 self._pruned_at = now
             for step in steps:
                 try:
                     await step(self.ctx)
                 except Exception:
                     log.exception("registration_worker_failed")
-            with contextlib.suppress(TimeoutError):
+                    self._due |= set(STEPS)  # try everything again at the next wake-up
+            try:
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
+            except TimeoutError:
+                self._due |= set(STEPS)  # the poll: other replicas' attempts, lapsed leases
+            else:
+                await asyncio.sleep(COALESCE_SECONDS)  # later wake-ups join this step

@@ -34,6 +34,8 @@ log = get_logger(__name__)
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 4
+# What a wake-up of the registration worker says is waiting for it.
+REGISTRATIONS, RESETS = "registrations", "resets"
 
 
 class StaleWrite(Exception):
@@ -57,7 +59,7 @@ class Context:
     nudge: Callable[[], None] = lambda: None
     # Wakes the registration worker, which also sends reset codes (set in bootstrap when this
     # process runs it).
-    wake_worker: Callable[[], None] = lambda: None
+    wake_worker: Callable[[str], None] = lambda _kind: None
     verifier: AccessTokenVerifier = field(init=False)
 
     def __post_init__(self) -> None:

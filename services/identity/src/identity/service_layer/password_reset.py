@@ -46,7 +46,13 @@ from identity.domain.reset_attempts import (
 )
 from identity.service_layer import events
 from identity.service_layer.code_checks import check_for_address, rejection
-from identity.service_layer.context import Context, StaleWrite, next_version, with_retries
+from identity.service_layer.context import (
+    RESETS,
+    Context,
+    StaleWrite,
+    next_version,
+    with_retries,
+)
 from identity.service_layer.guards import limit_client, limit_code_checks, limit_code_emails
 from identity.service_layer.sessions import SCOPE_SIGN_IN_ADDRESS
 
@@ -79,7 +85,7 @@ async def request_reset(ctx: Context, raw_email: str, client_ip: str) -> ResetRe
     await ctx.reset_attempts.insert(
         new_reset_attempt(attempt_id, email, ctx.now(), traceparent_of())
     )
-    ctx.wake_worker()
+    ctx.wake_worker(RESETS)
     audit(
         log,
         "reset_request",

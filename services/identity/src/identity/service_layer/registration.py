@@ -44,7 +44,7 @@ from identity.domain.registrations import (
 )
 from identity.service_layer import events
 from identity.service_layer.code_checks import FAILURE_SCOPE, audit_failure
-from identity.service_layer.context import Context, StaleWrite, with_retries
+from identity.service_layer.context import REGISTRATIONS, Context, StaleWrite, with_retries
 from identity.service_layer.guards import limit_client, limit_code_checks, limit_code_emails
 from identity.service_layer.sessions import Session, start_session
 
@@ -88,7 +88,7 @@ async def register_account(
         traceparent=traceparent_of(),
     )
     await ctx.registrations.insert(attempt)
-    ctx.wake_worker()
+    ctx.wake_worker(REGISTRATIONS)
     audit(
         log,
         "registration",
@@ -113,7 +113,7 @@ async def resend_verification_code(
             raise StaleWrite()
 
     await with_retries(mark_due)
-    ctx.wake_worker()
+    ctx.wake_worker(REGISTRATIONS)
     audit(
         log,
         "code_resend",
@@ -275,9 +275,9 @@ async def _mail_for(
     if attempt.status is AttemptStatus.OPEN:
         event = events.code_reissued(ctx, prospective, VERIFY, issued.code, issued.state.expires_at)
         return "new_code_sent", AttemptStatus.OPEN, [event]
-    others = await ctx.registrations.others_live(attempt.email, attempt.attempt_id, ctx.now())
+    others = await ctx.registrations.other_live(attempt.email, attempt.attempt_id, ctx.now())
     event = events.registered(
-        ctx, prospective, issued.code, issued.state.expires_at, another_registration=others > 0
+        ctx, prospective, issued.code, issued.state.expires_at, another_registration=others
     )
     return "code_sent", AttemptStatus.OPEN, [event]
 

@@ -1,0 +1,107 @@
+"""What a wake-up of the registration worker makes it claim: the kind that was named; every
+kind at the first step and at each poll; a failed step is tried again."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from identity.entrypoints import worker as worker_module
+from identity.entrypoints.worker import RegistrationWorker
+from identity.service_layer.context import REGISTRATIONS, RESETS
+
+
+class Steps:
+    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+        self.calls: list[str] = []
+        self.failing = set(failing)
+
+    def step(self, kind: str) -> Any:
+        async def run(_ctx: object) -> int:
+            self.calls.append(kind)
+            if kind in self.failing:
+                self.failing.discard(kind)
+                raise RuntimeError("database away")
+            return 0
+
+        return run
+
+
+async def until(predicate: Any, seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "not within the deadline"
+        await asyncio.sleep(0.005)
+
+
+def install(monkeypatch: pytest.MonkeyPatch, steps: Steps) -> None:
+    monkeypatch.setattr(
+        worker_module,
+        "STEPS",
+        {REGISTRATIONS: steps.step(REGISTRATIONS), RESETS: steps.step(RESETS)},
+    )
+    monkeypatch.setattr(worker_module, "PRUNING", [steps.step("prune")])
+
+
+async def test_a_wake_up_claims_only_the_kind_it_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = Steps()
+    install(monkeypatch, steps)
+    worker = RegistrationWorker(object(), poll_seconds=60)  # type: ignore[arg-type]
+    await worker.start()
+    try:
+        await until(lambda: len(steps.calls) == 3)
+        assert sorted(steps.calls) == ["prune", REGISTRATIONS, RESETS]  # the first step
+        steps.calls.clear()
+        worker.nudge(REGISTRATIONS)
+        await until(lambda: steps.calls == [REGISTRATIONS])
+        worker.nudge(RESETS)
+        await until(lambda: steps.calls == [REGISTRATIONS, RESETS])
+    finally:
+        await worker.stop()
+
+
+async def test_wake_ups_during_the_pause_join_one_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = Steps()
+    install(monkeypatch, steps)
+    worker = RegistrationWorker(object(), poll_seconds=60)  # type: ignore[arg-type]
+    await worker.start()
+    try:
+        await until(lambda: len(steps.calls) == 3)
+        steps.calls.clear()
+        for _ in range(5):
+            worker.nudge(REGISTRATIONS)
+        worker.nudge(RESETS)
+        await until(lambda: len(steps.calls) == 2)
+        assert sorted(steps.calls) == [REGISTRATIONS, RESETS]
+    finally:
+        await worker.stop()
+    assert sorted(steps.calls) == [REGISTRATIONS, RESETS]
+
+
+async def test_the_poll_claims_every_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = Steps()
+    install(monkeypatch, steps)
+    worker = RegistrationWorker(object(), poll_seconds=0.05)  # type: ignore[arg-type]
+    await worker.start()
+    try:
+        await until(lambda: steps.calls.count(RESETS) >= 3)
+        assert steps.calls.count(REGISTRATIONS) >= 3
+    finally:
+        await worker.stop()
+
+
+async def test_a_failed_step_runs_again_at_the_next_wake_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    steps = Steps(failing=frozenset({RESETS}))
+    install(monkeypatch, steps)
+    worker = RegistrationWorker(object(), poll_seconds=60)  # type: ignore[arg-type]
+    await worker.start()
+    try:
+        await until(lambda: len(steps.calls) == 3)
+        steps.calls.clear()
+        worker.nudge(REGISTRATIONS)  # names registrations; resets failed, so they run too
+        await until(lambda: sorted(steps.calls) == [REGISTRATIONS, RESETS])
+    finally:
+        await worker.stop()
