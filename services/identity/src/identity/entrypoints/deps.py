@@ -1,5 +1,9 @@
 """What routes need, as ``Annotated`` dependencies: the flows' context, the client address,
-the signed-in account."""
+the signed-in account.
+
+Every dependency is ``async def``, also those that await nothing: FastAPI runs a plain
+``def`` dependency on its thread pool, one thread hop per dependency per request (and the
+GIL handed between threads), on the event loop's busiest path."""
 
 from __future__ import annotations
 
@@ -15,12 +19,12 @@ from identity.service_layer.profile import authenticate
 _bearer = HTTPBearer(auto_error=False, description="access token from sign-in or verification")
 
 
-def _context(request: Request) -> Context:
+async def _context(request: Request) -> Context:
     context: Context = request.app.state.identity
     return context
 
 
-def _client_ip(request: Request) -> str:
+async def _client_ip(request: Request) -> str:
     # uvicorn runs with proxy_headers: behind the ingress this is the forwarded client.
     return request.client.host if request.client else "unknown"
 
@@ -30,7 +34,7 @@ async def _current_account(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> StoredAccount:
     token = credentials.credentials if credentials else None
-    return await authenticate(_context(request), token)
+    return await authenticate(request.app.state.identity, token)
 
 
 DEVICE_COOKIE = "portal_device"
@@ -42,7 +46,7 @@ DEVICE_DESCRIPTION = (
 )
 
 
-def _device_tokens(
+async def _device_tokens(
     portal_device: Annotated[str | None, Cookie(description=DEVICE_DESCRIPTION)] = None,
     device_token: Annotated[
         str | None, Header(alias=DEVICE_HEADER, description=f"{DEVICE_DESCRIPTION} (API clients)")
