@@ -40,7 +40,7 @@ def build_app(
         install_notifier(app, NotifierContext(settings=settings, deliveries=deliveries))
         if "consumer" not in runtime.roles:
             return Wiring()  # the API alone needs neither the key nor SMTP
-        return _consumer_wiring(settings, runtime, deliveries, clock)
+        return await _consumer_wiring(settings, runtime, deliveries, clock)
 
     app = build_service_app(
         settings=settings,
@@ -56,7 +56,7 @@ def build_app(
     return app
 
 
-def _consumer_wiring(
+async def _consumer_wiring(
     settings: NotifierSettings, runtime: Runtime, deliveries: DeliveryRepository, clock: Clock
 ) -> Wiring:
     target = parse_smtp_url(
@@ -68,6 +68,7 @@ def _consumer_wiring(
         target, size=settings.send_concurrency, timeout=settings.smtp_timeout_seconds
     )
     deleted_accounts = DeletedAccounts(runtime.db["deleted_accounts"])
+    await deleted_accounts.ensure_indexes()
     notifier = Notifier(
         private_key=resolve_private_key(settings),
         identity_public_keys=resolve_identity_public_keys(settings),

@@ -47,6 +47,7 @@ class AttemptRepository(Generic[A]):
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("email")
         await self.collection.create_index("mail_due")
+        await self.collection.create_index("created_at")  # the hourly pruning's range
 
     async def insert(self, attempt: A) -> None:
         await self.collection.insert_one({**self.to_document(attempt), **outbox_fields(())})

@@ -187,6 +187,9 @@ class DeletedAccounts:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
 
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("deleted_at")  # the hourly pruning's range
+
     async def remember(self, user_id: str, deleted_at: datetime) -> None:
         await self.collection.update_one(
             {"_id": user_id}, {"$setOnInsert": {"deleted_at": deleted_at}}, upsert=True
