@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from catalog.adapters.users import AccessChanged
 from catalog.context import catalog_of
 from catalog.domain.demo import demo_media_bytes
 from catalog.domain.videos import Video
@@ -300,3 +303,49 @@ async def test_only_a_users_first_link_counts_as_their_first_download(catalog: C
     other = await ready_user(catalog)
     assert (await catalog.client.post(path, headers=catalog.auth(other))).status_code == 201
     assert first_link_count() == before + 2
+
+
+async def test_concurrent_links_of_one_user_get_exactly_the_quota(
+    start_catalog: CatalogFactory,
+) -> None:
+    """The quota's compare-and-set (now in the projection document) under 12 concurrent
+    requests of one user: exactly ``quota_limit`` links, the rest 429; then a projection
+    event for the same user (a later UserVerified) keeps the issues it does not own."""
+    catalog = await start_catalog(quota_limit=4, quota_window_seconds=600)
+    video = (await catalog.load_demo())[1]
+    user_id = await ready_user(catalog)
+    headers = catalog.auth(user_id)
+    path = link_path(video, "audio")
+    answers = await asyncio.gather(*(catalog.client.post(path, headers=headers) for _ in range(12)))
+    assert sorted(r.status_code for r in answers) == [201] * 4 + [429] * 8
+    records = await catalog.db["downloads"].count_documents({"userId": user_id})
+    assert records == 4
+    await catalog.verify_user(user_id, version=2)
+    users = catalog.db["verified_users"]
+    await eventually(
+        lambda: users.find_one({"_id": user_id}),
+        lambda d: d is not None and d["version"] == 2,
+        what="UserVerified v2 applied",
+    )
+    assert (await catalog.client.post(path, headers=headers)).status_code == 429
+
+
+async def test_a_deletion_after_the_read_stops_the_quota_write(catalog: Catalog) -> None:
+    """The slot is taken only while the account may download: a request that read the
+    projection before the account's deletion was applied gets no link (403), not a 201."""
+    downloads = catalog_of(catalog.app).downloads
+    user_id = await ready_user(catalog)
+    read = await downloads.users.document(user_id)
+    await catalog.delete_user(user_id, version=2)
+    await eventually(
+        lambda: downloads.users.state(user_id),
+        lambda s: s is not None and s.deleted,
+        what="deletion applied",
+    )
+    with pytest.raises(AccessChanged) as changed:
+        await downloads.quota.take(
+            user_id, now=catalog.clock(), limit=5, window=timedelta(minutes=10), first_read=read
+        )
+    assert changed.value.state is not None and changed.value.state.deleted
+    stored = await catalog.db["verified_users"].find_one({"_id": user_id})
+    assert stored is not None and "quotaIssues" not in stored

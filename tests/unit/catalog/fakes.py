@@ -85,6 +85,10 @@ class FakeUsers:
     async def state(self, user_id: str) -> ProjectionState | None:
         return self.states.get(user_id)
 
+    async def document(self, user_id: str) -> dict[str, Any] | None:
+        state = self.states.get(user_id)
+        return None if state is None else state.to_document()
+
 
 @dataclass
 class FakeQuota:

@@ -31,7 +31,7 @@ from catalog.service_layer.editing import Editing
 from catalog.service_layer.events import CatalogEvents
 from catalog.settings import CatalogSettings
 
-VIDEOS, USERS, QUOTA, DOWNLOADS = "videos", "verified_users", "link_quota", "downloads"
+VIDEOS, USERS, DOWNLOADS = "videos", "verified_users", "downloads"
 SEGMENTS = "transcript_segments"
 
 
@@ -66,7 +66,7 @@ def build_app(
         downloads = Downloads(
             videos=videos,
             users=users,
-            quota=LinkQuota(runtime.db[QUOTA]),
+            quota=LinkQuota(runtime.db[USERS]),  # the quota lives in the projection documents
             records=records,
             storage=LocalMediaStorage(settings.media_root),
             keyring=keyring,

@@ -1,8 +1,17 @@
 """The projection of verified users, and each user's recent link issues (the quota).
 
 Projection writes are the domain's ``ConditionalUpdate``s (one atomic ``update_one`` each).
-The quota lives in its own collection, so the projection documents are written only by the
-event handlers; taking a slot is a compare-and-set on the quota document's ``rev``.
+The quota lives in the user's projection document, in fields of its own (``quotaIssues``,
+``quotaRev``) that no event handler touches (they only ``$set``/``$max`` theirs): the read
+that authenticates a link request is also the quota read, and taking a slot is one
+compare-and-set on ``quotaRev`` that also requires the account still verified and not
+deleted, so a deletion applied after that read stops the link. A link costs one projection
+read and one conditional update (the profile showed the separate quota read and its
+compare-and-set as two of a link's four commands).
+
+On FerretDB v1 the handlers' writes and the quota's compare-and-set on one document are
+serialised inside the process (``portal_shared.mongo``'s per-document gate), which is why
+``catalog all`` is the FerretDB deployment; MongoDB makes each of them atomic by itself.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from catalog.adapters.locks import KeyedLocks
-from catalog.domain.projection import ConditionalUpdate, ProjectionState
+from catalog.domain.projection import ConditionalUpdate, ProjectionState, may_download
 from catalog.domain.quota import QuotaDecision, quota_decision, within_window
 
 Document = dict[str, Any]
@@ -25,13 +34,23 @@ MAX_ATTEMPTS = 8
 # Set by the authentication of a request (each request runs in its own task and context) and
 # taken by the use case's first ``state`` read of the same user, within MEMO_SECONDS.
 MEMO_SECONDS = 0.5
-_READ_AT_AUTHENTICATION: ContextVar[tuple[str, ProjectionState | None, float] | None] = ContextVar(
+_READ_AT_AUTHENTICATION: ContextVar[tuple[str, Document | None, float] | None] = ContextVar(
     "catalog_projection_read_at_authentication", default=None
 )
+ISSUES, REV = "quotaIssues", "quotaRev"  # the quota's fields in the projection document
+MAY_TAKE: Document = {"verified": True, "deleted": {"$ne": True}}
 
 
 class QuotaContention(RuntimeError):
     """The same user's slot was taken concurrently too many times in a row."""
+
+
+class AccessChanged(Exception):
+    """The account stopped being allowed to download between the read and the quota write."""
+
+    def __init__(self, state: ProjectionState | None) -> None:
+        super().__init__(state.user_id if state is not None else "unknown user")
+        self.state = state
 
 
 class VerifiedUsers:
@@ -56,31 +75,41 @@ class VerifiedUsers:
         raise RuntimeError(f"projection update kept colliding for {user_id}")
 
     async def state(self, user_id: str) -> ProjectionState | None:
-        """The user's projection. Right after this request authenticated the user, the one
-        read then, once: a link costs one projection read instead of two (the profile showed
-        the second); the two reads were never atomic together anyway."""
+        return projection_of(await self.document(user_id))
+
+    async def document(self, user_id: str) -> Document | None:
+        """The user's projection document (with the quota's fields). Right after this request
+        authenticated the user, the one read then, once: a link costs one projection read
+        instead of two (the profile showed the second); the two reads were never atomic
+        together anyway."""
         read = _READ_AT_AUTHENTICATION.get()
         if read is not None:
             _READ_AT_AUTHENTICATION.set(None)
-            reader, state, at = read
+            reader, document, at = read
             if reader == user_id and time.monotonic() - at < MEMO_SECONDS:
-                return state
+                return document
         return await self._read(user_id)
 
     async def min_token_version(self, user_id: str) -> int:
         """``TokenRevocations`` for the HTTP edge: the lowest access-token ``tv`` accepted.
-        Always read fresh; the (small) projection is kept for this request's next ``state``."""
-        state = await self._read(user_id)
-        _READ_AT_AUTHENTICATION.set((user_id, state, time.monotonic()))
+        Always read fresh; the (small) document is kept for this request's next read."""
+        document = await self._read(user_id)
+        _READ_AT_AUTHENTICATION.set((user_id, document, time.monotonic()))
+        state = projection_of(document)
         return state.min_token_version if state is not None else 0
 
-    async def _read(self, user_id: str) -> ProjectionState | None:
-        document = await self.collection.find_one({"_id": user_id})
-        return None if document is None else ProjectionState.from_document(document)
+    async def _read(self, user_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": user_id})
+
+
+def projection_of(document: Document | None) -> ProjectionState | None:
+    """The projection state a document holds (None: no document)."""
+    return None if document is None else ProjectionState.from_document(document)
 
 
 class LinkQuota:
-    """Per user: the times of the last ``limit`` link issues, and a revision counter."""
+    """Per user: the times of the last ``limit`` link issues, and a revision counter, in the
+    user's projection document (``collection`` is the projection's)."""
 
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
@@ -98,29 +127,34 @@ class LinkQuota:
         window: timedelta,
         first_read: Document | None,
     ) -> QuotaDecision:
-        """Record one issue now if the user has quota left; the decision either way."""
+        """Record one issue now if the user has quota left; the decision either way.
+
+        ``first_read`` is the user's projection document as this request read it (the
+        caller checked it allows downloads). ``AccessChanged`` when a later read shows the
+        account no longer verified or deleted."""
         document = first_read
         async with self.locks.hold(user_id) as waited:
             for attempt in range(MAX_ATTEMPTS):
-                if attempt or waited:
+                if attempt or waited or document is None:
                     document = await self.get(user_id)
-                issued = list((document or {}).get("issues") or [])
+                    state = projection_of(document)
+                    if state is None or not may_download(state).allowed:
+                        raise AccessChanged(state)
+                issued = list(document.get(ISSUES) or [])
                 decision = quota_decision(issued, now=now, limit=limit, window=window)
                 if not decision.allowed:
                     return decision
                 kept = within_window(issued, now, window)[-(limit - 1) :] if limit > 1 else []
                 if await self._store(user_id, document, [*kept, now]):
-                    return replace(decision, first_issue=document is None)
+                    return replace(decision, first_issue=REV not in document)
         raise QuotaContention(user_id)
 
-    async def _store(self, user_id: str, seen: Document | None, issues: list[datetime]) -> bool:
-        rev = int((seen or {}).get("rev", 0))
-        try:
-            result = await self.collection.update_one(
-                {"_id": user_id, "rev": rev},
-                {"$set": {"issues": issues, "rev": rev + 1}},
-                upsert=seen is None,
-            )
-        except DuplicateKeyError:
-            return False  # someone created the document first: read it and try again
-        return result.matched_count == 1 or result.upserted_id is not None
+    async def _store(self, user_id: str, seen: Document, issues: list[datetime]) -> bool:
+        """Compare-and-set on ``quotaRev`` (absent before the first issue), only while the
+        account may download; False when anything changed since ``seen``."""
+        rev = seen.get(REV)
+        condition: Document = {"_id": user_id, REV: {"$exists": False} if rev is None else rev}
+        result = await self.collection.update_one(
+            {**condition, **MAY_TAKE}, {"$set": {ISSUES: issues, REV: int(rev or 0) + 1}}
+        )
+        return result.matched_count == 1

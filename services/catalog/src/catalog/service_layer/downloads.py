@@ -30,7 +30,7 @@ from portal_shared.producing import new_event
 
 from catalog.adapters.downloads import DownloadRepository
 from catalog.adapters.storage import LocalMediaStorage, StoredFile
-from catalog.adapters.users import LinkQuota, VerifiedUsers
+from catalog.adapters.users import AccessChanged, LinkQuota, VerifiedUsers, projection_of
 from catalog.adapters.videos import VideoRepository
 from catalog.domain.downloads import download_document
 from catalog.domain.errors import (
@@ -88,20 +88,22 @@ class Downloads:
 
     async def authorize(self, *, user_id: str, video_ref: str, rendition_id: str) -> IssuedDownload:
         now = self.clock()
-        found, state, issues = await asyncio.gather(
-            self.videos.get_for_link(video_ref),
-            self.users.state(user_id),
-            self.quota.get(user_id),
+        found, document = await asyncio.gather(
+            self.videos.get_for_link(video_ref), self.users.document(user_id)
         )
-        _require_allowed(state, user_id, "download_authorized")
+        _require_allowed(projection_of(document), user_id, "download_authorized")
         video, rendition = _published_rendition(found, video_ref, rendition_id)
-        quota = await self.quota.take(
-            user_id,
-            now=now,
-            limit=self.settings.quota_limit,
-            window=self.settings.quota_window,
-            first_read=issues,
-        )
+        try:
+            quota = await self.quota.take(
+                user_id,
+                now=now,
+                limit=self.settings.quota_limit,
+                window=self.settings.quota_window,
+                first_read=document,
+            )
+        except AccessChanged as changed:  # deleted or unverified since the read
+            _require_allowed(changed.state, user_id, "download_authorized")
+            raise
         if not quota.allowed:
             audit(log, "download_authorized", outcome="denied", user_id=user_id, reason="quota")
             raise QuotaExceeded(quota.retry_after)
