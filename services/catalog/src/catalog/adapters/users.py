@@ -136,10 +136,7 @@ class LinkQuota:
         async with self.locks.hold(user_id) as waited:
             for attempt in range(MAX_ATTEMPTS):
                 if attempt or waited or document is None:
-                    document = await self.get(user_id)
-                    state = projection_of(document)
-                    if state is None or not may_download(state).allowed:
-                        raise AccessChanged(state)
+                    document = await self._allowed_document(user_id)
                 issued = list(document.get(ISSUES) or [])
                 decision = quota_decision(issued, now=now, limit=limit, window=window)
                 if not decision.allowed:
@@ -148,6 +145,14 @@ class LinkQuota:
                 if await self._store(user_id, document, [*kept, now]):
                     return replace(decision, first_issue=REV not in document)
         raise QuotaContention(user_id)
+
+    async def _allowed_document(self, user_id: str) -> Document:
+        """The user's document read now; AccessChanged if it no longer allows downloads."""
+        document = await self.get(user_id)
+        state = projection_of(document)
+        if document is None or state is None or not may_download(state).allowed:
+            raise AccessChanged(state)
+        return document
 
     async def _store(self, user_id: str, seen: Document, issues: list[datetime]) -> bool:
         """Compare-and-set on ``quotaRev`` (absent before the first issue), only while the
