@@ -36,7 +36,7 @@ from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.errors import OperationFailure
 
-from tests.bench.bench_catalog import download_doc, quota_doc, user_doc
+from tests.bench.bench_catalog import download_doc, user_doc
 from tests.bench.bench_event_pipeline import done_entry
 from tests.bench.bench_identity import account_doc, rate_limit_doc
 from tests.bench.bench_notifier import delivery_doc
@@ -208,7 +208,6 @@ SEEDS: dict[str, Callable[[int], Document]] = {
     "rate_limits": rate_limit_doc,
     "deliveries": delivery_doc,
     "verified_users": user_doc,
-    "link_quota": quota_doc,
     "downloads": download_doc,
     "inbox": lambda i: {**done_entry(i), "processed_at": NOW},
     "deleted_accounts": lambda i: {"_id": f"seed-user-{i}", "deleted_at": NOW},
