@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -301,6 +302,18 @@ async def _run_check(check: ReadinessCheck) -> bool:
         return False
 
 
+# FastAPI's own OpenTelemetry instrumentation (FastAPI >= 0.16x, on whenever a tracer provider
+# is installed, as portal_shared.tracing does) would add a second SERVER span around ours and
+# spans for dependency resolution, the endpoint and serialisation on every request: about a
+# tenth of a download link's CPU in the catalog's profile. The request's span is
+# RequestContextMiddleware's (portal_shared.tracing); older FastAPI has nothing to turn off.
+_NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+
+
 def create_app(
     *,
     service: str,
@@ -323,6 +336,7 @@ def create_app(
         openapi_tags=openapi_tags,
         docs_url=None,  # served from the service's own assets, see portal_shared.docs
         redoc_url=None,
+        **_NO_NATIVE_TELEMETRY,
     )
     install_docs(app)
     app.include_router(ops_router(service, checks or {}, collect))

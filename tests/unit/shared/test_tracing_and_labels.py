@@ -3,6 +3,8 @@ stay bounded whatever a caller or a publisher sends."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from opentelemetry import trace
 from portal_shared.metrics import UNKNOWN, bounded_method, event_type_label, identifier_label
@@ -47,3 +49,31 @@ def test_labels_are_bounded() -> None:
     assert identifier_label("ValueError('x')") == "other"
     assert identifier_label("a" * 41) == "other"
     assert identifier_label(None) == ""
+
+
+def test_a_request_is_one_server_span_not_fastapis_as_well() -> None:
+    """FastAPI's own telemetry (on whenever a tracer provider is installed) is off in
+    create_app: a request is the one SERVER span of RequestContextMiddleware, with no
+    second server span or per-operation spans around it."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+    from portal_shared.http import create_app
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app: FastAPI = create_app(service="span-test", title="t", description="d")
+
+    @app.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    with mock.patch("opentelemetry.trace.get_tracer_provider", return_value=provider):
+        response = TestClient(app).get("/ping")
+    assert response.status_code == 200
+    spans = exporter.get_finished_spans()
+    assert [s.kind for s in spans] == [SpanKind.SERVER], [s.name for s in spans]
