@@ -7,11 +7,12 @@ replicas, or left behind by a worker that died mid-way: their lease runs out). A
 is logged and tried again at the next wake-up; it never ends the loop.
 
 A wake-up names what is due (registrations or resets): only that kind is claimed then, every
-kind at the first step and at each poll. After a step the worker waits ``COALESCE_SECONDS``
-before the next, so that the requests of a busy moment are handled in one step: each step
-ends with one claim that finds nothing per kind and nudges the outbox relay once (which then
-reads every outbox collection); at one step per registration those were a third of the
-database commands of a registration (docs/PERFORMANCE.md, "registration", session 3).
+kind at the first step and at each poll. Steps start at least ``STEP_SPACING_SECONDS``
+apart (a wake-up sooner waits for the rest of it; one after a quiet moment goes at once), so
+that the requests of a busy moment are handled in one step: each step ends with one claim
+that finds nothing per kind and nudges the outbox relay once (which then reads every outbox
+collection); at one step per registration those were a third of the database commands of a
+registration (docs/PERFORMANCE.md, "registration", session 3).
 Attempts past their retention are deleted at the first step and then every
 ``PRUNE_INTERVAL_SECONDS`` (not at every wake-up: that query reads the whole collection on
 FerretDB, and a registration wakes the worker).
@@ -30,7 +31,7 @@ from identity.service_layer.registration import process_due_registrations, prune
 log = get_logger(__name__)
 
 PRUNE_INTERVAL_SECONDS = 300.0
-COALESCE_SECONDS = 0.05
+STEP_SPACING_SECONDS = 0.1
 STEPS = {REGISTRATIONS: process_due_registrations, RESETS: process_due_resets}
 PRUNING = [prune_registrations, prune_resets]
 
@@ -66,11 +67,12 @@ class RegistrationWorker:
             await self._task
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             self._wake.clear()
             due, self._due = self._due, set()
             steps = [step for kind, step in STEPS.items() if kind in due]
-            now = asyncio.get_running_loop().time()
+            now = started = loop.time()
             if prune_due(self._pruned_at, now):
                 steps += PRUNING
                 self._pruned_at = now
@@ -85,5 +87,5 @@ class RegistrationWorker:
                     await self._wake.wait()
             except TimeoutError:
                 self._due |= set(STEPS)  # the poll: other replicas' attempts, lapsed leases
-            else:
-                await asyncio.sleep(COALESCE_SECONDS)  # later wake-ups join this step
+            else:  # wake-ups until the spacing is over join the next step
+                await asyncio.sleep(max(0.0, started + STEP_SPACING_SECONDS - loop.time()))
