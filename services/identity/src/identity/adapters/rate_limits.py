@@ -10,6 +10,11 @@ upsert collides with the existing ``_id`` (duplicate key), stale entries are rem
 (``$pullAll`` with the exact values: FerretDB v1 has no ``$pull`` by condition) and the push is
 tried once more. Two replicas racing for the last slot cannot both get it.
 
+``acquire_all`` takes one slot in each of several windows of one document in that one write
+(every array is pushed only while each has room: all slots or none), e.g. an address's
+cooldown and its hourly quota: one round trip instead of one per window, and a request the
+cooldown refuses spends nothing of the quota (nor the other way round).
+
 Every write sets ``last_at``; a document whose ``last_at`` is older than ``RETENTION_DAYS``
 (far longer than any window) holds nothing a decision reads and is pruned (``retained``).
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +36,15 @@ from identity.domain.throttling import Allowed, Delayed, RateLimit, check_rate, 
 
 Document = dict[str, Any]
 ACQUIRE_ATTEMPTS = 4
+EVENTS = "events"  # the window of a document that holds a single one
+
+
+@dataclass(frozen=True)
+class Full:
+    """``window`` (the first full one, in the order asked) refused: wait ``delay``."""
+
+    window: str
+    delay: Delayed
 
 
 def _doc_id(scope: str, key: str) -> str:
@@ -53,13 +68,22 @@ class RateLimitStore:
         self, scope: str, key: str, rate: RateLimit, now: datetime
     ) -> Allowed | Delayed:
         """Take one slot of ``rate`` for ``key`` now, or say how long to wait."""
+        decision = await self.acquire_all(scope, key, [(EVENTS, rate)], now)
+        return decision.delay if isinstance(decision, Full) else decision
+
+    async def acquire_all(
+        self, scope: str, key: str, windows: Sequence[tuple[str, RateLimit]], now: datetime
+    ) -> Allowed | Full:
+        """Take one slot in every named window of ``key``'s document now, or none of them
+        and say which window is full (the first, in the order given) and how long to wait."""
         doc_id = _doc_id(scope, key)
+        room = {f"{name}.{rate.limit - 1}": {"$exists": False} for name, rate in windows}
         for _ in range(ACQUIRE_ATTEMPTS):
             try:
                 await self.collection.find_one_and_update(
-                    {"_id": doc_id, f"events.{rate.limit - 1}": {"$exists": False}},
+                    {"_id": doc_id, **room},
                     {
-                        "$push": {"events": now},
+                        "$push": {name: now for name, _ in windows},
                         "$set": {"last_at": now},
                         "$setOnInsert": {"scope": scope, "key": key},
                     },
@@ -68,21 +92,25 @@ class RateLimitStore:
                 return Allowed()
             except DuplicateKeyError:
                 # Full, or another request created the document first: look and retry.
-                events = await self.events(scope, key)
-                inside = set(recent(events, now, rate.window))
-                stale = [e for e in events if e not in inside]
+                doc = await self.collection.find_one({"_id": doc_id}) or {}
+                held = {name: list(doc.get(name) or []) for name, _ in windows}
+                stale = {}
+                for name, rate in windows:
+                    inside = set(recent(held[name], now, rate.window))
+                    if gone := [e for e in held[name] if e not in inside]:
+                        stale[name] = gone
                 if stale:
-                    await self.collection.update_one(
-                        {"_id": doc_id}, {"$pullAll": {"events": stale}}
-                    )
-                elif len(events) >= rate.limit:
-                    decision = check_rate(events, now, rate)
-                    return decision if isinstance(decision, Delayed) else Delayed(1)
-        return Delayed(1)
+                    await self.collection.update_one({"_id": doc_id}, {"$pullAll": stale})
+                    continue
+                for name, rate in windows:
+                    if len(held[name]) >= rate.limit:
+                        decision = check_rate(held[name], now, rate)
+                        return Full(name, decision if isinstance(decision, Delayed) else Delayed(1))
+        return Full(windows[0][0], Delayed(1))
 
     async def events(self, scope: str, key: str) -> list[datetime]:
         doc = await self.collection.find_one({"_id": _doc_id(scope, key)})
-        return list(doc["events"]) if doc else []
+        return list(doc.get(EVENTS) or []) if doc else []
 
     async def events_of(self, pairs: Sequence[tuple[str, str]]) -> list[list[datetime]]:
         """The events of several keys, in the order asked: one ``_id`` lookup per key, all at
