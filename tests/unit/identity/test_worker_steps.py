@@ -61,7 +61,9 @@ async def test_a_wake_up_claims_only_the_kind_it_names(monkeypatch: pytest.Monke
         await worker.stop()
 
 
-async def test_wake_ups_within_the_step_spacing_join_one_step(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_wake_ups_within_the_step_spacing_join_one_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     steps = Steps()
     install(monkeypatch, steps)
     worker = RegistrationWorker(object(), poll_seconds=60)  # type: ignore[arg-type]
