@@ -11,6 +11,19 @@ Such a record is what makes a redelivered event harmless (the inbox's ``done``, 
 (``check_retention``), and each service's consumer prunes settled records older than it, once
 an hour (``Pruner``). Only settled records are pruned (an inbox entry ``done``, a delivery
 record in a final status): a record still in flight is never removed.
+
+A prune never holds up the collection's other writers. One cursor reads the ids of the
+prunable records (a read takes no write gate; a batch per round trip) and each is deleted by
+its ``_id`` with the whole condition again: on FerretDB v1 such a delete is answered from the
+``_id`` index and waits only for this process's writers of that one record
+(``portal_shared.mongo``). The one ``delete_many`` by age it replaces was neither: FerretDB v1
+pushes no range down, so it read the whole collection, and having no ``_id`` equality it held
+the collection's exclusive write gate all that time (every delivery of the notifier waited for
+a prune of 10^6 records). FerretDB checks a delete's condition apart from removing the record,
+so another process's write may fall in between; a settled record past the retention has no
+writer left (no event can come back for it, see ``check_retention``) whose effect would matter
+once it is gone. A ``$in`` of settled values is split into equalities, which FerretDB pushes
+down.
 """
 
 from __future__ import annotations
@@ -75,11 +88,45 @@ class Retained:
     settled: Mapping[str, Any]
 
 
-async def prune(retained: Retained, now: datetime, retention: timedelta) -> int:
-    result = await retained.collection.delete_many(
-        {**retained.settled, retained.age_field: {"$lt": now - retention}}
+PRUNE_BATCH = 500  # ids the cursor reads per round trip
+_DELETES_AT_ONCE = 8  # deletes in flight together (each its own round trip)
+
+
+def _equalities(settled: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``settled`` as conditions without ``$in``: one per combination of the listed values."""
+    conditions: list[dict[str, Any]] = [{}]
+    for name, value in settled.items():
+        values = value["$in"] if isinstance(value, Mapping) and set(value) == {"$in"} else [value]
+        conditions = [{**c, name: v} for c in conditions for v in values]
+    return conditions
+
+
+async def prune(
+    retained: Retained, now: datetime, retention: timedelta, *, batch: int = PRUNE_BATCH
+) -> int:
+    """Delete the settled records whose age field is before ``now - retention``: one pass of
+    a cursor over their ids, each deleted by its ``_id`` (see the module's docstring)."""
+    collection, removed = retained.collection, 0
+    for settled in _equalities(retained.settled):
+        condition = {**settled, retained.age_field: {"$lt": now - retention}}
+        ids: list[Any] = []
+        async for document in collection.find(condition, {"_id": 1}, batch_size=batch):
+            ids.append(document["_id"])
+            if len(ids) == _DELETES_AT_ONCE:
+                removed += await _delete(collection, ids, condition)
+                ids = []
+        removed += await _delete(collection, ids, condition)
+    return removed
+
+
+async def _delete(
+    collection: AsyncCollection[dict[str, Any]], ids: Sequence[Any], condition: Mapping[str, Any]
+) -> int:
+    """Each of ``ids`` by its ``_id``, if it still meets ``condition``."""
+    results = await asyncio.gather(
+        *(collection.delete_one({"_id": id_, **condition}) for id_ in ids)
     )
-    return int(result.deleted_count)
+    return sum(int(result.deleted_count) for result in results)
 
 
 class Pruner:

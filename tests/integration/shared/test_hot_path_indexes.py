@@ -163,26 +163,35 @@ def uses_index(plan: Document) -> bool:
 
 
 # Commands allowed to scan, by (collection, command, shape), each with what bounds it. All are
-# the Pruner's deletes (portal_shared.retention): it runs at a process's start-up and then once
-# an hour (``Pruner.interval``, 3600 s), on no request or event path, and deletes only settled
-# records older than RETENTION_DAYS (30). FerretDB v1 pushes no range (and no ``$in``/``$ne``)
-# down, and the one equality some carry (``status: done``) matches nearly every record, so
-# PostgreSQL rightly reads the whole collection: O(collection) once an hour. While it runs it
-# holds the collection's write gate (portal_shared.mongo: a write without an ``_id`` equality
-# runs alone in its collection), so each hour the collection's writes wait for one full read.
+# prunes by age: the Pruner (portal_shared.retention) and identity's attempt pruning, at a
+# process's start-up and then once an hour (``Pruner.interval``, 3600 s), on no request or event
+# path, for settled records older than RETENTION_DAYS (30). FerretDB v1 pushes no range (and no
+# ``$in``/``$ne``) down, and the one equality some carry (``status: done``) matches nearly every
+# record, so PostgreSQL rightly reads the whole collection: O(collection) once an hour. The
+# Pruner's is a read (a cursor over the ids; each record is then deleted by its ``_id``, from
+# the index), so it holds no write gate; identity's attempt prunes are still ``delete_many``,
+# which hold the collection's write gate (portal_shared.mongo) while they read.
 # On MongoDB each has an index on its age field, so there they are held to the rule too.
-HOURLY_PRUNE = "the Pruner, at start-up and once an hour; reads the collection once (FerretDB)"
+HOURLY_PRUNE = "a prune, at start-up and once an hour; reads the collection once (FerretDB)"
 ALLOWED: dict[tuple[str, str, str], str] = {
-    (collection, "delete", json.dumps({"filter": age}, sort_keys=True)): HOURLY_PRUNE
-    for collection, age in [
+    (collection, command, json.dumps({"filter": age}, sort_keys=True)): HOURLY_PRUNE
+    for collection, command, age in [
         # every consumer's inbox (identity consumes nothing: its prune finds no collection)
-        ("inbox", {"processed_at": {"$lt": "datetime"}, "status": "str"}),
-        ("deliveries", {"status": {"$in": ["DeliveryStatus"]}, "updated_at": {"$lt": "datetime"}}),
-        ("deleted_accounts", {"deleted_at": {"$lt": "datetime"}}),
-        ("rate_limits", {"last_at": {"$lt": "datetime"}}),
-        ("registrations", {"_outbox_pending": {"$ne": "bool"}, "created_at": {"$lt": "datetime"}}),
-        ("reset_attempts", {"_outbox_pending": {"$ne": "bool"}, "created_at": {"$lt": "datetime"}}),
-        ("downloads", {"_outbox_pending": "bool", "expiresAt": {"$lt": "datetime"}}),
+        ("inbox", "find", {"processed_at": {"$lt": "datetime"}, "status": "str"}),
+        ("deliveries", "find", {"status": "DeliveryStatus", "updated_at": {"$lt": "datetime"}}),
+        ("deleted_accounts", "find", {"deleted_at": {"$lt": "datetime"}}),
+        ("rate_limits", "find", {"last_at": {"$lt": "datetime"}}),
+        ("downloads", "find", {"_outbox_pending": "bool", "expiresAt": {"$lt": "datetime"}}),
+        (
+            "registrations",
+            "delete",
+            {"_outbox_pending": {"$ne": "bool"}, "created_at": {"$lt": "datetime"}},
+        ),
+        (
+            "reset_attempts",
+            "delete",
+            {"_outbox_pending": {"$ne": "bool"}, "created_at": {"$lt": "datetime"}},
+        ),
     ]
 }
 STEPS = (
