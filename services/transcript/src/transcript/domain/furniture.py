@@ -71,11 +71,14 @@ _MONTH = (
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|janv|fevr|mars|avr|mai|juin|juil"
     r"|aout|déc|dec)[a-zéû]*\.?"
 )
-_DATE = re.compile(
+_DATE = (
     r"^(?:[a-z]+\.?,?\s+)?(?:\d{1,2}(?:st|nd|rd|th|er)?\s+" + _MONTH + r",?\s+\d{4}"
     r"|" + _MONTH + r"\s+\d{1,2},?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
     r"(?:\s*[-–|,]?\s*\d{1,2}[:h.]\d{2}.*)?$"
 )
+# A known prefix or a date line, in one match (a ``startswith`` over the prefixes and then the
+# date pattern cost two calls per short line).
+_PREFIX_OR_DATE = re.compile("|".join(map(re.escape, _PREFIXES)) + "|" + _DATE)
 _MAX_FURNITURE_CHARS = 200
 
 
@@ -84,14 +87,14 @@ def is_furniture(line: str) -> bool:
     if len(line) > _MAX_FURNITURE_CHARS:
         return False
     key = fold(line)
-    return key in _LINES or key.startswith(_PREFIXES) or _DATE.match(key) is not None
+    return key in _LINES or _PREFIX_OR_DATE.match(key) is not None
 
 
 def account_box_spans(lines: list[str]) -> list[range]:
     """The line ranges of every account box whose first and last line are both found."""
     spans: list[range] = []
     # Candidates first, in one pass without a call per line (most lines are long or blank).
-    starts = [i for i, line in enumerate(lines) if 0 < len(line) < 40 and _is_box_start(line)]
+    starts = [i for i, line in enumerate(lines) if 0 < len(line) < 40 and fold(line) in _BOX_START]
     index = 0
     for start in starts:
         if start < index:
@@ -108,10 +111,6 @@ def account_box_spans(lines: list[str]) -> list[range]:
 def _box_end(lines: list[str], start: int) -> int | None:
     for index in range(start, len(lines)):
         line = lines[index]
-        if len(line) < _MAX_FURNITURE_CHARS and fold(line).startswith(_BOX_END_PREFIXES):
+        if 0 < len(line) < _MAX_FURNITURE_CHARS and fold(line).startswith(_BOX_END_PREFIXES):
             return index
     return None
-
-
-def _is_box_start(line: str) -> bool:
-    return len(line) < 40 and fold(line) in _BOX_START

@@ -62,6 +62,10 @@ class SpeakerRegistry:
         # added (a transcript names the same few people in hundreds of turns).
         self._matches: dict[tuple[tuple[str, ...], str | None], tuple[str, tuple[str, ...]] | None]
         self._matches = {}
+        # resolve() is a function of the registry's state: an answer given without changing
+        # anything holds until something changes (counted by _changes).
+        self._changes = 0
+        self._unchanged_answers: dict[SpeakerRef, tuple[int, str]] = {}
 
     def add(
         self,
@@ -77,16 +81,22 @@ class SpeakerRegistry:
         if entry is None:
             entry = self._entries[speaker_id] = _Entry(name)
             self._matches.clear()
+            self._changes += 1
             if not is_keyword_speaker(speaker_id):
                 surname = slugify(name.split(" ")[-1])
                 self._surnames.setdefault(surname, set()).add(speaker_id)
         if entry.role is None and role:
             entry.role = role
             self._roles.setdefault(fold(role), set()).add(speaker_id)
-        entry.affiliation = entry.affiliation or affiliation
-        if is_moderator:
+            self._changes += 1
+        affiliation = entry.affiliation or affiliation
+        if affiliation != entry.affiliation:
+            entry.affiliation = affiliation
+            self._changes += 1
+        if is_moderator and not (entry.is_moderator and self._moderator_id):
             entry.is_moderator = True
             self._moderator_id = self._moderator_id or speaker_id
+            self._changes += 1
         return speaker_id
 
     def turn_affiliation(self, speaker_id: str, label_affiliation: str | None) -> str | None:
@@ -105,6 +115,16 @@ class SpeakerRegistry:
 
     def resolve(self, ref: SpeakerRef) -> str:
         """The id of the speaker a label names, registering or completing it as needed."""
+        answer = self._unchanged_answers.get(ref)
+        if answer is not None and answer[0] == self._changes:
+            return answer[1]
+        changes = self._changes
+        speaker_id = self._resolve(ref)
+        if self._changes == changes:
+            self._unchanged_answers[ref] = (changes, speaker_id)
+        return speaker_id
+
+    def _resolve(self, ref: SpeakerRef) -> str:
         if ref.kind == "moderator":
             if self._moderator_id is not None:
                 return self.add("", affiliation=ref.affiliation, speaker_id=self._moderator_id)

@@ -1,0 +1,73 @@
+"""The parser's fast paths give what the general code gives: the merge of untimed turns without
+a Turn per turn, and the speaker registry's remembered answers."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from transcript.domain.labels import SpeakerRef, colon_label, parse_label
+from transcript.domain.model import Turn, merge_turns, merge_untimed_turns
+from transcript.domain.speakers import SpeakerRegistry
+
+_IDS = st.sampled_from(["mark-rutte", "moderator", "question--bbc"])
+_AFFILIATIONS = st.sampled_from([None, "BBC", "Reuters"])
+_UntimedTurn = tuple[str, str | None, list[str]]
+_PARAGRAPHS = st.lists(st.sampled_from(["", "Yes.", "No, not at all.", "Thank you."]), max_size=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_IDS, _AFFILIATIONS, _PARAGRAPHS), max_size=12))
+def test_untimed_merge_is_the_merge_of_turns(
+    turns: list[tuple[str, str | None, list[str]]],
+) -> None:
+    as_turns = [Turn(sid, tuple(texts), affiliation=aff) for sid, aff, texts in turns]
+    assert merge_untimed_turns(turns) == merge_turns(as_turns)
+
+
+class _Unremembering(SpeakerRegistry):
+    """The registry working every answer out again."""
+
+    def resolve(self, ref: SpeakerRef) -> str:
+        return self._resolve(ref)
+
+
+_LABELS = [
+    "Mark Rutte",
+    "Rutte",
+    "MARK RUTTE",
+    "NATO Secretary General Mark Rutte",
+    "Secretary General",
+    "Moderator",
+    "Christiane Amanpour (Moderator)",
+    "Amanpour",
+    "Question",
+    "Question [Reuters]",
+    "Jane Doe [Reuters]",
+    "Jane Doe (BBC)",
+    "Doe",
+    "John Doe",
+    "Minister of Defence",
+    "Jane Doe, Minister of Defence",
+]
+_REFS = [ref for label in _LABELS for ref in (parse_label(label), colon_label(label)) if ref]
+_RosterEntry = tuple[str, str | None, str | None, bool]
+_ROSTER = st.tuples(
+    st.sampled_from(["Jane Doe", "Mark Rutte", "John Doe"]),
+    st.sampled_from([None, "Minister of Defence", "Secretary General"]),
+    _AFFILIATIONS,
+    st.booleans(),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_REFS), _ROSTER), max_size=25))
+# "Doe" is Jane Doe until John Doe is added, then a speaker of its own.
+@example([("Jane Doe", None, None, False), parse_label("Doe"), ("John Doe", None, None, False)])
+def test_remembered_answers_are_the_answers(steps: list[SpeakerRef | _RosterEntry]) -> None:
+    remembering, reference = SpeakerRegistry(), _Unremembering()
+    for step in [*steps, *steps]:
+        if isinstance(step, SpeakerRef):
+            assert remembering.resolve(step) == reference.resolve(step)
+        else:
+            assert remembering.add(*step) == reference.add(*step)
+        assert remembering.speakers() == reference.speakers()
