@@ -2,7 +2,9 @@
 
 There is no text index on FerretDB, so each segment document carries ``terms`` (its distinct
 accent- and case-folded words, see ``domain.search``) under a multikey index, and a query is
-``{"terms": {"$all": [...]}}`` -- served the same way by MongoDB and FerretDB.
+``{"terms": <one of them>, "$and": [{"terms": {"$all": [...]}}]}``: the equality is answered
+from the index on both MongoDB and FerretDB (FerretDB v1 pushes no ``$all`` down, so the bare
+``$all`` read every segment there), the ``$all`` keeps the segments holding every word.
 
 Indexing revision N of a video: insert its segments (``_id`` ``"<video>/<N>/<index>"``, so
 never a conflict), raise the head's ``indexed_revision`` to N with ``$max``, then delete the
@@ -130,7 +132,8 @@ class SearchIndex:
     async def _page(
         self, terms: list[str], video_id: str | None, after: SearchPosition | None, fetch: int
     ) -> list[Document]:
-        query: Document = {"terms": {"$all": terms}}
+        # The longest word is the likeliest to be rare: the fewest segments read through it.
+        query: Document = {"terms": max(terms, key=len), "$and": [{"terms": {"$all": terms}}]}
         if video_id is not None:
             query["video_id"] = video_id
         if after is not None:
