@@ -25,7 +25,7 @@ import contextlib
 import contextvars
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -57,6 +57,7 @@ from tests.support.infra import eventually, unique
 from tests.support.service import running
 
 FILLER = 2000
+VALUES = 20  # distinct values explained per command shape
 WIDE = 0.05  # the share of a collection an index read may expect (see reads_few)
 NOW = datetime.now(UTC)
 ROLES = frozenset({"api", "consumer", "relay"})
@@ -449,32 +450,57 @@ async def test_every_command_a_hot_path_sends_is_answered_from_an_index(
 async def collection_scans(
     client: AsyncMongoClient[Document], services: dict[str, str]
 ) -> list[str]:
-    """Each distinct command shape the services sent, explained once; those that scan, with
-    every step of the walk that sent them."""
-    shapes: dict[tuple[str, str, str, str], tuple[Sent, Document, list[str]]] = {}
+    """Each distinct command shape the services sent, with every step that sent it, explained
+    with each of its distinct values (up to VALUES: one value may match few documents and
+    another most); the shapes of which one scans."""
+    shapes: dict[tuple[str, str, str, str], tuple[Sent, dict[str, Document], list[str]]] = {}
     for sent in COMMANDS.seen:
         if sent.database not in services:
             continue
         for query in queries(sent):
             what = (services[sent.database], sent.collection, sent.name, describe(query))
-            steps = shapes.setdefault(what, (sent, query, []))[2]
+            _, values, steps = shapes.setdefault(what, (sent, {}, []))
+            if len(values) < VALUES:
+                values.setdefault(json.dumps(query, default=str, sort_keys=True), query)
             if sent.step not in steps:
                 steps.append(sent.step)
-    scans, sizes = [], {}
-    for what, (sent, query, steps) in shapes.items():
-        plan = await client[sent.database].command("explain", query)
-        if (sent.database, sent.collection) not in sizes:
-            collection = client[sent.database][sent.collection]
-            sizes[sent.database, sent.collection] = await collection.count_documents({})
-        documents = sizes[sent.database, sent.collection]
-        verdict = "index" if uses_index(plan) else "SCAN"
-        if verdict == "index" and not reads_few(plan, documents):
-            verdict = "SCAN (a wide index read)"
+    scans, sizes = [], Sizes(client)
+    for what, (sent, values, steps) in shapes.items():
+        for query in values.values():
+            verdict, plan = await explained(client, sent, query, await sizes.of(sent))
+            if verdict != "index":
+                break
         print(verdict, *what, f"({', '.join(steps)})", summary(plan))  # pytest -s shows all
         if verdict != "index" and not (on_ferretdb(plan) and what[1:] in ALLOWED):
             planner = json.dumps(plan.get("queryPlanner"), default=str)
             scans.append(f"{' '.join(what)} (sent by: {', '.join(steps)}): {planner}"[:900])
     return scans
+
+
+async def explained(
+    client: AsyncMongoClient[Document], sent: Sent, query: Document, documents: int
+) -> tuple[str, Document]:
+    plan = await client[sent.database].command("explain", query)
+    if not uses_index(plan):
+        return "SCAN", plan
+    if not reads_few(plan, documents):
+        return "SCAN (a wide index read)", plan
+    return "index", plan
+
+
+@dataclass
+class Sizes:
+    """Documents per collection, counted once (FerretDB's estimated count takes ~80 ms)."""
+
+    client: AsyncMongoClient[Document]
+    counted: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    async def of(self, sent: Sent) -> int:
+        key = (sent.database, sent.collection)
+        if key not in self.counted:
+            collection = self.client[sent.database][sent.collection]
+            self.counted[key] = await collection.count_documents({})
+        return self.counted[key]
 
 
 def plan_nodes(plan: Document) -> list[Document]:
