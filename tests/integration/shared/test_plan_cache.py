@@ -31,6 +31,7 @@ from tests.support.private_infra import PrivateInfra
 pytestmark = pytest.mark.integration
 
 WARM_UP = 60  # well past PostgreSQL's five custom plans before it may go generic
+CONNECTIONS = 8  # concurrent requests: FerretDB's pool holds about as many connections
 GROWN = 20_000
 
 
@@ -80,18 +81,33 @@ async def test_lookups_by_id_use_the_index_after_the_collection_grew(
         records = client[name]["records"]
         await records.create_index([("status", 1), ("updated_at", 1)])
         await records.insert_many([{"_id": f"r{i}", "status": "sent", "n": i} for i in range(100)])
-        for i in range(WARM_UP):  # each statement prepared and run many times while small
-            await records.update_one({"_id": f"r{i % 100}"}, {"$inc": {"n": 1}})
-            await records.find_one({"_id": f"r{i % 100}"})
+
+        # Each statement prepared and run many times on every connection of FerretDB's pool
+        # while the collection is small (as many workers as will ever run at once here).
+        async def warm(worker: int) -> None:
+            for i in range(WARM_UP // 4):
+                await records.update_one({"_id": f"r{(worker + i) % 100}"}, {"$inc": {"n": 1}})
+                await records.find_one({"_id": f"r{(worker + i) % 100}"})
+
+        await asyncio.gather(*(warm(worker) for worker in range(CONNECTIONS)))
         for first in range(100, GROWN, 5000):
             batch = range(first, min(GROWN, first + 5000))
             await records.insert_many([{"_id": f"r{i}", "status": "sent", "n": i} for i in batch])
 
-        # PostgreSQL publishes a backend's counters some time after its transactions: wait
-        # until they show every insert (and later every update) before comparing.
+        # PostgreSQL publishes a backend's counters some time after its transactions (at the
+        # end of a later one, or up to 10 s after going idle): wait until they show every
+        # insert (and later every update) before comparing, nudging FerretDB's connections
+        # with reads of another collection meanwhile.
+        other = client[name]["other"]
+        await other.insert_one({"_id": "nudge"})
+
+        async def counters() -> dict[str, int]:
+            await asyncio.gather(*(other.find_one({"_id": "nudge"}) for _ in range(CONNECTIONS)))
+            return await asyncio.to_thread(table_counters, infra, name)
+
         before = await eventually(
-            lambda: _counters(infra, name),
-            lambda c: c["ins"] >= GROWN and c["upd"] >= WARM_UP,
+            counters,
+            lambda c: c["ins"] >= GROWN and c["upd"] >= CONNECTIONS * (WARM_UP // 4),
             timeout=60,
             interval=0.5,
             what="the growth in PostgreSQL's statistics",
@@ -100,7 +116,7 @@ async def test_lookups_by_id_use_the_index_after_the_collection_grew(
             await records.update_one({"_id": f"r{GROWN - 1 - i}"}, {"$inc": {"n": 1}})
             await records.find_one({"_id": f"r{GROWN - 1 - i}"})
         after = await eventually(
-            lambda: _counters(infra, name),
+            counters,
             lambda c: c["upd"] >= before["upd"] + WARM_UP,
             timeout=60,
             interval=0.5,
@@ -115,7 +131,3 @@ async def test_lookups_by_id_use_the_index_after_the_collection_grew(
         " force_custom_plan?)"
     )
     assert after["idx_scan"] >= before["idx_scan"] + 2 * WARM_UP
-
-
-async def _counters(infra: PrivateInfra, schema: str) -> dict[str, int]:
-    return await asyncio.to_thread(table_counters, infra, schema)
