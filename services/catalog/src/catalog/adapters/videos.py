@@ -7,6 +7,7 @@ overwrite each other: the loser re-reads and applies its change again.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -41,12 +42,19 @@ _LINK_VIDEOS_KEPT = 1024
 __all__ = ["SlugTaken", "VideoRepository", "to_video"]
 
 
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """A shared read whose waiters were all cancelled still has its outcome looked at."""
+    if not future.cancelled():
+        future.exception()
+
+
 class VideoRepository:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
         self.locks = KeyedLocks()  # read-modify-write of one video, one at a time
         self._for_links: dict[str, tuple[float, tuple[Video, int]]] = {}
         self._writes = 0  # bumped by every write, so a read overtaken by one is not kept
+        self._reading: dict[str, asyncio.Future[tuple[Video, int] | None]] = {}
 
     async def ensure_indexes(self) -> None:
         c = self.collection
@@ -72,12 +80,25 @@ class VideoRepository:
         """``get_by_id_or_slug`` for issuing a download link: from this process's copy when
         it is less than ``LINK_VIDEO_SECONDS`` old (every link of a popular video read it
         again; a link costs one database read fewer)."""
-        now = time.monotonic()
         kept = self._for_links.get(reference)
-        if kept is not None and now - kept[0] < LINK_VIDEO_SECONDS:
+        if kept is not None and time.monotonic() - kept[0] < LINK_VIDEO_SECONDS:
             return kept[1]
-        writes = self._writes
-        found = await self.get_by_id_or_slug(reference)
+        # One read per video when the copy runs out: the requests that arrive meanwhile (up
+        # to every concurrent client, each second) wait for it instead of each reading too.
+        reading = self._reading.get(reference)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_for_link(reference))
+            reading.add_done_callback(_retrieved)
+            self._reading[reference] = reading
+        return await asyncio.shield(reading)
+
+    async def _read_for_link(self, reference: str) -> tuple[Video, int] | None:
+        now, writes = time.monotonic(), self._writes
+        try:
+            found = await self.get_by_id_or_slug(reference)
+        finally:
+            if self._reading.get(reference) is asyncio.current_task():
+                del self._reading[reference]
         if found is not None and writes == self._writes:
             if len(self._for_links) >= _LINK_VIDEOS_KEPT:
                 self._for_links.clear()
@@ -87,6 +108,7 @@ class VideoRepository:
     def _written(self) -> None:
         self._writes += 1
         self._for_links.clear()
+        self._reading.clear()  # a link asked for after this write does not join an older read
 
     async def get_published(self, reference: str) -> Video | None:
         found = await self.get_by_id_or_slug(reference)
