@@ -235,27 +235,47 @@ async def drive(
     return Load(latencies, time.perf_counter() - started)
 
 
+POLLER = """
+import json, select, sys, time
+import httpx
+url, interval = sys.argv[1], float(sys.argv[2])
+samples = []
+with httpx.Client(timeout=30) as client:
+    client.get(url)  # connected and warm before the block starts
+    print("ready", flush=True)
+    while not select.select([sys.stdin], [], [], interval)[0]:  # until stdin closes
+        started = time.perf_counter()
+        client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+print(json.dumps(samples), flush=True)
+"""
+
+
 @contextlib.asynccontextmanager
 async def sampling(url: str, interval: float = 0.05) -> AsyncIterator[list[float]]:
-    """Latencies (ms) of GET ``url`` polled every ``interval`` while the block runs."""
+    """Latencies (ms) of GET ``url`` polled every ``interval`` while the block runs, filled in
+    when it ends. The poller is a process of its own: in this event loop, beside the load's
+    clients, each sample also waited for the responses the loop was busy with (the driver's
+    delay, not the service's)."""
+    poller = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        POLLER,
+        url,
+        str(interval),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert poller.stdin is not None and poller.stdout is not None
     samples: list[float] = []
-    stop = asyncio.Event()
-
-    async def poll() -> None:
-        async with httpx.AsyncClient(timeout=30) as client:
-            while not stop.is_set():
-                started = time.perf_counter()
-                await client.get(url)
-                samples.append((time.perf_counter() - started) * 1000)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
-
-    task = asyncio.create_task(poll())
     try:
+        if (await poller.stdout.readline()).strip() != b"ready":
+            raise SystemExit(f"the /healthz poller did not start (exit {await poller.wait()})")
         yield samples
     finally:
-        stop.set()
-        await task
+        poller.stdin.close()
+        output, _ = await poller.communicate()
+        samples.extend(json.loads(output or b"[]"))
 
 
 # --- service processes ---------------------------------------------------------------------
