@@ -75,7 +75,13 @@ def test_identity_bench_runs_every_path_at_both_volumes(tmp_path: Path) -> None:
     written = json.loads(results.read_text())
     expected = {
         f"{path}@{volume}"
-        for path in ("registration", "registration.healthz_p99", "sign_in")
+        for path in (
+            "registration",
+            "registration.healthz_p99",
+            "sign_in",
+            "registration.cpu_ms",
+            "sign_in.cpu_ms",
+        )
         for volume in ("small", "large")
     } | {"registration.burst100", "registration.large_vs_small", "sign_in.large_vs_small"}
     expected |= {"registration.in_hashes.large_vs_small", "sign_in.in_verifies.large_vs_small"}
