@@ -45,7 +45,7 @@ from tests.integration.catalog import conftest as catalog_fixtures
 from tests.integration.catalog.conftest import CatalogFactory
 from tests.integration.catalog.test_downloads import relative
 from tests.integration.identity import conftest as identity_fixtures
-from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harness
+from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harness, bearer
 from tests.integration.notifier.helpers import (
     SealingKeys,
     notifier_settings,
@@ -229,6 +229,7 @@ STEPS = (
     "password reset",
     "transcript ingestion",
     "reading",
+    "sign-out and account deletion",
 )
 
 
@@ -387,6 +388,21 @@ async def walk(portal: Portal) -> None:
     ]:
         answer = await client.get(path, headers=headers)
         assert answer.status_code == 200, f"{path}: {answer.text}"
+
+    COMMANDS.step = "sign-out and account deletion"
+    again = await identity.client.post(
+        "/v1/sessions", json={"email": email, "password": OTHER_PASSWORD}
+    )
+    assert again.status_code == 200, again.text
+    out = await identity.client.post(
+        "/v1/sessions/sign-out", json={"refresh_token": again.json()["refresh_token"]}
+    )
+    assert out.status_code in (200, 204), out.text
+    deleted = await identity.client.delete("/v1/me", headers=bearer(again.json()))
+    assert deleted.status_code == 204, deleted.text
+    user_deleted = await portal.event("UserDeleted")
+    await portal.consumed(portal.notifier_db, user_deleted.cloudevent.id)
+    await portal.consumed(catalog.db, user_deleted.cloudevent.id)
 
 
 async def duplicates(service: str, event_type: str) -> float:
