@@ -229,6 +229,8 @@ STEPS = (
     "password reset",
     "transcript ingestion",
     "reading",
+    "sign-in again",
+    "newsletter",
     "sign-out and account deletion",
 )
 
@@ -389,11 +391,17 @@ async def walk(portal: Portal) -> None:
         answer = await client.get(path, headers=headers)
         assert answer.status_code == 200, f"{path}: {answer.text}"
 
-    COMMANDS.step = "sign-out and account deletion"
+    COMMANDS.step = "sign-in again"
     again = await identity.client.post(
         "/v1/sessions", json={"email": email, "password": OTHER_PASSWORD}
     )
     assert again.status_code == 200, again.text
+    COMMANDS.step = "newsletter"  # its welcome email carries an unsubscribe link
+    subscribed = await identity.client.put("/v1/me/newsletter", headers=bearer(again.json()))
+    assert subscribed.status_code == 200, subscribed.text
+    await portal.emailed((await portal.event("NewsletterSubscribed")).cloudevent.id)
+
+    COMMANDS.step = "sign-out and account deletion"
     out = await identity.client.post(
         "/v1/sessions/sign-out", json={"refresh_token": again.json()["refresh_token"]}
     )
