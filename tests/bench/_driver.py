@@ -429,6 +429,25 @@ async def seed(
         progress.advance(last - first)
 
 
+SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE_SECONDS", "10"))
+
+
+async def settle(collections: Sequence[AsyncCollection[Document]]) -> None:
+    """After a bulk seed, what a database that has held the data for a while has done already:
+    ``compact`` (FerretDB: VACUUM ANALYZE, so planner statistics, visibility map and hint bits
+    are written now, not by an autovacuum in the middle of the measured phase or not at all:
+    an unanalysed FerretDB table estimates every pushed-down equality at a share of the table
+    and may plan it as a sequential scan; MongoDB compacts), then a pause of
+    ``BENCH_SETTLE_SECONDS`` for those writes to reach the disk."""
+    started = time.perf_counter()
+    for collection in collections:
+        with contextlib.suppress(Exception):  # a server without compact: nothing to settle
+            await collection.database.command("compact", collection.name)
+    await asyncio.sleep(SETTLE_SECONDS * min(1.0, SCALE))
+    names = ", ".join(c.name for c in collections)
+    print(f"   settled {names} in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 async def remove(
     databases: Iterable[str] = (), services: Iterable[str] = (), exchanges: Iterable[str] = ()
 ) -> None:

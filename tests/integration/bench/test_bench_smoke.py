@@ -31,6 +31,8 @@ def test_bench_writes_every_result_in_the_documented_format(tmp_path: Path) -> N
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert "ratio" in run.stdout.splitlines()[1]  # the table's header, then a row per result
+    # each volume measured on settled data (tests/integration/bench/test_pipeline_bench_settles)
+    assert run.stdout.count("settled things, inbox") == 2, run.stdout[-2000:]
     written = json.loads(results.read_text())
     expected = {
         f"{path}@{volume}"
