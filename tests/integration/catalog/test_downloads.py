@@ -349,3 +349,38 @@ async def test_a_deletion_after_the_read_stops_the_quota_write(catalog: Catalog)
     assert changed.value.state is not None and changed.value.state.deleted
     stored = await catalog.db["verified_users"].find_one({"_id": user_id})
     assert stored is not None and "quotaIssues" not in stored
+
+
+async def test_concurrent_links_share_one_record_insert_each_written_before_its_201(
+    catalog: Catalog,
+) -> None:
+    """Links of different users issued at once: their records go out together (fewer insert
+    commands than links), and every 201 names a record already stored with its event."""
+    video = (await catalog.load_demo())[1]
+    users = [await ready_user(catalog) for _ in range(16)]
+    inserts: list[int] = []
+    batched = catalog_of(catalog.app).downloads.records._inserts
+    collection = batched.collection
+
+    class Counted:  # the record inserts the catalog sends, counted on their way out
+        async def insert_one(self, document: Any) -> Any:
+            inserts.append(1)
+            return await collection.insert_one(document)
+
+        async def insert_many(self, documents: list[Any], **options: Any) -> Any:
+            inserts.append(len(documents))
+            return await collection.insert_many(documents, **options)
+
+    batched.collection = Counted()
+    records = catalog.db["downloads"]
+
+    async def issue(user_id: str) -> dict[str, Any]:
+        answer = await catalog.client.post(link_path(video, "audio"), headers=catalog.auth(user_id))
+        assert answer.status_code == 201, answer.text
+        record = await records.find_one({"_id": answer.json()["download_id"]})
+        assert record is not None and record["userId"] == user_id
+        return record
+
+    stored = await asyncio.gather(*(issue(u) for u in users))
+    assert all(r["_outbox_pending"] or not r["_outbox"] for r in stored)
+    assert sum(inserts) == len(users) and len(inserts) < len(users), inserts

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from portal_shared.batching import BatchedWrites
 from portal_shared.events.base import CloudEvent
 from portal_shared.outbox import PENDING, outbox_fields, with_outbox
 from portal_shared.retention import Retained
@@ -26,6 +27,9 @@ Document = dict[str, Any]
 class DownloadRepository:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
+        # Records of links issued concurrently go out as one unordered insert (group commit);
+        # each request still waits for its own record's acknowledged write before its 201.
+        self._inserts = BatchedWrites(collection)
 
     @property
     def retained(self) -> Retained:
@@ -37,7 +41,8 @@ class DownloadRepository:
         await self.collection.create_index("expiresAt")  # the hourly pruning's range
 
     async def insert(self, document: Document, events: Sequence[CloudEvent]) -> None:
-        await self.collection.insert_one({**document, **outbox_fields(events)})
+        """The record with its events, written (acknowledged) when this returns."""
+        await self._inserts.insert({**document, **outbox_fields(events)})
 
     async def get(self, download_id: str) -> Document | None:
         return await self.collection.find_one({"_id": download_id})
