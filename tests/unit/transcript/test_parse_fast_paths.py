@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from transcript.domain.labels import SpeakerRef, colon_label, parse_label
 from transcript.domain.model import Turn, merge_turns, merge_untimed_turns
 from transcript.domain.speakers import SpeakerRegistry
+from transcript.domain.text import KEPT_WHITESPACE, normalize_source, normalized_lines
 
 _IDS = st.sampled_from(["mark-rutte", "moderator", "question--bbc"])
 _AFFILIATIONS = st.sampled_from([None, "BBC", "Reuters"])
@@ -71,3 +72,17 @@ def test_remembered_answers_are_the_answers(steps: list[SpeakerRef | _RosterEntr
         else:
             assert remembering.add(*step) == reference.add(*step)
         assert remembering.speakers() == reference.speakers()
+
+
+_PIECES = ["a", " ", "  ", "\n", "\r", "\r\n", "\u2028", "\u200b", "\xa0", "\x1c"]
+_ODD_TEXT = st.lists(st.sampled_from(_PIECES)).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_ODD_TEXT, st.integers(0, 8))
+def test_lines_normalised_a_chunk_at_a_time_are_the_lines(source: str, chunk_chars: int) -> None:
+    whole = [line.strip() for line in normalize_source(source).split("\n")]
+    found = normalized_lines(source, chunk_chars)
+    assert found.lines == whole
+    assert found.space_runs or not any("  " in line for line in whole)
+    assert found.kept_whitespace == any(c in source for c in KEPT_WHITESPACE)

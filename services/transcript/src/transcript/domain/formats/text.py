@@ -8,7 +8,6 @@ speaker (titles, the roster, page furniture) is not part of any turn.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from transcript.domain.furniture import account_box_spans, is_furniture
@@ -16,7 +15,7 @@ from transcript.domain.labels import MAX_LABEL_CHARS, SpeakerRef, colon_label, p
 from transcript.domain.model import Transcript, build_transcript, merge_untimed_turns
 from transcript.domain.roster import RosterEntry, parse_roster
 from transcript.domain.speakers import SpeakerRegistry, evidence_test, resolve_all
-from transcript.domain.text import collapse, normalize_source
+from transcript.domain.text import RUN_OF_SPACES, collapse, normalized_lines
 from transcript.domain.vocabulary import SENTENCE_END
 
 # A line of the text that may belong to a turn, as a plain tuple (a 10 MB upload has ~25,000 of
@@ -29,7 +28,8 @@ _NO_LABEL: tuple[SpeakerRef | None, str] = (None, "")
 
 
 def read_text(source: str) -> Transcript:
-    lines = [line.strip() for line in normalize_source(source).split("\n")]
+    source_lines = normalized_lines(source)
+    lines = source_lines.lines
     for span in account_box_spans(lines):
         lines[span.start : span.stop] = [""] * len(span)
     roster, items = _classify(lines)
@@ -42,7 +42,11 @@ def read_text(source: str) -> Transcript:
     speaker_ids = resolve_all(registry, [ref for ref, _ in raw_turns])
     # Lines are stripped and their odd spaces normalised: a paragraph needs collapsing only if
     # a line holds a run of spaces, or whitespace str.split knows and normalize_source keeps.
-    join = _collapse if any(c in source for c in _KEPT_WHITESPACE) else _join
+    join: Callable[[list[str]], str] = " ".join
+    if source_lines.kept_whitespace:
+        join = _collapse
+    elif source_lines.space_runs:
+        join = _join
     turns = (
         (
             speaker_id,
@@ -54,19 +58,13 @@ def read_text(source: str) -> Transcript:
     return build_transcript(registry.speakers(), merge_untimed_turns(turns))
 
 
-_KEPT_WHITESPACE = "\x1c\x1d\x1e\x1f"
-# Looked for with a compiled pattern: `"  " in text` is 2.5 times slower on prose, where every
-# space is a near miss (0.8 of the 10 ms the parse took per MB).
-_RUN_OF_SPACES = re.compile("  ")
-
-
 def _collapse(lines: list[str]) -> str:
     return collapse(" ".join(lines))
 
 
 def _join(lines: list[str]) -> str:
     joined = " ".join(lines)
-    return collapse(joined) if _RUN_OF_SPACES.search(joined) else joined
+    return collapse(joined) if RUN_OF_SPACES.search(joined) else joined
 
 
 def _register_roster(registry: SpeakerRegistry, roster: list[RosterEntry]) -> None:
