@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteConcernError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -120,8 +120,16 @@ class BatchedWrites:
 
 
 def _per_item(error: BulkWriteError, size: int) -> list[Outcome]:
-    """Each item's own outcome of an unordered bulk write that failed for some of them."""
-    outcomes: list[Outcome] = [None] * size
+    """Each item's own outcome of an unordered bulk write that failed for some of them. A
+    write concern error leaves no item acknowledged as asked: every item without a write
+    error of its own fails with it, as ``insert_one``/``update_one`` would raise it."""
+    concern = error.details.get("writeConcernErrors") or []
+    unacknowledged: Outcome = (
+        WriteConcernError(concern[0].get("errmsg", ""), concern[0].get("code"), concern[0])
+        if concern
+        else None
+    )
+    outcomes: list[Outcome] = [unacknowledged] * size
     for failure in error.details.get("writeErrors", []):
         kind = DuplicateKeyError if failure.get("code") == 11000 else OperationFailure
         outcomes[failure["index"]] = kind(failure.get("errmsg", ""), failure.get("code"), failure)
