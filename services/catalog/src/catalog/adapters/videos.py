@@ -63,6 +63,7 @@ class VideoRepository:
             await c.create_index([("published", ASCENDING), (sort_key, DESCENDING), ("_id", 1)])
         for array_field in (SEARCH_TERMS, SPEAKER_KEYS, EVENT_TERMS, "languages"):
             await c.create_index(array_field)
+        await c.create_index([("updatedAt", DESCENDING), ("_id", DESCENDING)])  # editors' list
 
     async def get(self, video_id: str) -> tuple[Video, int] | None:
         """The video and its revision, published or not."""
