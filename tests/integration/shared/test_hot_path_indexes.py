@@ -44,6 +44,7 @@ from tests.bench.bench_notifier import delivery_doc
 from tests.integration.catalog import conftest as catalog_fixtures
 from tests.integration.catalog.conftest import CatalogFactory
 from tests.integration.catalog.test_downloads import relative
+from tests.integration.catalog.test_videos import draft
 from tests.integration.identity import conftest as identity_fixtures
 from tests.integration.identity.conftest import OTHER_PASSWORD, PASSWORD, Harness, bearer
 from tests.integration.notifier.helpers import (
@@ -206,11 +207,12 @@ ALLOWED: dict[tuple[str, str, str], str] = {
 # pushes neither ``$in`` nor a sort down; on MongoDB both are index scans.
 ONE_PER_VIDEO = "one document per video: bounded by the catalog, not by traffic (FerretDB)"
 ALLOWED |= {
-    # the public list and its pages: every published video, sorted in memory
-    ("videos", "find", describe({"find": "", "filter": {"published": True}, **page})): ONE_PER_VIDEO
-    for page in (
-        {"limit": 21, "sort": {"recordedOn": -1, "_id": 1}},
-        {"limit": 21, "sort": {"titleKey": -1, "_id": 1}},
+    # the public list (every published video) and the editors' (every video), sorted in memory
+    ("videos", "find", describe({"find": "", "filter": videos, **page})): ONE_PER_VIDEO
+    for videos, page in (
+        ({"published": True}, {"limit": 21, "sort": {"recordedOn": -1, "_id": 1}}),
+        ({"published": True}, {"limit": 21, "sort": {"titleKey": -1, "_id": 1}}),
+        ({}, {"limit": 21, "sort": {"updatedAt": -1, "_id": -1}}),
     )
 }
 ALLOWED[("transcript_heads", "find", describe({"find": "", "filter": {"_id": {"$in": [""]}}}))] = (
@@ -229,6 +231,7 @@ STEPS = (
     "password reset",
     "transcript ingestion",
     "reading",
+    "editing",
     "sign-in again",
     "newsletter",
     "sign-out and account deletion",
@@ -390,6 +393,20 @@ async def walk(portal: Portal) -> None:
     ]:
         answer = await client.get(path, headers=headers)
         assert answer.status_code == 200, f"{path}: {answer.text}"
+
+    COMMANDS.step = "editing"  # an editor's list, a new video and its publication
+    editor = catalog.auth(unique("editor"), roles=("editor",))
+    created = await catalog.client.post(
+        "/v1/editor/videos", json=draft(unique("hot")), headers=editor
+    )
+    assert created.status_code == 201, created.text
+    video_path = f"/v1/editor/videos/{created.json()['id']}"
+    published_now = await catalog.client.post(f"{video_path}/publish", headers=editor)
+    assert published_now.status_code == 200, published_now.text
+    listed = await catalog.client.get("/v1/editor/videos?limit=20", headers=editor)
+    assert listed.status_code == 200, listed.text
+    with probing():
+        await catalog.outbox_drained()
 
     COMMANDS.step = "sign-in again"
     again = await identity.client.post(
