@@ -384,3 +384,26 @@ async def test_concurrent_links_share_one_record_insert_each_written_before_its_
     stored = await asyncio.gather(*(issue(u) for u in users))
     assert all(r["_outbox_pending"] or not r["_outbox"] for r in stored)
     assert sum(inserts) == len(users) and len(inserts) < len(users), inserts
+
+
+async def test_a_quota_written_by_the_previous_version_still_counts(
+    start_catalog: CatalogFactory,
+) -> None:
+    """Upgrade: until session 3 a user's issues lived in ``link_quota`` (``issues``, ``rev``).
+    A user who spent the quota just before the upgrade is still refused after it, and a user
+    who had a link before is not counted again as a first download (the funnel)."""
+    catalog = await start_catalog(quota_limit=2, quota_window_seconds=600)
+    video = (await catalog.load_demo())[1]
+    path = link_path(video, "audio")
+    spent, earlier = await ready_user(catalog), await ready_user(catalog)
+    recent = catalog.clock() - timedelta(minutes=1)
+    legacy = catalog.db["link_quota"]
+    await legacy.insert_one({"_id": spent, "issues": [recent, recent], "rev": 2})
+    await legacy.insert_one({"_id": earlier, "issues": [recent], "rev": 1})
+    refused = await catalog.client.post(path, headers=catalog.auth(spent))
+    assert refused.status_code == 429, refused.text
+    before = first_link_count()
+    answer = await catalog.client.post(path, headers=catalog.auth(earlier))
+    assert answer.status_code == 201, answer.text
+    assert first_link_count() == before
+    assert (await catalog.client.post(path, headers=catalog.auth(earlier))).status_code == 429

@@ -32,6 +32,7 @@ from catalog.service_layer.events import CatalogEvents
 from catalog.settings import CatalogSettings
 
 VIDEOS, USERS, DOWNLOADS = "videos", "verified_users", "downloads"
+PREVIOUS_QUOTA = "link_quota"  # the quota before session 3, read until moved (LinkQuota)
 SEGMENTS = "transcript_segments"
 
 
@@ -66,7 +67,8 @@ def build_app(
         downloads = Downloads(
             videos=videos,
             users=users,
-            quota=LinkQuota(runtime.db[USERS]),  # the quota lives in the projection documents
+            # The quota lives in the projection documents (the previous version's read once).
+            quota=LinkQuota(runtime.db[USERS], runtime.db[PREVIOUS_QUOTA]),
             records=records,
             storage=LocalMediaStorage(settings.media_root),
             keyring=keyring,

@@ -54,8 +54,17 @@ class AccessChanged(Exception):
 
 
 class VerifiedUsers:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        previous: AsyncCollection[Document] | None = None,
+    ) -> None:
         self.collection = collection
+        # Where the previous version kept the quota (``link_quota``: ``issues``, ``rev``):
+        # read for a user whose projection document has no ``quotaRev`` yet (their first issue
+        # since the upgrade, or ever), so a quota spent just before the upgrade still counts
+        # and a user who had links then is not counted again as a first download.
+        self.previous = previous
         self.locks = KeyedLocks()
 
     async def apply(self, update: ConditionalUpdate) -> bool:
@@ -111,8 +120,17 @@ class LinkQuota:
     """Per user: the times of the last ``limit`` link issues, and a revision counter, in the
     user's projection document (``collection`` is the projection's)."""
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        previous: AsyncCollection[Document] | None = None,
+    ) -> None:
         self.collection = collection
+        # Where the previous version kept the quota (``link_quota``: ``issues``, ``rev``):
+        # read for a user whose projection document has no ``quotaRev`` yet (their first issue
+        # since the upgrade, or ever), so a quota spent just before the upgrade still counts
+        # and a user who had links then is not counted again as a first download.
+        self.previous = previous
         self.locks = KeyedLocks()
 
     async def get(self, user_id: str) -> Document | None:
@@ -133,18 +151,31 @@ class LinkQuota:
         caller checked it allows downloads). ``AccessChanged`` when a later read shows the
         account no longer verified or deleted."""
         document = first_read
+        previous: Document | None = None
+        previous_read = False
         async with self.locks.hold(user_id) as waited:
             for attempt in range(MAX_ATTEMPTS):
                 if attempt or waited or document is None:
                     document = await self._allowed_document(user_id)
-                issued = list(document.get(ISSUES) or [])
+                if REV in document:
+                    issued, first = list(document.get(ISSUES) or []), False
+                else:  # no issue since the upgrade: the previous version's record counts
+                    if not previous_read:
+                        previous, previous_read = await self._previous(user_id), True
+                    issued, first = list((previous or {}).get("issues") or []), previous is None
                 decision = quota_decision(issued, now=now, limit=limit, window=window)
                 if not decision.allowed:
                     return decision
                 kept = within_window(issued, now, window)[-(limit - 1) :] if limit > 1 else []
                 if await self._store(user_id, document, [*kept, now]):
-                    return replace(decision, first_issue=REV not in document)
+                    return replace(decision, first_issue=first)
         raise QuotaContention(user_id)
+
+    async def _previous(self, user_id: str) -> Document | None:
+        """The user's quota record as the previous version wrote it, if any."""
+        if self.previous is None:
+            return None
+        return await self.previous.find_one({"_id": user_id})
 
     async def _allowed_document(self, user_id: str) -> Document:
         """The user's document read now; AccessChanged if it no longer allows downloads."""
