@@ -43,3 +43,45 @@ async def test_only_settled_records_past_the_retention_are_pruned(mongo_db: Any)
     assert await pruner.run_once() == 2
     assert {d["_id"] async for d in inbox.find()} == {"recent-done", "old-processing"}
     assert {d["_id"] async for d in deliveries.find()} == {"old-retrying", "recent-failed"}
+
+
+class _ReusedWhileListed:
+    """The collection, except that right after the prune's cursor lists ``reused`` another
+    writer takes that record up again (it is in flight once more) before its delete."""
+
+    def __init__(self, collection: Any, reused: str) -> None:
+        self.collection, self.reused = collection, reused
+        self.name = collection.name
+
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        collection, reused = self.collection, self.reused
+
+        async def listed() -> Any:
+            async for document in collection.find(*args, **kwargs):
+                if document["_id"] == reused:
+                    await collection.update_one({"_id": reused}, {"$set": {"status": "processing"}})
+                yield document
+
+        return listed()
+
+    async def delete_one(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.collection.delete_one(*args, **kwargs)
+
+
+async def test_a_record_taken_up_again_between_the_listing_and_its_delete_stays(
+    mongo_db: Any,
+) -> None:
+    """The prune lists ids first and deletes each later: the delete holds the whole condition
+    again, so a record no longer settled by then is kept, and every other one still goes
+    (over several rounds of deletes)."""
+    inbox = mongo_db["inbox"]
+    await inbox.insert_many(
+        [{"_id": f"e{i:03}", "status": "done", "processed_at": NOW - 31 * DAY} for i in range(30)]
+    )
+    pruner = Pruner(
+        [Retained(_ReusedWhileListed(inbox, "e017"), "processed_at", {"status": "done"})],
+        timedelta(days=30),
+        clock=ManualClock(NOW),
+    )
+    assert await pruner.run_once() == 29
+    assert [d["_id"] async for d in inbox.find()] == ["e017"]
