@@ -30,9 +30,17 @@ from portal_shared.error_codes import ErrorCode
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-MAX_CURSOR_CHARS = 1_000
 MAX_KEY_CHARS = 400
 MAX_INDEX = 2**31  # BSON holds 64-bit integers at most; no list is near this long
+MAX_POSITION_VALUES = 3  # sort keys and the item's id
+MAX_SCOPE_CHARS = 100
+# The longest cursor a valid position makes, so that every cursor this module makes is one it
+# accepts: a text value is at most 6 bytes of JSON a character (a control character's \u
+# escape) plus its quotes and comma; an integer at most 11. (It was a fixed 1,000 characters:
+# a position of 100 characters outside the BMP, 12 escaped bytes each, made a cursor its own
+# decoder refused.) Real keys are short and mostly ASCII: about 60 characters.
+_MAX_PAYLOAD_BYTES = 32 + MAX_SCOPE_CHARS + MAX_POSITION_VALUES * (6 * MAX_KEY_CHARS + 3)
+MAX_CURSOR_CHARS = -(-_MAX_PAYLOAD_BYTES // 3) * 4
 CURSOR_VERSION = 1
 
 Key = str | int
@@ -57,7 +65,10 @@ class Page(BaseModel, Generic[T]):
 def encode_cursor(scope: str, position: Sequence[Key]) -> str:
     """The cursor of a page that ended at ``position`` (sort key(s), then the item's id)."""
     payload = {"v": CURSOR_VERSION, "s": scope, "p": list(position)}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
+    # UTF-8 rather than ASCII escapes: 2-4 bytes a character outside ASCII, not 6-12. Total
+    # over any text: a lone surrogate is passed through, and the decoder refuses it.
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    raw = text.encode("utf-8", "surrogatepass")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 

@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from portal_shared.http import create_app
 from portal_shared.list_params import DEFAULT_LIMIT, MAX_LIMIT, Cursor, Limit
-from portal_shared.pagination import BadCursor, Page, decode_cursor, encode_cursor
+from portal_shared.pagination import (
+    MAX_CURSOR_CHARS,
+    MAX_KEY_CHARS,
+    BadCursor,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
 
 # What stored text can hold: no NUL, no lone surrogates (not UTF-8).
 TEXT = st.text(
@@ -28,12 +35,24 @@ def test_a_cursor_names_the_position_it_was_made_from(key: str, item_id: str, in
     )
 
 
+@pytest.mark.parametrize("char", ["x", "\x01", "é", "\U0010ffff", '"'])
+def test_the_longest_valid_position_makes_a_cursor_that_decodes(char: str) -> None:
+    key = char * MAX_KEY_CHARS
+    cursor = encode_cursor("things:newest", [key, 2**31 - 1, key])
+    assert len(cursor) <= MAX_CURSOR_CHARS
+    assert decode_cursor(cursor, scope="things:newest", shape=(str, int, str)) == (
+        key,
+        2**31 - 1,
+        key,
+    )
+
+
 @pytest.mark.parametrize(
     "cursor",
     [
         "",
         "!!!",
-        "x" * 1_001,
+        "x" * (MAX_CURSOR_CHARS + 1),
         "Zm9v",  # "foo"
         "W10",  # []
         encode_cursor("things:oldest", ["a", "b"]),  # another sort order
