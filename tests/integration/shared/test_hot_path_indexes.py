@@ -238,6 +238,14 @@ STEPS = (
 )
 
 
+# Filled only after the walk, before the plans are explained. The public and the editors' lists
+# read every video and sort in memory on FerretDB (allowed above): with 2,000 copies of a stored
+# video that read took 1.5 to 5 s on a loaded machine, past the services' client timeout
+# (``timeoutMS`` 5 s), so the walk's list request failed with 503 now and then. The walk sends the
+# same command shapes with the few demo videos; the plans are still explained at FILLER videos.
+AFTER_THE_WALK = frozenset({"videos"})
+
+
 def generic(i: int) -> Document:
     return {"_id": f"seed-{i:05d}", **outbox_fields([])}
 
@@ -471,11 +479,13 @@ async def test_every_command_a_hot_path_sends_is_answered_from_an_index(
                 with probing():
                     for database in services:
                         db = mongo_client[database]
-                        await fill(db, await db.list_collection_names())
+                        names = set(await db.list_collection_names()) - AFTER_THE_WALK
+                        await fill(db, names)
                 await walk(Portal(identity, catalog, transcript, notifier.state.runtime.db, video))
                 COMMANDS.recording = False
                 # Collections first written during the walk, or only ever read (a deleted
-                # account is looked up, none was deleted): at volume before their plans.
+                # account is looked up, none was deleted), and AFTER_THE_WALK: at volume
+                # before their plans.
                 for database in services:
                     read = {sent.collection for sent in COMMANDS.seen if sent.database == database}
                     await fill(mongo_client[database], read)
