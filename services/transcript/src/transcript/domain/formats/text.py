@@ -8,9 +8,10 @@ speaker (titles, the roster, page furniture) is not part of any turn.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import islice
 
-from transcript.domain.furniture import account_box_spans, is_furniture
+from transcript.domain.furniture import box_end, line_furniture
 from transcript.domain.labels import MAX_LABEL_CHARS, SpeakerRef, colon_label, parse_label
 from transcript.domain.model import Transcript, build_transcript, merge_untimed_turns
 from transcript.domain.roster import RosterEntry, parse_roster
@@ -29,10 +30,7 @@ _NO_LABEL: tuple[SpeakerRef | None, str] = (None, "")
 
 def read_text(source: str) -> Transcript:
     source_lines = normalized_lines(source)
-    lines = source_lines.lines
-    for span in account_box_spans(lines):
-        lines[span.start : span.stop] = [""] * len(span)
-    roster, items = _classify(lines)
+    roster, items = _classify(source_lines.lines)
     labelled = [ref for _, _, ref, _ in items if ref is not None]
     evidence = SpeakerRegistry()
     _register_roster(evidence, roster)
@@ -73,11 +71,26 @@ def _register_roster(registry: SpeakerRegistry, roster: list[RosterEntry]) -> No
 
 
 def _classify(lines: list[str]) -> tuple[list[RosterEntry], list[_Item]]:
+    """The roster and the lines that may belong to a turn. An account box, from its first line
+    to its closing one, is passed over as if blank, and so is a line of furniture."""
     roster: list[RosterEntry] = []
     items: list[_Item] = []
     block_start = True
-    for line in lines:
-        if not line or is_furniture(line):
+    boxes_close = True  # False once a box has no closing line: none opened later has one
+    numbered = enumerate(lines)
+    for index, line in numbered:
+        if not line:
+            block_start = True
+            continue
+        furniture, opens_box = line_furniture(line)
+        if opens_box and boxes_close:
+            end = box_end(lines, index + 1)
+            boxes_close = end is not None
+            if end is not None:
+                _skip(numbered, end - index)
+                block_start = True
+                continue
+        if furniture:
             block_start = True
             continue
         if block_start:
@@ -89,6 +102,11 @@ def _classify(lines: list[str]) -> tuple[list[RosterEntry], list[_Item]]:
         items.append((line, block_start, ref, text))
         block_start = False
     return roster, items
+
+
+def _skip(lines: Iterator[object], count: int) -> None:
+    for _ in islice(lines, count):
+        pass
 
 
 def _label(line: str, block_start: bool) -> tuple[SpeakerRef | None, str]:
