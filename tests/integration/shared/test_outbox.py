@@ -187,3 +187,62 @@ async def test_event_added_while_publishing_is_kept_for_the_next_cycle(
     doc = await mongo_db.things.find_one({"_id": 1})
     assert doc["_outbox"] == [] and doc[PENDING] is False and doc["s"] == 2
     await consumer.stop()
+
+
+class CountingFinds:
+    """A real collection that counts the relay's candidate reads (``find``)."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection, self.finds = collection, 0
+
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        self.finds += 1
+        return self.collection.find(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.collection, name)
+
+
+async def test_a_nudge_publishes_what_is_due_in_one_cycle_without_reading_again(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """One cycle claims everything due when it is under a batch: no second cycle (one empty
+    read of every collection) after a publish. The poll is far off, so only the nudge runs."""
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    collections = [CountingFinds(mongo_db[f"outbox_{n}"]) for n in range(3)]
+    outbox = OutboxRelay(bus, collections, owner="relay-n", poll_seconds=60, batch=10)  # type: ignore[arg-type]
+    await outbox.start()
+    # The first cycle at start-up reads each (empty) collection once, the last one last.
+    await eventually(lambda: asyncio.sleep(0, collections[2].finds), lambda n: n >= 1)
+    before = [c.finds for c in collections]
+    events = [envelope(Pinged(n=i), source="/t") for i in range(3)]
+    await collections[1].insert_one({"_id": "a", **outbox_fields(events)})
+    outbox.nudge()
+    await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 3)
+    await eventually(
+        lambda: collections[1].find_one({"_id": "a"}), lambda doc: doc[PENDING] is False
+    )
+    await asyncio.sleep(0.2)  # a second cycle, if there were one, would run now
+    assert [c.finds - b for c, b in zip(collections, before, strict=True)] == [1, 1, 1]
+    await outbox.stop()
+    await consumer.stop()
+
+
+async def test_more_than_a_batch_due_is_published_without_waiting_for_the_poll(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    outbox = OutboxRelay(bus, [mongo_db.backlog], owner="relay-b", poll_seconds=600, batch=2)
+    await outbox.start()
+    for i in range(7):
+        await mongo_db.backlog.insert_one(
+            {"_id": i, **outbox_fields([envelope(Pinged(n=i), source="/t")])}
+        )
+    outbox.nudge()
+    # Four batches of at most two: only the full ones run again at once, so without that the
+    # rest would wait for the poll ten minutes away.
+    await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 7)
+    await outbox.stop()
+    await consumer.stop()
