@@ -106,9 +106,14 @@ async def prune(
 ) -> int:
     """Delete the settled records whose age field is before ``now - retention``: one pass of
     a cursor over their ids, each deleted by its ``_id`` (see the module's docstring)."""
+    return await prune_before(retained, now - retention, batch=batch)
+
+
+async def prune_before(retained: Retained, cutoff: datetime, *, batch: int = PRUNE_BATCH) -> int:
+    """Delete the settled records whose age field is before ``cutoff``, as ``prune`` does."""
     collection, removed = retained.collection, 0
     for settled in _equalities(retained.settled):
-        condition = {**settled, retained.age_field: {"$lt": now - retention}}
+        condition = {**settled, retained.age_field: {"$lt": cutoff}}
         ids: list[Any] = []
         async for document in collection.find(condition, {"_id": 1}, batch_size=batch):
             ids.append(document["_id"])

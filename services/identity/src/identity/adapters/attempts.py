@@ -14,6 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from portal_shared.events.base import CloudEvent
 from portal_shared.outbox import EPOCH, PENDING, outbox_fields, with_outbox
+from portal_shared.retention import Retained, prune_before
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -88,10 +89,12 @@ class AttemptRepository(Generic[A]):
         await self.collection.delete_many({"email": email, PENDING: {"$ne": True}})
 
     async def delete_older_than(self, before: datetime) -> int:
-        result = await self.collection.delete_many(
-            {"created_at": {"$lt": before}, PENDING: {"$ne": True}}
-        )
-        return int(result.deleted_count)
+        """Settled attempts created before ``before``, each deleted by its ``_id`` after one
+        read of their ids (``portal_shared.retention``): one ``delete_many`` by age held the
+        collection's write gate for its whole read on FerretDB, which pushes no range down,
+        so every registration (or reset) waited for the prune of a day's attempts."""
+        settled = Retained(self.collection, "created_at", {PENDING: {"$ne": True}})
+        return await prune_before(settled, before)
 
 
 def code_document(code: CodeState) -> Document:
