@@ -23,6 +23,7 @@ import aio_pika
 from portal_shared.bus import Bus, Consumer, HandlerRegistry
 from portal_shared.events.base import CloudEvent, envelope
 from portal_shared.inbox import Inbox
+from portal_shared.mongo import WriteSerializedDatabase, is_ferretdb
 from portal_shared.outbox import EPOCH, OutboxRelay, outbox_fields
 from pymongo import AsyncMongoClient
 
@@ -98,6 +99,8 @@ class Pipeline:
         self.progress: d.Progress | None = None
 
     async def start(self) -> None:
+        if await is_ferretdb(self.client):  # as every service opens its database there
+            self.db = WriteSerializedDatabase(self.db)  # type: ignore[assignment]
         await self.bus.connect()
         registry = HandlerRegistry()
         registry.add(Pinged, self.handle)
