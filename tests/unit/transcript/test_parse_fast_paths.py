@@ -1,5 +1,5 @@
 """The parser's fast paths give what the general code gives: the merge of untimed turns without
-a Turn per turn, and the speaker registry's remembered answers."""
+a Turn per turn, the speaker registry's remembered answers, the roster's three-letter gate."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from transcript.domain.labels import SpeakerRef, colon_label, parse_label
 from transcript.domain.model import Turn, merge_turns, merge_untimed_turns
+from transcript.domain.roster import (
+    _MODERATION_HEAD,
+    _SPEAKERS_CUE,
+    ROSTER_HEADS,
+)
 from transcript.domain.speakers import SpeakerRegistry
 from transcript.domain.text import KEPT_WHITESPACE, normalize_source, normalized_lines
 
@@ -86,3 +91,46 @@ def test_lines_normalised_a_chunk_at_a_time_are_the_lines(source: str, chunk_cha
     assert found.lines == whole
     assert found.space_runs or not any("  " in line for line in whole)
     assert found.kept_whitespace == any(c in source for c in KEPT_WHITESPACE)
+
+
+_CUES = [
+    "Speakers included",
+    "Speaker:",
+    "Panelists were",
+    "Panellist",
+    "Participants included",
+    "Participantes",
+    "Intervenants :",
+    "Intervenantes et intervenants",
+    "Orateurs :",
+    "Oratrice",
+    "Parmi les intervenants figuraient",
+    "Avec la participation de",
+    "Les intervenants étaient",
+    "Moderated by",
+    "Modération :",
+    "Modérée par",
+    "Animée par",
+    "Animé par",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_CUES), st.lists(st.booleans(), min_size=40, max_size=40))
+@example("Les intervenants étaient", [False] * 39 + [True])  # "leſ"
+@example("Animée par", [False] * 39 + [True])  # "anı"
+def test_the_roster_gate_lets_every_cue_through(cue: str, upper: list[bool]) -> None:
+    """Whatever the case of a cue, its first three letters pass the gate."""
+    cased = "".join(c.upper() if up else c.lower() for c, up in zip(cue, upper, strict=False))
+    if upper[-1]:  # the forms IGNORECASE also takes for s and i (not as the first letter)
+        cased = cased[0] + cased[1:].replace("s", "ſ").replace("i", "ı")
+    paragraph = f"{cased} Jane Doe, Reuters."
+    assert _SPEAKERS_CUE.match(paragraph) or _MODERATION_HEAD.match(paragraph)
+    assert paragraph[:3] in ROSTER_HEADS
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_the_roster_gate_turns_away_only_what_the_cues_do(paragraph: str) -> None:
+    if paragraph[:3] not in ROSTER_HEADS:
+        assert not _SPEAKERS_CUE.match(paragraph) and not _MODERATION_HEAD.match(paragraph)

@@ -35,7 +35,17 @@ _MODERATION_HEAD = re.compile(
     r"(?:moderated by\s|modérée? par\s|animée? par\s|modération\s*:)", re.IGNORECASE
 )
 _LEADING_AND = re.compile(r"^(?:and|et)\s+", re.IGNORECASE)
-_ROSTER_FIRST_CHARS = frozenset("SsPpIiOoAaLlMm")
+# The first three letters of every cue above, in the forms the patterns' IGNORECASE accepts
+# (the first letter ASCII only, as before: "ſpeakers" was never a cue): a line that starts
+# otherwise is no roster, and the reader turns most lines of speech away with one lookup.
+_CASE_FORMS = {"s": "sSſ", "i": "iIıİ"}
+ROSTER_HEADS = frozenset(
+    first + second + third
+    for head in ("spe", "pan", "par", "int", "ora", "ave", "les", "mod", "ani")
+    for first in (head[0], head[0].upper())
+    for second in _CASE_FORMS.get(head[1], head[1] + head[1].upper())
+    for third in _CASE_FORMS.get(head[2], head[2] + head[2].upper())
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +58,7 @@ class RosterEntry:
 
 def parse_roster(paragraph: str) -> list[RosterEntry] | None:
     """The people a roster paragraph lists, or None if the paragraph is not a roster."""
-    if not paragraph or paragraph[0] not in _ROSTER_FIRST_CHARS:
+    if paragraph[:3] not in ROSTER_HEADS:
         return None
     # Cheap anchored checks first: most paragraphs of speech are rejected here.
     cue = _SPEAKERS_CUE.match(paragraph)

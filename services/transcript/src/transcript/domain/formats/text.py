@@ -14,7 +14,7 @@ from itertools import islice
 from transcript.domain.furniture import box_end, line_furniture
 from transcript.domain.labels import MAX_LABEL_CHARS, SpeakerRef, colon_label, parse_label
 from transcript.domain.model import Transcript, build_transcript, merge_untimed_turns
-from transcript.domain.roster import RosterEntry, parse_roster
+from transcript.domain.roster import ROSTER_HEADS, RosterEntry, parse_roster
 from transcript.domain.speakers import SpeakerRegistry, evidence_test, resolve_all
 from transcript.domain.text import RUN_OF_SPACES, collapse, normalized_lines
 from transcript.domain.vocabulary import SENTENCE_END
@@ -93,7 +93,7 @@ def _classify(lines: list[str]) -> tuple[list[RosterEntry], list[_Item]]:
         if furniture:
             block_start = True
             continue
-        if block_start:
+        if block_start and line[:3] in ROSTER_HEADS:  # the check parse_roster starts with
             entries = parse_roster(line)
             if entries is not None:
                 roster.extend(entries)
