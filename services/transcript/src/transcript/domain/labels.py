@@ -46,6 +46,11 @@ class SpeakerRef:
     explicit: bool = False
     tokens: tuple[str, ...] = ()
 
+    def __hash__(self) -> int:
+        # The label alone (equal refs have equal labels): the generated hash of all eight fields
+        # was a tenth of a parse, which looks up every label's ref in the speaker registry.
+        return hash(self.label)
+
     @property
     def key(self) -> str:
         if self.kind in ("moderator", "question"):
