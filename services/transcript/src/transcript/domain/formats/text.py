@@ -25,7 +25,6 @@ from transcript.domain.vocabulary import SENTENCE_END
 _Item = tuple[str, bool, SpeakerRef | None, str]
 # A turn before its speaker is resolved: the label, and the lines of each paragraph.
 _RawTurn = tuple[SpeakerRef, list[list[str]]]
-_NO_LABEL: tuple[SpeakerRef | None, str] = (None, "")
 
 
 def read_text(source: str) -> Transcript:
@@ -98,7 +97,17 @@ def _classify(lines: list[str]) -> tuple[list[RosterEntry], list[_Item]]:
             if entries is not None:
                 roster.extend(entries)
                 continue
-        ref, text = _label(line, block_start)
+        # The label a line may open a turn with ("Label: text", "Label:", or a heading on its
+        # own line) and the text after it (inline: a call per line was a twentieth of a parse).
+        ref: SpeakerRef | None = None
+        text = ""
+        colon = line.find(":", 0, MAX_LABEL_CHARS + 2)
+        if colon > 0:
+            ref = colon_label(line[:colon])
+            if ref is not None:
+                text = line[colon + 1 :].strip()
+        elif block_start and len(line) <= MAX_LABEL_CHARS and line[-1] not in SENTENCE_END:
+            ref = parse_label(line)
         items.append((line, block_start, ref, text))
         block_start = False
     return roster, items
@@ -107,20 +116,6 @@ def _classify(lines: list[str]) -> tuple[list[RosterEntry], list[_Item]]:
 def _skip(lines: Iterator[object], count: int) -> None:
     for _ in islice(lines, count):
         pass
-
-
-def _label(line: str, block_start: bool) -> tuple[SpeakerRef | None, str]:
-    """The label of a line that may open a turn ("Label: text", "Label:", or a heading on its
-    own line) and the text after it; (None, "") for any other line."""
-    colon = line.find(":", 0, MAX_LABEL_CHARS + 2)
-    if colon > 0:
-        ref = colon_label(line[:colon])
-        return _NO_LABEL if ref is None else (ref, line[colon + 1 :].strip())
-    if block_start and len(line) <= MAX_LABEL_CHARS and line[-1] not in SENTENCE_END:
-        ref = parse_label(line)
-        if ref is not None:
-            return ref, ""
-    return _NO_LABEL
 
 
 def _assemble(
