@@ -176,9 +176,9 @@ def uses_index(plan: Document) -> bool:
 # path, for settled records older than RETENTION_DAYS (30). FerretDB v1 pushes no range (and no
 # ``$in``/``$ne``) down, and the one equality some carry (``status: done``) matches nearly every
 # record, so PostgreSQL rightly reads the whole collection: O(collection) once an hour. The
-# Pruner's is a read (a cursor over the ids; each record is then deleted by its ``_id``, from
-# the index), so it holds no write gate; identity's attempt prunes are still ``delete_many``,
-# which hold the collection's write gate (portal_shared.mongo) while they read.
+# prunes are reads (a cursor over the ids; each record is then deleted by its ``_id``, from
+# the index: ``portal_shared.retention``, identity's attempt prunes too), so they hold no
+# write gate (portal_shared.mongo) while they read.
 # On MongoDB each has an index on its age field, so there they are held to the rule too.
 HOURLY_PRUNE = "a prune, at start-up and once an hour; reads the collection once (FerretDB)"
 ALLOWED: dict[tuple[str, str, str], str] = {
@@ -192,12 +192,12 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         ("downloads", "find", {"_outbox_pending": "bool", "expiresAt": {"$lt": "datetime"}}),
         (
             "registrations",
-            "delete",
+            "find",
             {"_outbox_pending": {"$ne": "bool"}, "created_at": {"$lt": "datetime"}},
         ),
         (
             "reset_attempts",
-            "delete",
+            "find",
             {"_outbox_pending": {"$ne": "bool"}, "created_at": {"$lt": "datetime"}},
         ),
     ]
