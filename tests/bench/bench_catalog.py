@@ -58,6 +58,7 @@ def user_doc(i: int) -> dict[str, Any]:
         "roles": [],
         "changedAt": NOW,
         "minTokenVersion": 0,
+        "quotaRev": 0,  # an empty quota, as this version's projection creates a user
     }
 
 

@@ -396,6 +396,10 @@ async def test_a_quota_written_by_the_previous_version_still_counts(
     video = (await catalog.load_demo())[1]
     path = link_path(video, "audio")
     spent, earlier = await ready_user(catalog), await ready_user(catalog)
+    # Their projection documents as the previous version wrote them: no quota fields.
+    await catalog.db["verified_users"].update_many(
+        {"_id": {"$in": [spent, earlier]}}, {"$unset": {"quotaRev": "", "quotaIssues": ""}}
+    )
     recent = catalog.clock() - timedelta(minutes=1)
     legacy = catalog.db["link_quota"]
     await legacy.insert_one({"_id": spent, "issues": [recent, recent], "rev": 2})
@@ -407,3 +411,24 @@ async def test_a_quota_written_by_the_previous_version_still_counts(
     assert answer.status_code == 201, answer.text
     assert first_link_count() == before
     assert (await catalog.client.post(path, headers=catalog.auth(earlier))).status_code == 429
+
+
+async def test_a_user_first_seen_by_this_version_has_no_previous_quota_read(
+    start_catalog: CatalogFactory,
+) -> None:
+    """A projection document this version created carries an empty quota, so its user's first
+    link reads nothing of the previous version's: a (planted) spent record there is ignored,
+    and the first link is counted once in the funnel."""
+    catalog = await start_catalog(quota_limit=2, quota_window_seconds=600)
+    video = (await catalog.load_demo())[1]
+    path = link_path(video, "audio")
+    user = await ready_user(catalog)
+    assert (await catalog.db["verified_users"].find_one({"_id": user}))["quotaRev"] == 0
+    recent = catalog.clock() - timedelta(minutes=1)
+    await catalog.db["link_quota"].insert_one({"_id": user, "issues": [recent, recent], "rev": 2})
+    before = first_link_count()
+    assert (await catalog.client.post(path, headers=catalog.auth(user))).status_code == 201
+    assert first_link_count() == before + 1
+    assert (await catalog.client.post(path, headers=catalog.auth(user))).status_code == 201
+    assert first_link_count() == before + 1
+    assert (await catalog.client.post(path, headers=catalog.auth(user))).status_code == 429

@@ -61,9 +61,9 @@ class VerifiedUsers:
     ) -> None:
         self.collection = collection
         # Where the previous version kept the quota (``link_quota``: ``issues``, ``rev``):
-        # read for a user whose projection document has no ``quotaRev`` yet (their first issue
-        # since the upgrade, or ever), so a quota spent just before the upgrade still counts
-        # and a user who had links then is not counted again as a first download.
+        # read for a user whose projection document has no ``quotaRev`` yet (written before
+        # the upgrade, and no issue since), so a quota spent just before the upgrade still
+        # counts and a user who had links then is not counted again as a first download.
         self.previous = previous
         self.locks = KeyedLocks()
 
@@ -74,7 +74,7 @@ class VerifiedUsers:
             for _ in range(2):
                 try:
                     result = await self.collection.update_one(
-                        update.filter, update.update, upsert=update.upsert
+                        update.filter, _created_with_quota(update), upsert=update.upsert
                     )
                 except DuplicateKeyError:
                     if update.duplicate_key_means_stale:
@@ -111,6 +111,16 @@ class VerifiedUsers:
         return await self.collection.find_one({"_id": user_id})
 
 
+def _created_with_quota(update: ConditionalUpdate) -> Document:
+    """The update, and for a document it creates an empty quota (``quotaRev`` 0): a user this
+    version sees first has no quota of the previous version's to read (one read less on
+    every new user's first link). Only a document from before the upgrade lacks the field."""
+    if not update.upsert:
+        return update.update
+    on_insert = {**update.update.get("$setOnInsert", {}), REV: 0}
+    return {**update.update, "$setOnInsert": on_insert}
+
+
 def projection_of(document: Document | None) -> ProjectionState | None:
     """The projection state a document holds (None: no document)."""
     return None if document is None else ProjectionState.from_document(document)
@@ -127,9 +137,9 @@ class LinkQuota:
     ) -> None:
         self.collection = collection
         # Where the previous version kept the quota (``link_quota``: ``issues``, ``rev``):
-        # read for a user whose projection document has no ``quotaRev`` yet (their first issue
-        # since the upgrade, or ever), so a quota spent just before the upgrade still counts
-        # and a user who had links then is not counted again as a first download.
+        # read for a user whose projection document has no ``quotaRev`` yet (written before
+        # the upgrade, and no issue since), so a quota spent just before the upgrade still
+        # counts and a user who had links then is not counted again as a first download.
         self.previous = previous
         self.locks = KeyedLocks()
 
@@ -157,9 +167,9 @@ class LinkQuota:
             for attempt in range(MAX_ATTEMPTS):
                 if attempt or waited or document is None:
                     document = await self._allowed_document(user_id)
-                if REV in document:
-                    issued, first = list(document.get(ISSUES) or []), False
-                else:  # no issue since the upgrade: the previous version's record counts
+                if REV in document:  # created by this version, or an issue since the upgrade
+                    issued, first = list(document.get(ISSUES) or []), not document[REV]
+                else:  # written before the upgrade: the previous version's record counts
                     if not previous_read:
                         previous, previous_read = await self._previous(user_id), True
                     issued, first = list((previous or {}).get("issues") or []), previous is None
