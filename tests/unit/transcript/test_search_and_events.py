@@ -77,9 +77,14 @@ def test_a_segment_event_carries_the_affiliation_its_label_gave() -> None:
     assert TranscriptSegmentPublished.model_validate(old).affiliation is None
 
 
-# Video ids never hold NUL (no stored text can), so a cursor naming one is refused.
+# Video ids never hold NUL or a lone surrogate (no stored text can), so a cursor naming one is
+# refused (hypothesis drew a surrogate now and then: a flaky test).
 @given(
-    st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=80),
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        min_size=1,
+        max_size=80,
+    ),
     st.integers(min_value=0, max_value=10**6),
 )
 def test_search_cursor_round_trip(video_id: str, index: int) -> None:
