@@ -299,6 +299,10 @@ class Service:
         # The bench names each client in X-Forwarded-For, so it trusts its own loopback.
         self.env = {
             **os.environ,
+            # The servers the bench uses, also when `make bench` started them and the
+            # environment names none (a fresh clone): every child reads the same ones.
+            "AMQP_URL": AMQP_URL,
+            "MONGODB_URL": MONGODB_URL,
             "LOG_LEVEL": "warning",
             "HTTP_TRUSTED_PROXIES": "127.0.0.1",
             **env,
