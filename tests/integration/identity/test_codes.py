@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, timedelta
 from typing import Any
 
+from identity.domain.registrations import attempt_id_of
+
 from tests.integration.identity.conftest import PASSWORD, Harness
+from tests.support.infra import eventually
 
 
 def wrong(code: str) -> str:
@@ -181,3 +185,30 @@ async def test_sixty_second_cooldown_and_five_codes_per_hour_answer_429_with_ret
         s.clock.advance(seconds=3600 - 360)
         again = await s.client.post("/v1/password-resets", json={"email": known})
         assert again.status_code == 202
+
+
+async def test_a_resend_the_api_admitted_is_mailed_even_if_the_last_code_went_out_late(
+    identity_service: Callable[..., Any],
+) -> None:
+    """The API's cooldown runs from the request that took the address's slot; the code's own,
+    from when the worker issued that code, a little later. A resend admitted by the first while
+    the second still runs is mailed once it has run out, not dropped (the page said "sent")."""
+    async with identity_service(resend_cooldown_seconds=60) as identity:
+        email = "late-worker@example.org"
+        registration_id = await identity.registration_id(email)
+        await identity.code_for(email)  # the first code, issued by the worker
+        issued_late = identity.clock.now + timedelta(seconds=5)  # as if the worker lagged 5 s
+        stored = {"_id": attempt_id_of(registration_id)}
+        await identity.db["registrations"].update_one(
+            stored, {"$set": {"code.recent_issues": [issued_late]}}
+        )
+        identity.clock.advance(seconds=60)
+        assert (await resend(identity, registration_id)).status_code == 202
+        await eventually(
+            lambda: identity.db["registrations"].find_one(stored),
+            lambda doc: doc["lease_until"].replace(tzinfo=UTC) > identity.clock.now,
+            what="the resend deferred until the code's cooldown is over",
+        )
+        identity.clock.advance(seconds=5)
+        new_code = await identity.code_for(email, "VerificationCodeReissued")
+        assert (await identity.verify(registration_id, new_code)).status_code == 200

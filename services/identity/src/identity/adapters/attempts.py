@@ -84,6 +84,10 @@ class AttemptRepository(Generic[A]):
     async def release(self, attempt_id: str) -> None:
         await self.collection.update_one({"_id": attempt_id}, {"$set": {"lease_until": EPOCH}})
 
+    async def defer(self, attempt_id: str, until: datetime) -> None:
+        """Still due, but not to be claimed before ``until``."""
+        await self.collection.update_one({"_id": attempt_id}, {"$set": {"lease_until": until}})
+
     async def forget(self, email: str) -> None:
         """Account deletion: attempts naming the address go too (once their mail is out)."""
         await self.collection.delete_many({"email": email, PENDING: {"$ne": True}})

@@ -31,7 +31,7 @@ from portal_shared.tracing import continued_span, traceparent_of
 
 from identity.adapters.accounts import EmailTaken, StoredAccount
 from identity.domain.accounts import Account, Language, mark_verified, new_user_id
-from identity.domain.codes import CodeIssued, CodeOutcome, CodePurpose, issue_code
+from identity.domain.codes import CodeIssued, CodeOutcome, CodePurpose, CodeThrottled, issue_code
 from identity.domain.errors import CodeRejected, RegistrationNotFound
 from identity.domain.passwords import check_password
 from identity.domain.registrations import (
@@ -237,6 +237,16 @@ async def prune_registrations(ctx: Context) -> int:
 async def _process(ctx: Context, attempt: Attempt) -> None:
     now = ctx.now()
     issued = issue_code(attempt.code, now, ctx.code_settings, ctx.code_key)
+    if isinstance(issued, CodeThrottled) and _deferrable(ctx, issued):
+        # The API admitted this resend by the address's cooldown, taken when it was asked;
+        # the code's own cooldown runs from when this worker sent the last code, a little
+        # later. The email is due all the same (the page said "sent"): once that has run out,
+        # not dropped.
+        await ctx.registrations.defer(
+            attempt.attempt_id, now + timedelta(seconds=issued.retry_after)
+        )
+        log.info("registration_processed", outcome="deferred", retry_after=issued.retry_after)
+        return
     if not isinstance(issued, CodeIssued):
         outcome = "throttled"
         saved = await ctx.registrations.save(_next(attempt, mail_due=False), attempt.version)
@@ -256,6 +266,11 @@ async def _process(ctx: Context, attempt: Attempt) -> None:
     if not saved:  # a resend or a verification changed it meanwhile: claim it again later
         await ctx.registrations.release(attempt.attempt_id)
     log.info("registration_processed", outcome=outcome)
+
+
+def _deferrable(ctx: Context, throttled: CodeThrottled) -> bool:
+    """A wait no longer than the resend cooldown: the API's and the code's cooldowns apart."""
+    return throttled.retry_after <= ctx.code_settings.resend_cooldown.total_seconds()
 
 
 async def _mail_for(
