@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from portal_shared.inbox import Inbox
@@ -26,23 +25,9 @@ from portal_shared.outbox import LEASE, PENDING, OutboxRelay
 
 from tests.bench import _driver as d
 from tests.bench.bench_event_pipeline import done_entry, settled_thing
+from tests.support.plans import plan_nodes
 
 SEEDED = 3_000
-
-
-def plan_rows(plan: dict[str, Any]) -> list[tuple[str, float]]:
-    """(node type, rows PostgreSQL expects) of each node of a FerretDB plan."""
-    found: list[tuple[str, float]] = []
-
-    def walk(node: dict[str, Any]) -> None:
-        found.append((str(node.get("Node Type")), float(node.get("Plan Rows", 0))))
-        for child in node.get("Plans", []):
-            walk(child)
-
-    planner = plan.get("queryPlanner") or {}
-    if isinstance(planner.get("Plan"), dict):
-        walk(planner["Plan"])
-    return found
 
 
 @pytest.mark.timeout(120)
@@ -69,7 +54,10 @@ async def test_the_pipeline_bench_measures_settled_collections(
         for name, filter_ in pipeline_filters.items():
             plan = await db.command("explain", {"find": name, "filter": filter_})
             text = json.dumps(plan.get("queryPlanner", plan), default=str)
-            rows = plan_rows(plan)
+            rows = [
+                (str(node.get("Node Type")), float(node.get("Plan Rows", 0)))
+                for node in plan_nodes(plan)
+            ]
             if not rows:  # MongoDB: an index answers, statistics are not the planner's input
                 assert "IXSCAN" in text or "IDHACK" in text or "EXPRESS" in text, text[:600]
                 continue

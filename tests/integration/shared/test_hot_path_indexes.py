@@ -55,6 +55,7 @@ from tests.integration.notifier.helpers import (
 from tests.integration.transcript import conftest as transcript_fixtures
 from tests.integration.transcript.conftest import SHORT, ServiceFactory
 from tests.support.infra import eventually, unique
+from tests.support.plans import plan_nodes
 from tests.support.service import running
 
 FILLER = 2000
@@ -552,21 +553,6 @@ class Sizes:
             collection = self.client[sent.database][sent.collection]
             self.counted[key] = await collection.count_documents({})
         return self.counted[key]
-
-
-def plan_nodes(plan: Document) -> list[Document]:
-    """A FerretDB plan's PostgreSQL nodes, outermost first (none for MongoDB's)."""
-    found: list[Document] = []
-
-    def walk(node: Document) -> None:
-        found.append(node)
-        for child in node.get("Plans", []):
-            walk(child)
-
-    planner = plan.get("queryPlanner") or {}
-    if isinstance(planner.get("Plan"), dict):
-        walk(planner["Plan"])
-    return found
 
 
 def reads_few(plan: Document, documents: int) -> bool:
