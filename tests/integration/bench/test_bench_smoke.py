@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,21 @@ def test_identity_bench_runs_every_path_at_both_volumes(tmp_path: Path) -> None:
         assert entry["value"] > 0 and entry["baseline"] > 0 and entry["n"] > 0, (name, entry)
         assert name in run.stdout, name
     assert "Argon2 on " in run.stdout and "settled accounts, rate_limits" in run.stdout
+
+
+def test_every_service_the_bench_starts_uses_the_benchs_servers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From a fresh clone `make bench` starts the servers and the environment names none: the
+    processes the bench starts (the services, the bare endpoint) must still be told which
+    (the bare endpoint died on a missing MONGODB_URL and the catalog's rows were lost)."""
+    from tests.bench import _driver as d
+
+    monkeypatch.delenv("MONGODB_URL", raising=False)
+    monkeypatch.delenv("AMQP_URL", raising=False)
+    service = d.Service("uvicorn", ["tests.bench._bare_downloads:app"], {})
+    try:
+        assert service.env["MONGODB_URL"] == d.MONGODB_URL
+        assert service.env["AMQP_URL"] == d.AMQP_URL
+    finally:
+        shutil.rmtree(service.dir, ignore_errors=True)
