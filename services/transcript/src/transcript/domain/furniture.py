@@ -80,7 +80,7 @@ _DATE = (
 # A known prefix or a date line, in one match (a ``startswith`` over the prefixes and then the
 # date pattern cost two calls per short line).
 _PREFIX_OR_DATE = re.compile("|".join(map(re.escape, _PREFIXES)) + "|" + _DATE)
-_MAX_FURNITURE_CHARS = 200
+MAX_FURNITURE_CHARS = 200
 
 
 _NOT_FURNITURE = (False, False)
@@ -89,7 +89,7 @@ _NOT_FURNITURE = (False, False)
 def line_furniture(line: str) -> tuple[bool, bool]:
     """Whether a (stripped) line is page furniture, and whether it may open an account box
     (see ``box_end``)."""
-    return _NOT_FURNITURE if len(line) > _MAX_FURNITURE_CHARS else _short_line_furniture(line)
+    return _NOT_FURNITURE if len(line) > MAX_FURNITURE_CHARS else _short_line_furniture(line)
 
 
 # Short lines repeat: a speaker's heading stands before each of their turns, the furniture on
@@ -108,6 +108,19 @@ def box_end(lines: list[str], start: int) -> int | None:
     any box opened later."""
     for index in range(start, len(lines)):
         line = lines[index]
-        if 0 < len(line) < _MAX_FURNITURE_CHARS and fold(line).startswith(_BOX_END_PREFIXES):
+        if (
+            0 < len(line) < MAX_FURNITURE_CHARS
+            and (line[0] in _BOX_END_INITIALS or not line[0].isascii())
+            and fold(line).startswith(_BOX_END_PREFIXES)
+        ):
             return index
     return None
+
+
+# Lines are stripped, so a line whose first character is ASCII has a key (``fold``) that starts
+# with that character in lower case: only these can start a closing line's key (a line is
+# folded only if it may be one).
+_BOX_END_INITIALS = frozenset(
+    initial for prefix in _BOX_END_PREFIXES for initial in (prefix[0], prefix[0].upper())
+)
+assert all(prefix[0].isascii() for prefix in _BOX_END_PREFIXES)

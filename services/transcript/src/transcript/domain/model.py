@@ -137,24 +137,47 @@ def merge_untimed_turns(turns: Iterable[tuple[str, str | None, list[str]]]) -> l
     ~8,000 turns, and the parse is counted in microseconds per turn)."""
     segments: list[Segment] = []
     pending: list[str] = []
-    current: tuple[str, str | None] | None = None
+    current_id: str | None = None  # no turn yet
+    current_affiliation: str | None = None
     for speaker_id, affiliation, paragraphs in turns:
         if not all(paragraphs):
             paragraphs = [p for p in paragraphs if p]
         if not paragraphs:
             continue
-        if current is None or current[0] != speaker_id or current[1] != affiliation:
-            if current is not None:
-                segments.append(_untimed_segment(len(segments), current, pending))
-            current, pending = (speaker_id, affiliation), []
-        pending.extend(paragraphs)
-    if current is not None:
-        segments.append(_untimed_segment(len(segments), current, pending))
+        if speaker_id != current_id or affiliation != current_affiliation:
+            if current_id is not None:
+                text = "\n\n".join(pending)
+                segments.append(
+                    untimed_segment(len(segments), current_id, text, current_affiliation)
+                )
+            current_id, current_affiliation, pending = speaker_id, affiliation, []
+        pending += paragraphs
+    if current_id is not None:
+        text = "\n\n".join(pending)
+        segments.append(untimed_segment(len(segments), current_id, text, current_affiliation))
     return segments
 
 
-def _untimed_segment(index: int, turn: tuple[str, str | None], paragraphs: list[str]) -> Segment:
-    return Segment(index, turn[0], "\n\n".join(paragraphs), None, None, (), turn[1])
+_set_slots = tuple(
+    Segment.__dict__[name].__set__
+    for name in ("index", "speaker_id", "text", "start", "end", "cues", "affiliation")
+)
+
+
+def untimed_segment(index: int, speaker_id: str, text: str, affiliation: str | None) -> Segment:
+    """``Segment(index, speaker_id, text, affiliation=affiliation)``, its fields set through
+    the slots' own setters: the frozen dataclass's ``__init__`` sets each of the seven through
+    ``object.__setattr__``, 0.6 µs a segment against 0.35 (a text of 1 MB has ~800 turns)."""
+    segment = object.__new__(Segment)
+    set_index, set_speaker, set_text, set_start, set_end, set_cues, set_affiliation = _set_slots
+    set_index(segment, index)
+    set_speaker(segment, speaker_id)
+    set_text(segment, text)
+    set_start(segment, None)
+    set_end(segment, None)
+    set_cues(segment, ())
+    set_affiliation(segment, affiliation)
+    return segment
 
 
 def build_transcript(speakers: Iterable[Speaker], segments: Iterable[Segment]) -> Transcript:

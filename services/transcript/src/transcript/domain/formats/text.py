@@ -9,9 +9,10 @@ speaker (titles, the roster, page furniture) is not part of any turn.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from itertools import islice
 
-from transcript.domain.furniture import box_end, line_furniture
+from transcript.domain.furniture import MAX_FURNITURE_CHARS, box_end, line_furniture
 from transcript.domain.labels import MAX_LABEL_CHARS, SpeakerRef, colon_label, parse_label
 from transcript.domain.model import Transcript, build_transcript, merge_untimed_turns
 from transcript.domain.roster import ROSTER_HEADS, RosterEntry, parse_roster
@@ -74,6 +75,7 @@ def _classify(lines: list[str]) -> tuple[list[RosterEntry], list[_Item]]:
     to its closing one, is passed over as if blank, and so is a line of furniture."""
     roster: list[RosterEntry] = []
     items: list[_Item] = []
+    append = items.append
     block_start = True
     boxes_close = True  # False once a box has no closing line: none opened later has one
     numbered = enumerate(lines)
@@ -81,7 +83,23 @@ def _classify(lines: list[str]) -> tuple[list[RosterEntry], list[_Item]]:
         if not line:
             block_start = True
             continue
-        furniture, opens_box = line_furniture(line)
+        if len(line) > _MAX_SHORT_CHARS:
+            # A long line (most of the text) is never furniture, a box or a heading: it is
+            # speech, a roster, or a label and its speech.
+            if block_start and line[:3] in ROSTER_HEADS:  # the check parse_roster starts with
+                entries = parse_roster(line)
+                if entries is not None:
+                    roster.extend(entries)
+                    continue
+            colon = line.find(":", 0, MAX_LABEL_CHARS + 2)
+            ref = colon_label(line[:colon]) if colon > 0 else None
+            if ref is None:
+                append((line, block_start, None, ""))
+            else:
+                append((line, block_start, ref, line[colon + 1 :].strip()))
+            block_start = False
+            continue
+        furniture, opens_box, roster_head, ref, text, heading = _short_line(line)
         if opens_box and boxes_close:
             end = box_end(lines, index + 1)
             boxes_close = end is not None
@@ -92,25 +110,39 @@ def _classify(lines: list[str]) -> tuple[list[RosterEntry], list[_Item]]:
         if furniture:
             block_start = True
             continue
-        if block_start and line[:3] in ROSTER_HEADS:  # the check parse_roster starts with
+        if block_start and roster_head:
             entries = parse_roster(line)
             if entries is not None:
                 roster.extend(entries)
                 continue
-        # The label a line may open a turn with ("Label: text", "Label:", or a heading on its
-        # own line) and the text after it (inline: a call per line was a twentieth of a parse).
-        ref: SpeakerRef | None = None
-        text = ""
-        colon = line.find(":", 0, MAX_LABEL_CHARS + 2)
-        if colon > 0:
-            ref = colon_label(line[:colon])
-            if ref is not None:
-                text = line[colon + 1 :].strip()
-        elif block_start and len(line) <= MAX_LABEL_CHARS and line[-1] not in SENTENCE_END:
-            ref = parse_label(line)
-        items.append((line, block_start, ref, text))
+        append((line, block_start, None if heading and not block_start else ref, text))
         block_start = False
     return roster, items
+
+
+# Lines up to this long may be furniture (see furniture.line_furniture) or a heading.
+_MAX_SHORT_CHARS = MAX_FURNITURE_CHARS
+assert MAX_LABEL_CHARS < _MAX_SHORT_CHARS
+
+
+# Short lines repeat (headings, furniture): what ``_classify`` needs to know of one is
+# remembered, as one tuple (a lookup per line instead of three calls and a slice).
+@lru_cache(maxsize=16384)
+def _short_line(line: str) -> tuple[bool, bool, bool, SpeakerRef | None, str, bool]:
+    """Of a stripped, non-blank line of at most _MAX_SHORT_CHARS: whether it is furniture,
+    whether it may open an account box, whether it may be a roster (at a block's start), the
+    label it opens a turn with and the text after that label's colon ("" for a heading), and
+    whether that label is a heading's (which counts only at a block's start)."""
+    furniture, opens_box = line_furniture(line)
+    roster_head = line[:3] in ROSTER_HEADS  # the check parse_roster starts with
+    colon = line.find(":", 0, MAX_LABEL_CHARS + 2)
+    if colon > 0:
+        ref = colon_label(line[:colon])
+        text = line[colon + 1 :].strip() if ref is not None else ""
+        return furniture, opens_box, roster_head, ref, text, False
+    if len(line) <= MAX_LABEL_CHARS and line[-1] not in SENTENCE_END:
+        return furniture, opens_box, roster_head, parse_label(line), "", True
+    return furniture, opens_box, roster_head, None, "", False
 
 
 def _skip(lines: Iterator[object], count: int) -> None:
