@@ -66,7 +66,9 @@ def _join(lines: list[str]) -> str:
 
 
 def _register_roster(registry: SpeakerRegistry, roster: list[RosterEntry]) -> None:
-    for entry in roster:
+    # An entry added again changes nothing (``add`` only fills in what is still missing), so
+    # each distinct entry is added once, in order (a roster repeated on each pasted page).
+    for entry in dict.fromkeys(roster):
         registry.add(entry.name, entry.role, entry.affiliation, entry.is_moderator)
 
 
