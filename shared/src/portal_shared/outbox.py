@@ -99,13 +99,23 @@ class OutboxRelay:
         self._stopping = False
         self.last_cycle_ok = True
         self._full_batch = False  # the last cycle left documents due (it claimed a full batch)
+        # Collections named by nudges since the last cycle; None: every one (a nudge that
+        # names none, and the first cycle).
+        self._named: set[str] | None = None
+        self._read_all_at = float("-inf")  # loop time of the last cycle over every collection
 
     async def ensure_indexes(self) -> None:
         for collection in self.collections:
             await collection.create_index([(PENDING, 1), (LEASE, 1)])
 
-    def nudge(self) -> None:
-        """Wake the relay now (a write just added events) instead of at the next poll."""
+    def nudge(self, collection: str | None = None) -> None:
+        """Wake the relay now (a write just added events) instead of at the next poll; a
+        nudge naming the ``collection`` written makes that cycle read only the collections
+        named (the others are still read at least every ``poll_seconds``)."""
+        if collection is None or self._named is None:
+            self._named = None
+        else:
+            self._named.add(collection)
         self._wake.set()
 
     async def start(self) -> None:
@@ -119,29 +129,42 @@ class OutboxRelay:
                 await asyncio.wait_for(self._task, timeout=15)
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             self._wake.clear()
+            named, self._named = self._named, set()
+            if named is not None and loop.time() - self._read_all_at >= self.poll:
+                named = None  # nudges keep coming: the poll's read of every collection too
+            if named is None:
+                self._read_all_at = loop.time()
             try:
-                published = await self.run_once()
+                published = await self.run_once(named)
                 self.last_cycle_ok = True
             except Exception as exc:  # database or broker away: keep trying, lose nothing
                 self.last_cycle_ok = False
+                self._named = None  # the next cycle reads every collection again
                 published = 0
                 log.warning("outbox_cycle_failed", error=repr(exc))
             if published and self._full_batch:
-                continue  # a collection had more than a batch due: the rest right away
+                self._named = None  # a collection had more than a batch due: the rest now
+                continue
             # Otherwise every due document was claimed; one written since has nudged (the
             # event is set, so the wait returns at once) or the next poll finds it. Running
             # again after every publish cost one empty read of each collection per cycle
             # (3 of a registration's 11 commands in identity).
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
+            except TimeoutError:
+                self._named = None  # the poll: every collection
 
-    async def run_once(self) -> int:
-        """Publish what is pending now: up to ``batch`` documents per collection."""
+    async def run_once(self, only: set[str] | None = None) -> int:
+        """Publish what is pending now: up to ``batch`` documents per collection (of those
+        named in ``only``, if given)."""
         total = 0
         self._full_batch = False
         for collection in self.collections:
+            if only is not None and collection.name not in only:
+                continue
             total += await self._relay_batch(collection)
             if self._stopping:
                 break

@@ -66,10 +66,11 @@ class Runtime:
     pruner: Pruner | None = None
     handles_events: bool = False
 
-    def nudge_outbox(self) -> None:
-        """Tell an in-process relay that a write just added events (lower latency)."""
+    def nudge_outbox(self, collection: str | None = None) -> None:
+        """Tell an in-process relay that a write just added events (lower latency), to
+        ``collection`` if named (the relay then reads only that one now)."""
         if self.relay is not None:
-            self.relay.nudge()
+            self.relay.nudge(collection)
 
 
 Setup = Callable[[Runtime, FastAPI], Awaitable[Wiring]]

@@ -229,6 +229,59 @@ async def test_a_nudge_publishes_what_is_due_in_one_cycle_without_reading_again(
     await consumer.stop()
 
 
+async def test_a_nudge_naming_its_collection_reads_only_that_one(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    collections = [CountingFinds(mongo_db[f"named_{n}"]) for n in range(3)]
+    outbox = OutboxRelay(bus, collections, owner="relay-m", poll_seconds=60, batch=10)  # type: ignore[arg-type]
+    await outbox.start()
+    await eventually(lambda: asyncio.sleep(0, collections[2].finds), lambda n: n >= 1)
+    before = [c.finds for c in collections]
+    await collections[1].insert_one(
+        {"_id": "a", **outbox_fields([envelope(Pinged(n=1), source="/t")])}
+    )
+    outbox.nudge(collections[1].name)
+    await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 1)
+    await eventually(
+        lambda: collections[1].find_one({"_id": "a"}), lambda doc: doc[PENDING] is False
+    )
+    assert [c.finds - b for c, b in zip(collections, before, strict=True)] == [0, 1, 0]
+    await outbox.stop()
+    await consumer.stop()
+
+
+async def test_the_poll_reads_every_collection_while_named_nudges_keep_coming(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """Nudges naming one collection, faster than the poll: a document due in another one
+    (another replica's, or one whose publish failed) is still published at the poll."""
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    busy, quiet = mongo_db.named_busy, CountingFinds(mongo_db.named_quiet)
+    outbox = OutboxRelay(bus, [busy, quiet], owner="relay-q", poll_seconds=0.3, batch=10)  # type: ignore[list-item]
+    await outbox.start()
+    stop = asyncio.Event()
+
+    async def nudging() -> None:
+        while not stop.is_set():
+            outbox.nudge(busy.name)
+            await asyncio.sleep(0.01)
+
+    nudger = asyncio.create_task(nudging())
+    try:
+        # the start-up cycle over both is behind us
+        await eventually(lambda: asyncio.sleep(0, quiet.finds), lambda n: n >= 1)
+        await quiet.insert_one({"_id": "q", **outbox_fields([envelope(Pinged(n=2), source="/t")])})
+        await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 1, timeout=5)
+    finally:
+        stop.set()
+        await nudger
+        await outbox.stop()
+        await consumer.stop()
+
+
 async def test_more_than_a_batch_due_is_published_without_waiting_for_the_poll(
     make_bus: Any, mongo_db: Any
 ) -> None:

@@ -9,7 +9,6 @@ the outbox relay and, in the relay role, starts the registration worker.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -28,7 +27,7 @@ from identity.domain.hashing import PasswordHasher
 from identity.entrypoints.api import DESCRIPTION, OPENAPI_TAGS, ROUTERS, TITLE
 from identity.entrypoints.errors import install_error_handlers
 from identity.entrypoints.worker import RegistrationWorker
-from identity.service_layer.context import Context
+from identity.service_layer.context import Context, Nudge
 from identity.settings import IdentitySettings
 
 Document = dict[str, Any]
@@ -40,7 +39,7 @@ async def build_context(
     secrets: IdentitySecrets,
     *,
     clock: Clock = utcnow,
-    nudge: Callable[[], None] = lambda: None,
+    nudge: Nudge = lambda collection=None: None,
 ) -> Context:
     """Repositories with their indexes, and a hasher warmed up for unknown-address sign-ins."""
     accounts = AccountRepository(db["accounts"])

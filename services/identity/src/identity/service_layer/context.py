@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from portal_shared.auth import AccessTokenVerifier
 from portal_shared.clock import Clock
@@ -38,6 +38,10 @@ WRITE_ATTEMPTS = 4
 REGISTRATIONS, RESETS = "registrations", "resets"
 
 
+class Nudge(Protocol):
+    def __call__(self, collection: str | None = None) -> None: ...
+
+
 class StaleWrite(Exception):
     """A compare-and-set write lost against a concurrent one: load again and redo."""
 
@@ -56,7 +60,8 @@ class Context:
     clock: Clock
     # Argon2's own threads (sized to the cores, lower priority than the event loop).
     hashing: HashingPool = field(default_factory=HashingPool.for_this_machine)
-    nudge: Callable[[], None] = lambda: None
+    # Wakes the outbox relay; naming the collection written makes it read only that one now.
+    nudge: Nudge = field(default=lambda collection=None: None)
     # Wakes the registration worker, which also sends reset codes (set in bootstrap when this
     # process runs it).
     wake_worker: Callable[[str], None] = lambda _kind: None

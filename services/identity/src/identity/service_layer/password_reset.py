@@ -109,7 +109,7 @@ async def process_due_resets(ctx: Context) -> int:
         if len(claimed) < CLAIM_BATCH:  # as for registrations: all that was due is done
             break
     if handled:
-        ctx.nudge()
+        ctx.nudge(ctx.reset_attempts.collection.name)
     return handled
 
 

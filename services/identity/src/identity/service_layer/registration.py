@@ -232,7 +232,7 @@ async def process_due_registrations(ctx: Context) -> int:
             # poll): no claim that finds nothing at the end of each step.
             break
     if handled:
-        ctx.nudge()
+        ctx.nudge(ctx.registrations.collection.name)
     return handled
 
 
