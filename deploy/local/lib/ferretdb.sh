@@ -13,6 +13,12 @@ FERRETDB_START_DEADLINE="${PORTAL_FERRETDB_START_DEADLINE:-60}"
 # parallel test runs: ping hung for good). A pool larger than the clients' concurrency keeps
 # the pool from running dry; postgres.sh allows 300 server connections.
 FERRETDB_POOL_MAX_CONNS="${PORTAL_FERRETDB_POOL_MAX_CONNS:-250}"
+# CPU per command (deploy/local/README.md, "Its CPU"): FerretDB allocates a lot per command
+# (BSON to its JSON and back), so Go's collector runs when the heap is 5x the live set, not 2x
+# (GOGC=400; the live set is a few MiB); and one P (GOMAXPROCS=1) spares the scheduler's
+# spinning and wake-ups between the short commands of a 2-core machine.
+FERRETDB_GOGC="${PORTAL_FERRETDB_GOGC:-400}"
+FERRETDB_GOMAXPROCS="${PORTAL_FERRETDB_GOMAXPROCS:-1}"
 
 ferretdb_default_url() { printf 'mongodb://%s:%s/' "$LOOPBACK" "$MONGODB_PORT"; }
 
@@ -103,7 +109,7 @@ ferretdb_up() {
 	started=$(now_ms)
 	log "ferretdb: starting on $LOOPBACK:$MONGODB_PORT (PostgreSQL on $LOOPBACK:$POSTGRES_PORT)"
 	# The PostgreSQL URL holds a password: it goes in through the environment, not argv.
-	start_detached ferretdb "$LOCAL_DIR/ferretdb.log" env DO_NOT_TRACK=1 \
+	start_detached ferretdb "$LOCAL_DIR/ferretdb.log" env DO_NOT_TRACK=1 GOGC="$FERRETDB_GOGC" GOMAXPROCS="$FERRETDB_GOMAXPROCS" \
 		FERRETDB_POSTGRESQL_URL="$(postgres_default_url)?pool_max_conns=$FERRETDB_POOL_MAX_CONNS" "$(ferretdb_binary)" \
 		--handler=postgresql \
 		--state-dir="$FERRETDB_DIR/state" \

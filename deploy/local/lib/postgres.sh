@@ -152,16 +152,21 @@ postgres_gin_companions() {
 # an update by _id took 1 ms at 10^3 documents and 40-70 ms right after a bulk growth to
 # 10^5 (400+ ms at 10^6, the notifier's collapsed burst; docs/PERFORMANCE.md, code email).
 # Custom plans (planned with the values, so the GIN companions answer) cost a few tenths of a
-# millisecond of planning instead. ALTER SYSTEM + reload reaches a running server's
-# sessions too, without a restart. Idempotent.
+# millisecond of planning instead.
+# fsync = off: a commit writes its WAL to the kernel but does not wait for the disk, which
+# cost a fifth of PostgreSQL's CPU per command (deploy/local/README.md, "Its CPU"). A killed
+# or restarted server loses nothing (the kernel holds the writes); only a crash of the machine
+# itself can, and this database is disposable (`infra.sh down` and up makes a new one).
+# ALTER SYSTEM + reload reaches a running server's sessions too, without a restart. Idempotent.
 postgres_settings() {
 	local bin
 	bin=$(postgres_bin_dir)
 	PGPASSWORD=$(<"$(postgres_password_file)") "$bin/psql" -h "$LOOPBACK" -p "$POSTGRES_PORT" \
 		-U "$POSTGRES_ROLE" -d "$POSTGRES_DB" -q -v ON_ERROR_STOP=1 \
 		-c "ALTER SYSTEM SET plan_cache_mode = 'force_custom_plan'" \
+		-c "ALTER SYSTEM SET fsync = off" \
 		-c "SELECT pg_reload_conf()" >/dev/null ||
-		die "postgres: setting plan_cache_mode failed"
+		die "postgres: applying the settings failed"
 }
 
 postgres_up() {

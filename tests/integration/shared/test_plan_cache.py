@@ -10,7 +10,9 @@ from 129 to 3.9 emails/s at 10^6 records). ``infra.sh`` therefore runs PostgreSQ
 
 This runs that set-up on a private FerretDB + PostgreSQL (its statistics must be ours alone),
 warms the statements up on a small collection, grows it, and then reads PostgreSQL's own
-counters: the updates and look-ups by ``_id`` after the growth start no sequential scan.
+counters: the updates and look-ups by ``_id`` after the growth start no sequential scan. The
+same servers also hold the stand-in's CPU settings (``fsync = off``, FerretDB's ``GOGC`` and
+``GOMAXPROCS``; deploy/local/README.md, "Its CPU").
 """
 
 from __future__ import annotations
@@ -139,3 +141,12 @@ async def test_lookups_by_id_use_the_index_after_the_collection_grew(
         " force_custom_plan?)"
     )
     assert after["idx_scan"] >= before["idx_scan"] + 2 * WARM_UP
+
+
+def test_the_stand_in_runs_with_its_cpu_settings(private_ferretdb: PrivateInfra) -> None:
+    """What deploy/local/README.md ("Its CPU") measured: kept by whoever edits the scripts."""
+    assert psql(private_ferretdb, "SHOW fsync") == "off"
+    pid = private_ferretdb.pid("ferretdb")
+    assert pid is not None
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert b"GOGC=400" in environ and b"GOMAXPROCS=1" in environ
