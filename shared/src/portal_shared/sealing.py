@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -61,9 +62,16 @@ def key_bytes(key_b64: str) -> bytes:
     return raw
 
 
+@functools.lru_cache(maxsize=16)
+def _box(private_b64: str, public_b64: str) -> Box:
+    """The box between two keys, made once per pair: making one costs two X25519 operations
+    (the private key's public half and the shared key), each a good part of a seal's CPU."""
+    return Box(PrivateKey(key_bytes(private_b64)), PublicKey(key_bytes(public_b64)))
+
+
 def seal(sender_private_b64: str, recipient_public_b64: str, payload: dict[str, Any]) -> str:
     """Encrypt and authenticate ``payload`` from the sender's key to the recipient's."""
-    box = Box(PrivateKey(key_bytes(sender_private_b64)), PublicKey(key_bytes(recipient_public_b64)))
+    box = _box(sender_private_b64, recipient_public_b64)
     return _b64(box.encrypt(json.dumps(payload, separators=(",", ":")).encode()))
 
 
@@ -74,14 +82,14 @@ def unseal(
     if isinstance(sender_public_keys_b64, str):  # a lone key would be tried letter by letter
         raise TypeError("sender_public_keys_b64 must be a sequence of keys, not one string")
     try:
-        private = PrivateKey(key_bytes(recipient_private_b64))
+        key_bytes(recipient_private_b64)
         raw = base64.b64decode(sealed, validate=True)
     except (binascii.Error, ValueError, TypeError):
         raise UnsealError("sealed part cannot be opened: not base64") from None
     plaintext = None
     for sender in sender_public_keys_b64:
         try:
-            plaintext = Box(private, PublicKey(key_bytes(sender))).decrypt(raw)
+            plaintext = _box(recipient_private_b64, sender).decrypt(raw)
         except (CryptoError, ValueError, TypeError):
             continue
         break
