@@ -220,7 +220,7 @@ def test_a_roster_added_once_per_distinct_entry_is_the_roster_added(
     every, distinct = SpeakerRegistry(), SpeakerRegistry()
     for entry in roster:
         every.add(entry.name, entry.role, entry.affiliation, entry.is_moderator)
-    _register_roster(distinct, roster)
+    _register_roster(roster, distinct)
     assert distinct.speakers() == every.speakers()
     for ref in _REFS:
         assert distinct.resolve(ref) == every.resolve(ref)

@@ -109,8 +109,9 @@ def box_end(lines: list[str], start: int) -> int | None:
     for index in range(start, len(lines)):
         line = lines[index]
         if (
-            0 < len(line) < MAX_FURNITURE_CHARS
-            and (line[0] in _BOX_END_INITIALS or not line[0].isascii())
+            line
+            and (line[0] in _BOX_END_INITIALS or line[0] > "\x7f")
+            and len(line) < MAX_FURNITURE_CHARS
             and fold(line).startswith(_BOX_END_PREFIXES)
         ):
             return index

@@ -32,11 +32,9 @@ def read_text(source: str) -> Transcript:
     source_lines = normalized_lines(source)
     roster, items = _classify(source_lines.lines)
     labelled = [ref for _, _, ref, _ in items if ref is not None]
-    evidence = SpeakerRegistry()
-    _register_roster(evidence, roster)
+    evidence, registry = SpeakerRegistry(), SpeakerRegistry()
+    _register_roster(roster, evidence, registry)
     raw_turns = _assemble(items, evidence_test(evidence, labelled))
-    registry = SpeakerRegistry()
-    _register_roster(registry, roster)
     speaker_ids = resolve_all(registry, [ref for ref, _ in raw_turns])
     # Lines are stripped and their odd spaces normalised: a paragraph needs collapsing only if
     # a line holds a run of spaces, or whitespace str.split knows and normalize_source keeps.
@@ -45,14 +43,11 @@ def read_text(source: str) -> Transcript:
         join = _collapse
     elif source_lines.space_runs:
         join = _join
-    turns = (
-        (
-            speaker_id,
-            registry.turn_affiliation(speaker_id, ref.affiliation),
-            [join(lines) for lines in paragraphs],
-        )
+    turn_affiliation = registry.turn_affiliation
+    turns = [
+        (speaker_id, turn_affiliation(speaker_id, ref.affiliation), list(map(join, paragraphs)))
         for speaker_id, (ref, paragraphs) in zip(speaker_ids, raw_turns, strict=True)
-    )
+    ]
     return build_transcript(registry.speakers(), merge_untimed_turns(turns))
 
 
@@ -65,11 +60,12 @@ def _join(lines: list[str]) -> str:
     return collapse(joined) if RUN_OF_SPACES.search(joined) else joined
 
 
-def _register_roster(registry: SpeakerRegistry, roster: list[RosterEntry]) -> None:
+def _register_roster(roster: list[RosterEntry], *registries: SpeakerRegistry) -> None:
     # An entry added again changes nothing (``add`` only fills in what is still missing), so
     # each distinct entry is added once, in order (a roster repeated on each pasted page).
     for entry in dict.fromkeys(roster):
-        registry.add(entry.name, entry.role, entry.affiliation, entry.is_moderator)
+        for registry in registries:
+            registry.add(entry.name, entry.role, entry.affiliation, entry.is_moderator)
 
 
 def _classify(lines: list[str]) -> tuple[list[RosterEntry], list[_Item]]:
@@ -148,8 +144,8 @@ def _short_line(line: str) -> tuple[bool, bool, bool, SpeakerRef | None, str, bo
 
 
 def _skip(lines: Iterator[object], count: int) -> None:
-    for _ in islice(lines, count):
-        pass
+    """Pass over ``count`` items (itertools' "consume": islice skips them without a loop here)."""
+    next(islice(lines, count - 1, None), None)
 
 
 def _assemble(
