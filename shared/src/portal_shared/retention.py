@@ -90,6 +90,7 @@ class Retained:
 
 PRUNE_BATCH = 500  # ids the cursor reads per round trip
 _DELETES_AT_ONCE = 8  # deletes in flight together (each its own round trip)
+STOP_RECHECK_SECONDS = 1.0  # how long ``Pruner.stop`` waits before cancelling again
 
 
 def _equalities(settled: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -150,6 +151,7 @@ class Pruner:
         self.interval = interval
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def run_once(self) -> int:
         total = 0
@@ -166,19 +168,32 @@ class Pruner:
         return total
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.run_once()
             except Exception as exc:  # database away: the next round prunes
                 log.warning("retention_prune_failed", error=repr(exc))
-            await asyncio.sleep(self.interval)
+            if not self._stopping:
+                await asyncio.sleep(self.interval)
 
     def start(self) -> None:
         if self.retained:
             self._task = asyncio.create_task(self._run(), name="retention-pruner")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """End the task, in the middle of a round if need be (a round of 10^6 records takes
+        minutes). A cancellation can be lost on Python 3.11: ``asyncio.wait_for``, which
+        PyMongo's network layer awaits, returns the result instead of raising when its inner
+        operation completes as the cancellation arrives (fixed in 3.12). The round then went
+        on and the task slept its hour, and whoever stopped it waited that long (a test
+        harness's teardown hung so, past pytest's timeout). So the task is cancelled again
+        until it has ended, and it ends after the round in any case."""
+        self._stopping = True
+        task = self._task
+        if task is None:
+            return
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=STOP_RECHECK_SECONDS)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
+from typing import Any, cast
 
 import pytest
-from portal_shared.retention import check_retention, longest_redelivery_window, stream_max_age
+from portal_shared.retention import (
+    Pruner,
+    Retained,
+    check_retention,
+    longest_redelivery_window,
+    stream_max_age,
+)
 from portal_shared.settings import ServiceSettings
 
 
@@ -44,3 +53,45 @@ def test_the_default_retention_outlives_the_window() -> None:
 def test_a_retention_within_the_window_is_refused() -> None:
     with pytest.raises(ValueError, match="longer than the longest redelivery window"):
         check_retention(timedelta(days=7), timedelta(days=7))
+
+
+class _SwallowingCursor:
+    """A cursor whose round trip loses a cancellation, as ``asyncio.wait_for`` does on
+    Python 3.11 when the operation completes as the cancellation arrives."""
+
+    def __init__(self, entered: asyncio.Event) -> None:
+        self.entered = entered
+
+    def __aiter__(self) -> _SwallowingCursor:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        self.entered.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.Event().wait()
+        raise StopAsyncIteration
+
+
+class _Collection:
+    name = "records"
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+
+    def find(self, *_args: Any, **_kwargs: Any) -> _SwallowingCursor:
+        return _SwallowingCursor(self.entered)
+
+
+async def test_stop_ends_the_pruner_even_when_a_round_trip_loses_the_cancellation() -> None:
+    collection = _Collection()
+    retained = Retained(cast(Any, collection), "at", {"status": "done"})
+    pruner = Pruner([retained], timedelta(days=30), interval=3600.0)
+    pruner.start()
+    await asyncio.wait_for(collection.entered.wait(), 5)
+    stopping = asyncio.create_task(pruner.stop())
+    # Before: the round went on after the lost cancellation and the task slept its hour.
+    done, _ = await asyncio.wait({stopping}, timeout=5)
+    try:
+        assert stopping in done, "stop() still waiting for the pruner"
+    finally:
+        stopping.cancel()
