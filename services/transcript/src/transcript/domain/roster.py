@@ -64,13 +64,14 @@ def parse_roster(paragraph: str) -> list[RosterEntry] | None:
     cue = _SPEAKERS_CUE.match(paragraph)
     if not cue and not _MODERATION_HEAD.match(paragraph):
         return None
-    entries = _roster_entries(paragraph, cue.end() if cue else 0)
+    listed_from = cue.end() if cue else 0
+    if len(paragraph) > _MAX_REMEMBERED_CHARS:
+        entries = _roster_entries(paragraph, listed_from)
+    else:
+        entries = _remembered_roster_entries(paragraph, listed_from)
     return None if entries is None else list(entries)
 
 
-# A paragraph that passed the cues is read once (~5 µs, most of it the search for the moderation
-# tail): a page's roster stands on each copy of the page pasted into one upload.
-@lru_cache(maxsize=256)
 def _roster_entries(paragraph: str, listed_from: int) -> tuple[RosterEntry, ...] | None:
     listed = collapse(paragraph[listed_from:]).rstrip(".")
     moderated = ""
@@ -82,6 +83,13 @@ def _roster_entries(paragraph: str, listed_from: int) -> tuple[RosterEntry, ...]
     if not entries or any(entry is None for entry in entries):
         return None
     return tuple(entry for entry in entries if entry is not None)
+
+
+# A paragraph that passed the cues is read once (~5 µs, most of it the search for the moderation
+# tail): a page's roster stands on each copy of the page pasted into one upload. Long ones are
+# not kept (an upload of one long paragraph starting with a cue would stay in memory).
+_MAX_REMEMBERED_CHARS = 4096
+_remembered_roster_entries = lru_cache(maxsize=256)(_roster_entries)
 
 
 @lru_cache(maxsize=4096)
