@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,6 +49,45 @@ def token(keys: KeySet, user_id: str) -> str:
         now=datetime.now(UTC),
         settings=TOKENS,
     ).token
+
+
+def cpu_seconds(service: d.Service) -> float:
+    """User + system CPU seconds the service's process has used so far (/proc/<pid>/stat)."""
+    assert service.process is not None
+    fields = Path(f"/proc/{service.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+GROUPS = ("ferretdb", "postgres", "beam.smp")  # the database and the broker, by command name
+
+
+def cpu_snapshot() -> dict[str, float]:
+    """CPU seconds so far: the whole machine (busy, /proc/stat), this process (the load
+    driver), and each process of GROUPS (``<group>:<pid>``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    busy = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    snapshot = {"machine": (sum(busy) - busy[3] - busy[4]) / tick, "driver": time.process_time()}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if name in GROUPS:
+            snapshot[f"{name}:{stat.parent.name}"] = (int(fields[11]) + int(fields[12])) / tick
+    return snapshot
+
+
+def cpu_breakdown(label: str, server: float, before: dict[str, float], n: int) -> None:
+    """One line: CPU ms per request of the server process and of the rest of the machine
+    (each group: its processes alive at both ends; the machine includes everything else)."""
+    after = cpu_snapshot()
+    parts = {"server": server, "machine": 0.0, "driver": 0.0, **dict.fromkeys(GROUPS, 0.0)}
+    for key, value in after.items():
+        if key in before:
+            parts[key.split(":")[0]] += value - before[key]
+    cells = ", ".join(f"{k} {v * 1000 / n:.2f}" for k, v in parts.items())
+    print(f"   cpu ms per request, {label}: {cells}", flush=True)
 
 
 def user_doc(i: int) -> dict[str, Any]:
@@ -159,14 +200,19 @@ async def main() -> None:
             def bare_issue(http: httpx.AsyncClient, i: int, users: int = users) -> Any:
                 return http.post(f"/links/seed-user-{i * 7919 % users}")
 
-            baseline = await d.drive(
-                bare_issue,
-                base_url=bare.base_url,
-                total=total,
-                concurrency=CLIENTS,
-                expect=201,
-                label=f"bare links ({label})",
-            )
+            bare_cpu, machine = cpu_seconds(bare), cpu_snapshot()
+            with bare.profiled(f"links-{label}"):
+                baseline = await d.drive(
+                    bare_issue,
+                    base_url=bare.base_url,
+                    total=total,
+                    concurrency=CLIENTS,
+                    expect=201,
+                    label=f"bare links ({label})",
+                )
+            bare_cpu = cpu_seconds(bare) - bare_cpu
+            cpu_breakdown(f"bare ({label})", bare_cpu, machine, total)
+            catalog_cpu, machine = cpu_seconds(catalog), cpu_snapshot()
             with catalog.profiled(f"links-{label}"):
                 links = await d.drive(
                     issue,
@@ -176,6 +222,8 @@ async def main() -> None:
                     expect=201,
                     label=f"download links ({label})",
                 )
+            catalog_cpu = cpu_seconds(catalog) - catalog_cpu
+            cpu_breakdown(f"catalog ({label})", catalog_cpu, machine, total)
             latencies = await verified_to_link(catalog, bus, keys, d.count(100, least=10))
             table.add(
                 d.rate_result(
@@ -187,6 +235,15 @@ async def main() -> None:
                     links.latencies_ms,
                 ),
                 d.latency_result(f"verified_to_first_link@{label}", latencies, 200.0),
+                # CPU per link of each server process (load-independent): ratio bare/catalog.
+                d.Result(
+                    f"download_links.cpu_ms@{label}",
+                    catalog_cpu * 1000 / total,
+                    bare_cpu * 1000 / total,
+                    bare_cpu / catalog_cpu if catalog_cpu else 0.0,
+                    "ms_per_link",
+                    total,
+                ),
             )
             costs[label] = 1000 / links.rate
         table.add(
