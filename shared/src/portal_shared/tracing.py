@@ -74,8 +74,16 @@ def configure_tracing(service: str, environ: Mapping[str, str] | None = None) ->
     _configured_for = service
 
 
+_tracer: list[tuple[trace.TracerProvider, trace.Tracer]] = []
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer(_TRACER_NAME)
+    """This library's tracer from the current provider, made once per provider
+    (``get_tracer`` builds a new one per call: a tenth of a span's cost)."""
+    provider = trace.get_tracer_provider()
+    if not _tracer or _tracer[0][0] is not provider:  # the first, or a provider installed since
+        _tracer[:] = [(provider, provider.get_tracer(_TRACER_NAME))]
+    return _tracer[0][1]
 
 
 def extract(traceparent: str | None) -> otel_context.Context:

@@ -299,3 +299,79 @@ async def test_more_than_a_batch_due_is_published_without_waiting_for_the_poll(
     await eventually(lambda: asyncio.sleep(0, len(received)), lambda n: n == 7)
     await outbox.stop()
     await consumer.stop()
+
+
+async def test_a_handed_over_document_is_published_and_cleared_without_being_read(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """A writer in the relay's process inserts the document leased to the relay and hands it
+    over: its events go out in order and its outbox is cleared, with no claim (no read)."""
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db, prefetch=1)  # queue order
+    things = CountingFinds(mongo_db.handed)
+    outbox = OutboxRelay(bus, [things], owner="relay-h", poll_seconds=60)  # type: ignore[list-item]
+    await outbox.start()
+    await eventually(lambda: asyncio.sleep(0, things.finds), lambda n: n >= 1)  # start-up claim
+    before = things.finds
+    events = [envelope(Pinged(n=i), source="/t") for i in range(2)]
+    doc = {"_id": "h", "state": 1, **outbox.claimed_fields(events)}
+    assert doc[PENDING] is True and doc[OWNER] == "relay-h/handoff" and doc[LEASE] > utcnow()
+    await mongo_db.handed.insert_one(doc)
+    outbox.hand_off(things, [doc])  # type: ignore[arg-type]
+    await eventually(
+        lambda: asyncio.sleep(0, [ce.id for ce in received]), lambda ids: len(ids) == 2
+    )
+    assert [ce.id for ce in received] == [e.id for e in events]
+    stored = await eventually(
+        lambda: mongo_db.handed.find_one({"_id": "h"}), lambda d: d[PENDING] is False
+    )
+    assert stored["_outbox"] == [] and stored[OWNER] is None and stored["state"] == 1
+    assert things.finds == before
+    await outbox.stop()
+    await consumer.stop()
+
+
+async def test_a_document_never_handed_over_is_claimed_once_its_lease_runs_out(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """The writer's process stopped between the insert and the hand-over: the document is
+    leased to a relay that will never publish it, so another relay claims it after the lease
+    (at least once, as after any relay's crash)."""
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    gone = relay(bus, mongo_db.things, owner="gone", lease_seconds=3)
+    event = envelope(Pinged(n=3), source="/t")
+    await mongo_db.things.insert_one({"_id": 3, **gone.claimed_fields([event])})
+    live = relay(bus, mongo_db.things, owner="alive")
+    assert await live.run_once() == 0  # the lease is still running
+    await eventually(live.run_once, lambda n: n == 1, timeout=15, what="lease expiry")
+    await eventually(
+        lambda: asyncio.sleep(0, [ce.id for ce in received]), lambda ids: ids == [event.id]
+    )
+    await consumer.stop()
+
+
+async def test_a_handed_over_event_the_broker_returns_is_retried_by_the_claims(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    bus = await make_bus()  # nothing bound yet: the publish comes back
+    outbox = relay(bus, mongo_db.things, owner="relay-r")
+    await outbox.start()
+    event = envelope(Pinged(n=7), source="/t")
+    doc = {"_id": 7, **outbox.claimed_fields([event])}
+    await mongo_db.things.insert_one(doc)
+    outbox.hand_off(mongo_db.things, [doc])
+    stored = await eventually(
+        lambda: mongo_db.things.find_one({"_id": 7}), lambda d: d.get("_outbox_failures") == 1
+    )
+    assert stored[PENDING] is True and [e["id"] for e in stored["_outbox"]] == [event.id]
+    consumer, received = await collecting_consumer(bus, mongo_db)  # now a queue is bound
+    await eventually(
+        lambda: asyncio.sleep(0, [ce.id for ce in received]),
+        lambda ids: event.id in ids,
+        timeout=15,
+        what="retried publish",
+    )
+    await eventually(lambda: mongo_db.things.find_one({"_id": 7}), lambda d: d[PENDING] is False)
+    await outbox.stop()
+    await consumer.stop()

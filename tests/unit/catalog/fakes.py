@@ -85,6 +85,9 @@ class FakeUsers:
     async def state(self, user_id: str) -> ProjectionState | None:
         return self.states.get(user_id)
 
+    def remembers(self, user_id: str) -> bool:
+        return False  # no authentication read to answer from: every read is the fake's
+
     async def document(self, user_id: str) -> dict[str, Any] | None:
         state = self.states.get(user_id)
         return None if state is None else state.to_document()
@@ -120,9 +123,10 @@ class FakeRecords:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[CloudEvent] = field(default_factory=list)
 
-    async def insert(self, document: dict[str, Any], events: Sequence[CloudEvent]) -> None:
+    async def insert(self, document: dict[str, Any], events: Sequence[CloudEvent]) -> bool:
         self.documents[document["_id"]] = copy.deepcopy(document)
         self.events.extend(events)
+        return False  # no relay took it over: the use case nudges
 
     async def get(self, download_id: str) -> dict[str, Any] | None:
         found = self.documents.get(download_id)

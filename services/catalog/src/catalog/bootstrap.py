@@ -50,7 +50,7 @@ def build_app(
     async def setup(runtime: Runtime, app: FastAPI) -> Wiring:
         videos = VideoRepository(runtime.db[VIDEOS])
         users = VerifiedUsers(runtime.db[USERS])
-        records = DownloadRepository(runtime.db[DOWNLOADS])
+        records = DownloadRepository(runtime.db[DOWNLOADS], lambda: runtime.relay)
         segments = TranscriptSegments(runtime.db[SEGMENTS])
         for repository in (videos, records, segments):
             await repository.ensure_indexes()

@@ -8,13 +8,13 @@ the user's download list and reissues reach that far back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from portal_shared.batching import BatchedWrites
 from portal_shared.events.base import CloudEvent
-from portal_shared.outbox import PENDING, outbox_fields, with_outbox
+from portal_shared.outbox import PENDING, OutboxRelay, outbox_fields, with_outbox
 from portal_shared.retention import Retained
 from pymongo import DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -25,11 +25,16 @@ Document = dict[str, Any]
 
 
 class DownloadRepository:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        relay: Callable[[], OutboxRelay | None] = lambda: None,
+    ) -> None:
         self.collection = collection
         # Records of links issued concurrently go out as one unordered insert (group commit);
         # each request still waits for its own record's acknowledged write before its 201.
         self._inserts = BatchedWrites(collection)
+        self._relay = relay  # the relay of this process, once it runs (None: another process)
 
     @property
     def retained(self) -> Retained:
@@ -40,9 +45,19 @@ class DownloadRepository:
         await self.collection.create_index([("userId", 1), ("authorizedAt", DESCENDING)])
         await self.collection.create_index("expiresAt")  # the hourly pruning's range
 
-    async def insert(self, document: Document, events: Sequence[CloudEvent]) -> None:
-        """The record with its events, written (acknowledged) when this returns."""
-        await self._inserts.insert({**document, **outbox_fields(events)})
+    async def insert(self, document: Document, events: Sequence[CloudEvent]) -> bool:
+        """The record with its events, written (acknowledged) when this returns. With a relay
+        in this process the record is inserted leased to it and handed over (True): it
+        publishes the events without reading the record back (``OutboxRelay.hand_off``);
+        otherwise (False) the caller nudges the relay."""
+        relay = self._relay()
+        if relay is None:
+            await self._inserts.insert({**document, **outbox_fields(events)})
+            return False
+        record = {**document, **relay.claimed_fields(events)}
+        await self._inserts.insert(record)
+        relay.hand_off(self.collection, [record])
+        return True
 
     async def get(self, download_id: str) -> Document | None:
         return await self.collection.find_one({"_id": download_id})

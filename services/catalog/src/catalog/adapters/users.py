@@ -86,6 +86,13 @@ class VerifiedUsers:
     async def state(self, user_id: str) -> ProjectionState | None:
         return projection_of(await self.document(user_id))
 
+    def remembers(self, user_id: str) -> bool:
+        """Whether ``document`` would answer from the read at this request's authentication
+        (no round trip): then running it beside another read gains nothing (a link's video
+        comes from the process's copy), and ``asyncio.gather``'s two tasks cost more."""
+        read = _READ_AT_AUTHENTICATION.get()
+        return read is not None and read[0] == user_id and time.monotonic() - read[2] < MEMO_SECONDS
+
     async def document(self, user_id: str) -> Document | None:
         """The user's projection document (with the quota's fields). Right after this request
         authenticated the user, the one read then, once: a link costs one projection read
