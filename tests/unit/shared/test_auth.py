@@ -168,6 +168,51 @@ def test_wrong_claims_are_invalid(key, keys, overrides):
     assert reason_of(sign(key, claims(**overrides)), keys) == "token_invalid"
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"aud": ["other-service"]},
+        {"aud": [AUDIENCE, 1]},
+        {"aud": {"x": AUDIENCE}},
+        {"iss": None},
+        {"iss": [ISSUER]},
+        {"jti": 7},
+        {"sub": ["u1"]},
+        {"nbf": int(NOW.timestamp()) + 3600},
+        {"nbf": "later"},
+    ],
+)
+def test_claims_pyjwt_refused_are_refused(key, keys, overrides):
+    """The checks ``jwt.decode`` made before verification was done here directly (signed by
+    hand: ``jwt.encode`` refuses some of these claims); ``nbf`` is now compared with the
+    caller's ``now`` like ``exp`` and ``iat`` (PyJWT compared it with the system clock)."""
+    assert reason_of(signed_raw(key, json.dumps(claims(**overrides)).encode()), keys) == (
+        "token_invalid"
+    )
+
+
+def test_an_audience_list_naming_ours_and_a_past_nbf_are_accepted(key, keys):
+    token = sign(key, claims(aud=["other", AUDIENCE], nbf=int(NOW.timestamp()) - 60))
+    assert verify(token, keys).user_id == "u1"
+
+
+def signed_raw(key: Ed25519PrivateKey, payload: bytes) -> str:
+    header = b64url(json.dumps({"alg": "EdDSA", "typ": "at+jwt", "kid": KID}).encode())
+    signing_input = f"{header}.{b64url(payload)}"
+    return f"{signing_input}.{b64url(key.sign(signing_input.encode()))}"
+
+
+@pytest.mark.parametrize("payload", [b"[1, 2]", b"not json", b"\xff\xfe"])
+def test_a_signed_payload_that_is_not_a_json_object_is_invalid(key, keys, payload):
+    assert reason_of(signed_raw(key, payload), keys) == "token_invalid"
+
+
+@pytest.mark.parametrize("signature", ["", "!!!", "a", b64url(b"x" * 64)])
+def test_a_malformed_or_wrong_signature_is_invalid(key, keys, signature):
+    signing_input = sign(key, claims()).rpartition(".")[0]
+    assert reason_of(f"{signing_input}.{signature}", keys) == "token_invalid"
+
+
 @pytest.mark.parametrize("missing", ["sub", "exp", "iat", "iss", "aud", "jti", "tv", "roles"])
 def test_missing_claims_are_invalid(key, keys, missing):
     payload = claims()
