@@ -17,6 +17,7 @@ import asyncio
 import base64
 import binascii
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -161,6 +162,8 @@ def _check_claims(
     if "nbf" in claims:
         nbf = claims["nbf"]
         if not isinstance(nbf, int | float) or isinstance(nbf, bool):
+            raise TokenError("token_invalid")
+        if isinstance(nbf, float) and not math.isfinite(nbf):  # NaN passes every comparison
             raise TokenError("token_invalid")
         if nbf > now.timestamp() + leeway.total_seconds():
             raise TokenError("token_invalid")
