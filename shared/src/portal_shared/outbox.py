@@ -57,6 +57,9 @@ EVENTS = "_outbox"
 TOMBSTONE = "_outbox_tombstone"
 FAILURES = "_outbox_failures"
 HANDOFF_POLL_SECONDS = 5.0  # the timer's claims while documents are handed over
+# Handed-over documents held in memory at most: while the broker confirms nothing (hung, or
+# blocking publishers on an alarm) the relay waits in a publish and writers keep handing over.
+MAX_HANDED = 10_000
 
 
 def _entry(cloudevent: CloudEvent) -> dict[str, Any]:
@@ -96,6 +99,7 @@ class OutboxRelay:
         lease_seconds: float = 30.0,
         batch: int = 50,
         clock: Clock = utcnow,
+        max_handed: int = MAX_HANDED,
     ) -> None:
         self.bus = bus
         self.collections = list(collections)
@@ -114,6 +118,7 @@ class OutboxRelay:
         self._named: set[str] | None = None
         self._read_all_at = float("-inf")  # loop time of the last cycle over every collection
         self._handed: list[tuple[AsyncCollection[dict[str, Any]], dict[str, Any]]] = []
+        self.max_handed = max_handed
         self._handoff_owner = f"{owner}/handoff"
         self._last_handoff = -float("inf")
         self._settling: asyncio.Task[None] | None = None  # clearing the last handed-over batch
@@ -146,8 +151,11 @@ class OutboxRelay:
         self, collection: AsyncCollection[dict[str, Any]], documents: Sequence[dict[str, Any]]
     ) -> None:
         """Publish these inserted documents (with ``claimed_fields``) without claiming them:
-        no nudge, so the cycle this wakes reads no collection."""
-        self._handed.extend((collection, doc) for doc in documents if doc.get(EVENTS))
+        no nudge, so the cycle this wakes reads no collection. Beyond ``max_handed`` held
+        (the broker confirms nothing), a document is not held: it stays leased, and the claims
+        publish it once the lease has run out, as if this process had stopped."""
+        room = max(0, self.max_handed - len(self._handed))
+        self._handed.extend([(collection, doc) for doc in documents if doc.get(EVENTS)][:room])
         self._last_handoff = time.monotonic()
         self._wake.set()
 
