@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import DeleteOne, ReturnDocument, UpdateOne
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from portal_shared.bus.connection import Bus, PublishFailed
@@ -119,7 +119,7 @@ class OutboxRelay:
         self._read_all_at = float("-inf")  # loop time of the last cycle over every collection
         self._handed: list[tuple[AsyncCollection[dict[str, Any]], dict[str, Any]]] = []
         self.max_handed = max_handed
-        self._handoff_owner = f"{owner}/handoff"
+        self._handoff_owner = self._new_handoff_owner()
         self._last_handoff = -float("inf")
         self._settling: asyncio.Task[None] | None = None  # clearing the last handed-over batch
 
@@ -136,6 +136,9 @@ class OutboxRelay:
         else:
             self._named.add(collection)
         self._wake.set()
+
+    def _new_handoff_owner(self) -> str:
+        return f"{self.owner}/handoff-{uuid.uuid4().hex[:12]}"
 
     def claimed_fields(self, events: Sequence[CloudEvent]) -> dict[str, Any]:
         """``outbox_fields`` of a document to insert already leased to this relay: hand it
@@ -226,6 +229,9 @@ class OutboxRelay:
         """Publish and clear up to ``batch`` handed-over documents per collection. One whose
         lease ran out is left to the claims (a relay may have claimed it meanwhile)."""
         handed, self._handed = self._handed[: self.batch], self._handed[self.batch :]
+        # Documents inserted from now on carry another owner, so the clear of this batch
+        # (one update per owner) reads the pending documents of this window only.
+        self._handoff_owner = self._new_handoff_owner()
         now = self.clock()
         by_collection: dict[str, tuple[AsyncCollection[dict[str, Any]], list[Any]]] = {}
         for collection, doc in handed:
@@ -368,26 +374,24 @@ class OutboxRelay:
         docs: list[dict[str, Any]],
         outcomes: list[tuple[list[dict[str, Any]], PublishFailed | None]],
     ) -> None:
-        """``_settle`` for handed-over documents, which all carry the same lease owner: one
-        statement per document, each naming its ``_id`` (FerretDB v1 reads one document per
-        statement, where a filter on the owner would read every handed-over one)."""
+        """``_settle`` for handed-over documents: one ``update_many`` per owner (the documents
+        inserted between two batches share one) and event count, naming the owner, which
+        FerretDB v1 pushes down with ``_outbox_pending``: it reads that window's documents,
+        not every pending one (0.73 against 1.15 ms of database CPU per document for one
+        by-``_id`` statement each, 50 documents beside 500 pending)."""
         clear = {"$set": {EVENTS: [], PENDING: False, LEASE: EPOCH, FAILURES: 0, OWNER: None}}
-        cleared: list[UpdateOne | DeleteOne] = []
+        groups: dict[tuple[str, int, bool], list[Any]] = {}
         for doc, (confirmed, failure) in zip(docs, outcomes, strict=True):
             if failure is None:
-                unchanged = {
-                    "_id": doc["_id"],
-                    PENDING: True,
-                    OWNER: doc[OWNER],
-                    EVENTS: {"$size": len(confirmed)},
-                }
-                cleared.append(
-                    DeleteOne(unchanged) if doc.get(TOMBSTONE) else UpdateOne(unchanged, clear)
-                )
+                key = (doc[OWNER], len(confirmed), bool(doc.get(TOMBSTONE)))
+                groups.setdefault(key, []).append(doc["_id"])
         done = 0
-        if cleared:
-            result = await collection.bulk_write(cleared, ordered=False)
-            done = result.matched_count + result.deleted_count
+        for (owner, count, dead), ids in groups.items():
+            unchanged = {"_id": {"$in": ids}, PENDING: True, OWNER: owner, EVENTS: {"$size": count}}
+            if dead:
+                done += (await collection.delete_many(unchanged)).deleted_count
+            else:
+                done += (await collection.update_many(unchanged, clear)).matched_count
         if done == len(docs):
             return
         # A failure, or events added since the insert: drop what went out and the lease, each
