@@ -60,6 +60,7 @@ HANDOFF_POLL_SECONDS = 5.0  # the timer's claims while documents are handed over
 # Handed-over documents held in memory at most: while the broker confirms nothing (hung, or
 # blocking publishers on an alarm) the relay waits in a publish and writers keep handing over.
 MAX_HANDED = 10_000
+STOP_SECONDS = 15.0  # how long ``OutboxRelay.stop`` waits for the cycle before cancelling it
 
 
 def _entry(cloudevent: CloudEvent) -> dict[str, Any]:
@@ -100,6 +101,7 @@ class OutboxRelay:
         batch: int = 50,
         clock: Clock = utcnow,
         max_handed: int = MAX_HANDED,
+        stop_seconds: float = STOP_SECONDS,
     ) -> None:
         self.bus = bus
         self.collections = list(collections)
@@ -108,6 +110,7 @@ class OutboxRelay:
         self.lease = timedelta(seconds=lease_seconds)
         self.batch = batch
         self.clock = clock
+        self.stop_seconds = stop_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -166,11 +169,20 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.owner}")
 
     async def stop(self) -> None:
+        """Let the cycle end (what was handed over goes out), at most ``stop_seconds``; then
+        it is cancelled: what it had not cleared stays leased and is claimed after the lease.
+        Either way the caller goes on with its own shutdown (closing the bus and the client)."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._task, timeout=15)
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self._task, timeout=self.stop_seconds)
+        except TimeoutError:  # a hung broker: a publish waits for its own timeout
+            log.warning("outbox_relay_stop_timeout", seconds=self.stop_seconds)
+        except asyncio.CancelledError:
+            if not self._task.cancelled():
+                raise  # our caller was cancelled, not the relay
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
