@@ -15,10 +15,12 @@ FERRETDB_START_DEADLINE="${PORTAL_FERRETDB_START_DEADLINE:-60}"
 FERRETDB_POOL_MAX_CONNS="${PORTAL_FERRETDB_POOL_MAX_CONNS:-250}"
 # CPU per command (deploy/local/README.md, "Its CPU"): FerretDB allocates a lot per command
 # (BSON to its JSON and back), so Go's collector runs when the heap is 5x the live set, not 2x
-# (GOGC=400; the live set is a few MiB); and one P (GOMAXPROCS=1) spares the scheduler's
-# spinning and wake-ups between the short commands of a 2-core machine.
+# (GOGC=400; the live set is a few MiB); and on a machine of 1-2 cores one P (GOMAXPROCS=1)
+# spares the scheduler's spinning and wake-ups between short commands (Go's default, one P
+# per core, elsewhere).
 FERRETDB_GOGC="${PORTAL_FERRETDB_GOGC:-400}"
-FERRETDB_GOMAXPROCS="${PORTAL_FERRETDB_GOMAXPROCS:-1}"
+ferretdb_default_procs() { local n; n=$(nproc); if ((n <= 2)); then echo 1; else echo "$n"; fi; }
+FERRETDB_GOMAXPROCS="${PORTAL_FERRETDB_GOMAXPROCS:-$(ferretdb_default_procs)}"
 
 ferretdb_default_url() { printf 'mongodb://%s:%s/' "$LOOPBACK" "$MONGODB_PORT"; }
 
