@@ -192,6 +192,7 @@ async def main() -> None:
             await d.seed(db.bare_quota, quota_doc, seeded_users, users)
             await d.seed(db.downloads, download_doc, seeded_downloads, downloads)
             seeded_users, seeded_downloads = users, downloads
+            await d.settle([db.verified_users, db.bare_quota, db.downloads])
             tokens = [token(keys, f"seed-user-{i * 7919 % users}") for i in range(total)]
 
             def issue(http: httpx.AsyncClient, i: int, tokens: list[str] = tokens) -> Any:

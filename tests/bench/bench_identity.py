@@ -20,11 +20,9 @@ against one hash's (verify's) in the bound; hardly moved by the load of a shared
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,6 @@ from identity.domain.accounts import Account
 from identity.domain.hashing import PasswordHasher
 from identity.settings import IdentitySettings
 from portal_shared.sealing import generate_keypair
-from pymongo.errors import OperationFailure
 
 from tests.bench import _driver as d
 
@@ -45,9 +42,8 @@ CLIENTS = 20
 ACCOUNTS = (1_000, 100_000)
 RATE_LIMITS = (10_000, 1_000_000)
 NOW = datetime.now(UTC)
-SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE_SECONDS", "10"))
 # After the registrations answered: the worker's and relay's part of them, in their CPU.
-WORKER_SETTLE_SECONDS = min(2.0, SETTLE_SECONDS)
+WORKER_SETTLE_SECONDS = min(2.0, d.SETTLE_SECONDS)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -91,21 +87,6 @@ def account_doc(password_hash: str) -> Any:
         return {**_to_document(StoredAccount(account)), "_outbox": [], "_outbox_pending": False}
 
     return make
-
-
-async def settle(db: Any, collections: Sequence[str]) -> None:
-    """After a bulk seed, what a database holding that data for a while has done already:
-    VACUUM ANALYZE (FerretDB's ``compact``: planner statistics, visibility map and hint bits
-    written now, not by the first requests or an autovacuum in the middle of the measured
-    phase; MongoDB compacts). Then a short pause for the writes to reach the disk."""
-    started = time.perf_counter()
-    for name in collections:
-        with contextlib.suppress(OperationFailure):
-            await db.command("compact", name)
-    await asyncio.sleep(SETTLE_SECONDS)
-    print(
-        f"   settled {', '.join(collections)} in {time.perf_counter() - started:.1f} s", flush=True
-    )
 
 
 def rate_limit_doc(i: int) -> dict[str, Any]:
@@ -205,7 +186,7 @@ async def main() -> None:
             await d.seed(db.accounts, account_doc(password_hash), seeded_accounts, accounts)
             await d.seed(db.rate_limits, rate_limit_doc, seeded_limits, limits)
             seeded_accounts, seeded_limits = accounts, limits
-            await settle(db, ("accounts", "rate_limits"))
+            await d.settle([db.accounts, db.rate_limits])
             # Each bound right before its phase: the shared machine's load moves over minutes.
             hash_bound, hash_cpu_ms = argon2_rate("hash", bound_count, settings)
             with service.profiled(f"registration-{label}"):

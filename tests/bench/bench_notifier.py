@@ -163,6 +163,7 @@ async def main() -> None:
                 size = d.volume(size)
                 await d.seed(deliveries, delivery_doc, seeded, size)
                 seeded = size
+                await d.settle([deliveries])
                 paced, _ = await phase(f"paced-{label}", bus, deliveries, keys, paced_count, RATE)
                 with notifier.profiled(f"burst-{label}"):
                     burst, sent_at = await phase(
