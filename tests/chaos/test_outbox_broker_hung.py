@@ -16,14 +16,13 @@ import signal
 from typing import Any
 
 import pytest
-from portal_shared.bus import Bus, Consumer, HandlerRegistry
-from portal_shared.events.base import CloudEvent, envelope
-from portal_shared.inbox import Inbox
+from portal_shared.bus import Bus
+from portal_shared.events.base import envelope
 from portal_shared.mongo import WriteSerializedDatabase, is_ferretdb
 from portal_shared.outbox import PENDING, OutboxRelay
 from pymongo import AsyncMongoClient
 
-from tests.integration.shared.events_for_tests import Pinged
+from tests.integration.shared.events_for_tests import Pinged, collecting_consumer
 from tests.support.infra import eventually, unique
 from tests.support.private_infra import PrivateInfra
 
@@ -42,22 +41,7 @@ async def test_hand_overs_held_while_the_broker_confirms_nothing_are_bounded_and
         db = WriteSerializedDatabase(db)
     bus = Bus(private_broker.amqp_url, unique("test.events"), unique("svc"), publish_timeout=5)
     await bus.connect()
-    received: list[CloudEvent] = []
-    registry = HandlerRegistry()
-
-    async def handle(event: Pinged, ce: CloudEvent) -> None:
-        received.append(ce)
-
-    registry.add(Pinged, handle)
-    consumer = Consumer(
-        bus,
-        registry,
-        Inbox(db["inbox"], owner="t"),
-        prefetch=50,
-        retry_delays_ms=[50],
-        max_attempts=2,
-    )
-    await consumer.start()
+    consumer, received = await collecting_consumer(bus, db)
     records = db["records"]
     outbox = OutboxRelay(
         bus, [records], owner="hung", poll_seconds=0.2, lease_seconds=3, batch=BATCH,

@@ -10,38 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from portal_shared.bus import Consumer, HandlerRegistry
 from portal_shared.clock import utcnow
 from portal_shared.events.base import CloudEvent, envelope
-from portal_shared.inbox import Inbox
 from portal_shared.outbox import LEASE, OWNER, PENDING, OutboxRelay, outbox_fields, with_outbox
 
-from tests.integration.shared.events_for_tests import Pinged
+from tests.integration.shared.events_for_tests import Pinged, collecting_consumer
 from tests.support.infra import MONGODB_URL, eventually
 
 pytestmark = pytest.mark.integration
-
-
-async def collecting_consumer(
-    bus: Any, db: Any, prefetch: int = 50
-) -> tuple[Consumer, list[CloudEvent]]:
-    received: list[CloudEvent] = []
-    registry = HandlerRegistry()
-
-    async def handle(event: Pinged, ce: CloudEvent) -> None:
-        received.append(ce)
-
-    registry.add(Pinged, handle)
-    consumer = Consumer(
-        bus,
-        registry,
-        Inbox(db["inbox_raw"], owner="t"),
-        prefetch=prefetch,
-        retry_delays_ms=[50],
-        max_attempts=2,
-    )
-    await consumer.start()
-    return consumer, received
 
 
 def relay(bus: Any, collection: Any, owner: str = "relay-a", **kw: Any) -> OutboxRelay:
