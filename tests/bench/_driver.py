@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -54,6 +56,11 @@ def volume(full: int) -> int:
 def count(full: int, least: int = 4) -> int:
     """A request count at this run's scale (at least ``least``)."""
     return max(least, int(full * min(1.0, SCALE * 10)))
+
+
+def share(total: int, parts: int, index: int) -> int:
+    """The size of part ``index`` of ``total`` split into ``parts`` near-equal parts."""
+    return total // parts + (1 if index < total % parts else 0)
 
 
 def tag() -> str:
@@ -197,6 +204,18 @@ class Load:
     def rate(self) -> float:
         return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
 
+    @classmethod
+    def combined(cls, loads: Sequence[Load]) -> Load:
+        """Several runs of one side as one: their requests over the sum of their windows."""
+        latencies = [ms for load in loads for ms in load.latencies_ms]
+        return cls(latencies, sum(load.seconds for load in loads))
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context, made once (loading the CA bundle is the ~17 ms)."""
+    return httpx.create_ssl_context()
+
 
 async def drive(
     request: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
@@ -211,17 +230,20 @@ async def drive(
     """``total`` requests over ``concurrency`` clients, one connection each; request ``i``
     is ``request(client, i)``. An unexpected status stops the run with the response.
 
-    The clock starts once every client exists: making an ``httpx.AsyncClient`` costs the
-    driver ~17 ms of CPU (its TLS context, even for plain HTTP), 20 clients ~0.35 s, which
-    inside the window counted as the service's time and started the load a client at a
-    time. Each client's connection opens with its first request, inside the window."""
+    The clock starts once every client exists: making an ``httpx.AsyncClient`` cost the
+    driver ~17 ms of CPU (a TLS context of its own, even for plain HTTP), 20 clients ~0.35 s,
+    which inside the window counted as the service's time and started the load a client at a
+    time; the clients now share one TLS context (made once). Each client's connection opens
+    with its first request, inside the window."""
     expected = {expect} if isinstance(expect, int) else set(expect)
     progress = Progress(label, total)
     latencies: list[float] = []
     next_index = iter(range(total))
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [
-        httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits, headers=headers)
+        httpx.AsyncClient(
+            base_url=base_url, timeout=60, limits=limits, headers=headers, verify=_tls_context()
+        )
         for _ in range(min(concurrency, total))
     ]
 

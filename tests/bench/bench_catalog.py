@@ -4,7 +4,8 @@
     successful POST .../download-links (201), polled; p99 against the 200 ms bound.
 (b) Link issuance at 50 concurrent httpx clients (fixed count, quota raised) against a bare
     FastAPI endpoint (``_bare_downloads``, its own uvicorn process) doing the essential work of
-    one link: one projection read and one atomic quota increment, on the same database.
+    one link: one projection read and one atomic quota increment, on the same database. The
+    two alternate, each issuing its count in two halves: bare, catalog, catalog, bare.
 Volumes: 10^3 download records and verified users, then 10^6 records and 10^5 users.
 
     .venv/bin/python -m tests.bench.bench_catalog
@@ -37,6 +38,8 @@ CLIENTS = 50
 DOWNLOADS = (1_000, 1_000_000)
 USERS = (1_000, 100_000)
 NOW = datetime.now(UTC)
+# The order of the quarters of each phase's links: a drift over the phase cancels out.
+ALTERNATION = ("bare", "catalog", "catalog", "bare")
 
 
 def token(keys: KeySet, user_id: str) -> str:
@@ -78,15 +81,19 @@ def cpu_snapshot() -> dict[str, float]:
     return snapshot
 
 
-def cpu_breakdown(label: str, server: float, before: dict[str, float], n: int) -> None:
-    """One line: CPU ms per request of the server process and of the rest of the machine
-    (each group: its processes alive at both ends; the machine includes everything else)."""
-    after = cpu_snapshot()
-    parts = {"server": server, "machine": 0.0, "driver": 0.0, **dict.fromkeys(GROUPS, 0.0)}
-    for key, value in after.items():
+def cpu_delta(before: dict[str, float]) -> dict[str, float]:
+    """CPU seconds since ``before`` of the machine, the driver and each group of GROUPS (its
+    processes alive at both ends; the machine includes everything else)."""
+    parts = {"machine": 0.0, "driver": 0.0, **dict.fromkeys(GROUPS, 0.0)}
+    for key, value in cpu_snapshot().items():
         if key in before:
             parts[key.split(":")[0]] += value - before[key]
-    cells = ", ".join(f"{k} {v * 1000 / n:.2f}" for k, v in parts.items())
+    return parts
+
+
+def print_breakdown(label: str, server: float, parts: dict[str, float], n: int) -> None:
+    """One line: CPU ms per request of the server process and of the rest of the machine."""
+    cells = ", ".join(f"{k} {v * 1000 / n:.2f}" for k, v in {"server": server, **parts}.items())
     print(f"   cpu ms per request, {label}: {cells}", flush=True)
 
 
@@ -201,30 +208,40 @@ async def main() -> None:
             def bare_issue(http: httpx.AsyncClient, i: int, users: int = users) -> Any:
                 return http.post(f"/links/seed-user-{i * 7919 % users}")
 
-            bare_cpu, machine = cpu_seconds(bare), cpu_snapshot()
-            with bare.profiled(f"links-{label}"):
-                baseline = await d.drive(
-                    bare_issue,
-                    base_url=bare.base_url,
-                    total=total,
-                    concurrency=CLIENTS,
-                    expect=201,
-                    label=f"bare links ({label})",
-                )
-            bare_cpu = cpu_seconds(bare) - bare_cpu
-            cpu_breakdown(f"bare ({label})", bare_cpu, machine, total)
-            catalog_cpu, machine = cpu_seconds(catalog), cpu_snapshot()
-            with catalog.profiled(f"links-{label}"):
-                links = await d.drive(
-                    issue,
-                    base_url=catalog.base_url,
-                    total=total,
-                    concurrency=CLIENTS,
-                    expect=201,
-                    label=f"download links ({label})",
-                )
-            catalog_cpu = cpu_seconds(catalog) - catalog_cpu
-            cpu_breakdown(f"catalog ({label})", catalog_cpu, machine, total)
+            # The two sides alternate in quarters (bare, catalog, catalog, bare): the machine's
+            # speed drifts by tens of percent over seconds (a VM), and one side run wholly
+            # before the other measured that drift as much as either side.
+            sides = {
+                "bare": (bare, bare_issue, f"bare links ({label})"),
+                "catalog": (catalog, issue, f"download links ({label})"),
+            }
+            loads: dict[str, list[d.Load]] = {"bare": [], "catalog": []}
+            server_cpu = dict.fromkeys(sides, 0.0)
+            parts: dict[str, dict[str, float]] = {side: {} for side in sides}
+            done = dict.fromkeys(sides, 0)
+            for quarter, side in enumerate(ALTERNATION):
+                service, request, side_label = sides[side]
+                share, first = d.share(2 * total, len(ALTERNATION), quarter), done[side]
+                cpu, machine = cpu_seconds(service), cpu_snapshot()
+                with service.profiled(f"links-{label}-{quarter}"):
+                    loads[side].append(
+                        await d.drive(
+                            lambda http, i, request=request, first=first: request(http, first + i),
+                            base_url=service.base_url,
+                            total=share,
+                            concurrency=CLIENTS,
+                            expect=201,
+                            label=side_label,
+                        )
+                    )
+                done[side] += share
+                server_cpu[side] += cpu_seconds(service) - cpu
+                for key, value in cpu_delta(machine).items():
+                    parts[side][key] = parts[side].get(key, 0.0) + value
+            for side in sides:
+                print_breakdown(f"{side} ({label})", server_cpu[side], parts[side], done[side])
+            baseline, links = d.Load.combined(loads["bare"]), d.Load.combined(loads["catalog"])
+            bare_cpu, catalog_cpu = server_cpu["bare"], server_cpu["catalog"]
             latencies = await verified_to_link(catalog, bus, keys, d.count(100, least=10))
             table.add(
                 d.rate_result(
