@@ -173,10 +173,12 @@ def _check_times(claims: Mapping[str, Any], now: datetime, leeway: timedelta) ->
     expires, issued = claims["exp"], claims["iat"]
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (expires, issued)):
         raise TokenError("token_invalid")
-    moment = now.timestamp()
-    if issued > moment + leeway.total_seconds():
+    # Each side a float against an int, compared exactly: ``expires + leeway`` would turn an
+    # int too large for a float (JSON has no bound) into an OverflowError, a 500.
+    moment, slack = now.timestamp(), leeway.total_seconds()
+    if issued > moment + slack:
         raise TokenError("token_invalid")
-    if moment >= expires + leeway.total_seconds():
+    if moment - slack >= expires:
         raise TokenError("token_expired")
 
 

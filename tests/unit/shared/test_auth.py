@@ -194,6 +194,17 @@ def test_claims_pyjwt_refused_are_refused(key, keys, overrides):
     )
 
 
+def test_an_expiry_too_large_for_a_float_is_compared_not_an_error(key, keys):
+    """A signed ``exp`` of 10**400 (JSON integers have no bound) is far in the future: the
+    token verifies, as under PyJWT, instead of raising OverflowError (a 500 at the API);
+    an ``iat`` that large is in the future, so invalid."""
+    far = 10**400
+    assert verify(signed_raw(key, json.dumps(claims(exp=far)).encode()), keys).user_id == "u1"
+    assert reason_of(signed_raw(key, json.dumps(claims(iat=far)).encode()), keys) == (
+        "token_invalid"
+    )
+
+
 def test_an_audience_list_naming_ours_and_a_past_nbf_are_accepted(key, keys):
     token = sign(key, claims(aud=["other", AUDIENCE], nbf=int(NOW.timestamp()) - 60))
     assert verify(token, keys).user_id == "u1"
