@@ -2,12 +2,14 @@
 
 One document per attempt, with its code and its own outbox. Writes are compare-and-set on
 ``version``, like accounts. The worker claims attempts with ``mail_due`` under a lease
-(``lease_until``), so replicas do not both mail one code; a worker that dies mid-way leaves
+(``lease_until``, with the claim's token in ``lease_owner``), a batch at a time, so
+replicas do not both mail one code; a worker that dies mid-way leaves
 the attempt to be claimed again after the lease, and nothing accepted is lost.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -28,9 +30,15 @@ class StoredAttempt(Protocol):
     def attempt_id(self) -> str: ...
     @property
     def version(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
 
 
 A = TypeVar("A", bound=StoredAttempt)
+
+
+def _created_at(attempt: StoredAttempt) -> datetime:
+    return attempt.created_at
 
 
 class AttemptRepository(Generic[A]):
@@ -71,15 +79,33 @@ class AttemptRepository(Generic[A]):
         )
         return result.matched_count == 1
 
-    async def claim_due(self, now: datetime, lease: timedelta) -> A | None:
-        """One attempt the worker has to handle, leased to the caller until ``now + lease``."""
-        doc = await self.collection.find_one_and_update(
-            {"mail_due": True, "lease_until": {"$lte": now}},
-            {"$set": {"lease_until": now + lease}},
-            sort=[("created_at", 1)],
-            return_document=ReturnDocument.AFTER,
+    async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[A]:
+        """Up to ``limit`` attempts the worker has to handle (oldest first), leased to the
+        caller until ``now + lease``: two round trips for one, three for many (not one
+        ``findAndModify`` per attempt and one more that finds nothing).
+
+        Each claim carries its own token (``lease_owner``) and the lease is set only where it
+        has run out, so replicas racing for the same attempts each get a disjoint share. Every
+        query names ``mail_due: True`` (FerretDB v1 pushes only top-level equalities down, not
+        ``$in``): it is answered from the ``mail_due`` index and reads only what is due.
+        """
+        due = {"mail_due": True, "lease_until": {"$lte": now}}
+        candidates = (
+            await self.collection.find(due, {"_id": 1}).sort("created_at", 1).limit(limit).to_list()
         )
-        return self.from_document(doc) if doc else None
+        if not candidates:
+            return []
+        token = uuid.uuid4().hex
+        leased = {"$set": {"lease_until": now + lease, "lease_owner": token}}
+        if len(candidates) == 1:
+            doc = await self.collection.find_one_and_update(
+                {"_id": candidates[0]["_id"], **due}, leased, return_document=ReturnDocument.AFTER
+            )
+            return [self.from_document(doc)] if doc else []
+        ids = {"_id": {"$in": [c["_id"] for c in candidates]}}
+        await self.collection.update_many({**ids, **due}, leased)
+        docs = await self.collection.find({**ids, "mail_due": True, "lease_owner": token}).to_list()
+        return sorted((self.from_document(d) for d in docs), key=_created_at)
 
     async def release(self, attempt_id: str) -> None:
         await self.collection.update_one({"_id": attempt_id}, {"$set": {"lease_until": EPOCH}})
