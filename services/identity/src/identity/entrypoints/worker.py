@@ -9,10 +9,10 @@ is logged and tried again at the next wake-up; it never ends the loop.
 A wake-up names what is due (registrations or resets): only that kind is claimed then, every
 kind at the first step and at each poll. Steps start at least ``STEP_SPACING_SECONDS``
 apart (a wake-up sooner waits for the rest of it; one after a quiet moment goes at once), so
-that the requests of a busy moment are handled in one step: each step ends with one claim
-that finds nothing per kind and nudges the outbox relay once (which then reads every outbox
-collection); at one step per registration those were a third of the database commands of a
-registration (docs/PERFORMANCE.md, "registration", session 3).
+that the requests of a busy moment are handled in one step: a step claims its kind's due
+attempts a batch at a time and nudges the outbox relay once, naming the collection it wrote;
+at one step per registration those were a third of the database commands of a registration
+(docs/PERFORMANCE.md, "registration", session 3).
 Attempts past their retention are deleted at the first step and then every
 ``PRUNE_INTERVAL_SECONDS`` (not at every wake-up: that query reads the whole collection on
 FerretDB, and a registration wakes the worker).
