@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from notifier.adapters.deliveries import DeletedAccounts, DeliveryRepository
 from portal_shared.inbox import Inbox
 from portal_shared.metrics import EVENTS_CONSUMED
+from pymongo.errors import AutoReconnect
 
 from tests.integration.notifier.helpers import (
     SealingKeys,
@@ -125,3 +127,58 @@ async def test_event_whose_record_is_final_sends_nothing(
             inbox = Inbox(runtime_of(app).db["inbox"], owner="probe")
             await eventually(lambda: inbox.is_done(cloudevent.id))
         assert await mailpit.messages_for(cloudevent.id) == []
+
+
+async def test_our_claim_left_unsent_when_the_database_went_away_is_taken_back_at_once(
+    make_bus: Any,
+    exchange_name: str,
+    keys: SealingKeys,
+    service_name: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Our handling claimed the event's email, then met the database gone before any SMTP
+    attempt, and could not give the claim back either (the failures a database outage gives,
+    injected once each at those two calls). The bus retries the event: our next handling takes
+    the claim back at once, not after its lease (an hour here), and one email goes out."""
+    service = service_name()
+    cloudevent = user_registered(keys, user_id=unique("usr"), email="outage@example.org")
+    failures = {"is_deleted": 1, "mark_retrying": 1}
+
+    def failing_once(name: str, original: Any) -> Any:
+        async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if failures[name] > 0:
+                failures[name] -= 1
+                raise AutoReconnect("connection closed (injected)")
+            return await original(self, *args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(
+        DeletedAccounts, "is_deleted", failing_once("is_deleted", DeletedAccounts.is_deleted)
+    )
+    monkeypatch.setattr(
+        DeliveryRepository,
+        "mark_retrying",
+        failing_once("mark_retrying", DeliveryRepository.mark_retrying),
+    )
+    async with spare_mailpit() as mailpit:
+        settings = notifier_settings(
+            service,
+            exchange_name,
+            keys,
+            smtp_url=f"smtp://127.0.0.1:{mailpit.smtp_port}",
+            send_lease_seconds=3600,
+        )
+        app = notifier_app(settings)
+        publisher = await make_bus(unique("identity"))
+        async with running(app):
+            await publisher.publish(cloudevent)
+            email = await mailpit.one_message_for(cloudevent.id)
+            assert "483920" in email["Text"]
+            record = await eventually(
+                lambda: runtime_of(app).db["deliveries"].find_one({"_id": cloudevent.id}),
+                lambda r: r is not None and r["status"] == "sent",
+            )
+        assert failures == {"is_deleted": 0, "mark_retrying": 0}
+        assert len(await mailpit.messages_for(cloudevent.id)) == 1
+    assert record["handlings"] == 2 and record["previous_status"] == "retrying"

@@ -24,6 +24,7 @@ from portal_shared.clock import ManualClock
 from portal_shared.events import identity as events
 from portal_shared.events.base import envelope
 from portal_shared.sealing import generate_keypair, seal
+from pymongo.errors import AutoReconnect
 from structlog.testing import capture_logs
 
 PRIVATE, PUBLIC = generate_keypair()
@@ -45,9 +46,14 @@ class FakeDeliveries:
     handlings: int = 1
     claims: list[NewDelivery] = field(default_factory=list)
     finished: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ours_unsent: list[bool] = field(default_factory=list)
+    database_away: bool = False  # every write but the claim raises AutoReconnect
 
-    async def claim(self, delivery: NewDelivery, now: datetime) -> Claim:
+    async def claim(
+        self, delivery: NewDelivery, now: datetime, *, ours_unsent: bool = False
+    ) -> Claim:
         self.claims.append(delivery)
+        self.ours_unsent.append(ours_unsent)
         record = {"status": "sent", "handlings": self.handlings}
         return Claim(self.claim_outcome, record)
 
@@ -58,6 +64,8 @@ class FakeDeliveries:
         self.finished[event_id] = {"status": status, **fields}
 
     async def mark_retrying(self, event_id: str, **fields: Any) -> None:
+        if self.database_away:
+            raise AutoReconnect("connection closed")
         self.finished[event_id] = {"status": DeliveryStatus.RETRYING, **fields}
 
     async def forget_recipient(self, user_id: str, now: datetime) -> int:
@@ -277,6 +285,51 @@ async def test_final_record_means_nothing_to_do() -> None:
     event, cloudevent = registered()
     await notifier.on_mail_event(event, cloudevent)
     assert sender.calls == 0 and deliveries.finished == {}
+
+
+@dataclass
+class DeletedAccountsAway:
+    async def is_deleted(self, user_id: str) -> bool:
+        raise AutoReconnect("connection closed")
+
+
+async def test_a_claim_left_before_any_smtp_attempt_is_taken_back_by_our_retry() -> None:
+    """The database went away after the claim: the pre-send check and the giving back both
+    fail. Our next handling of the event asks to take our own claim back (once: a second
+    copy handled meanwhile would not)."""
+    sender = ScriptedSender()
+    deliveries = FakeDeliveries(database_away=True)
+    notifier, _ = make(sender, deliveries, deleted=DeletedAccountsAway())
+    event, cloudevent = registered()
+    with pytest.raises(AutoReconnect):
+        await notifier.on_mail_event(event, cloudevent)
+    assert sender.calls == 0
+    notifier.deleted_accounts = FakeDeleted()  # type: ignore[assignment]
+    deliveries.database_away = False
+    await notifier.on_mail_event(event, cloudevent)
+    await notifier.on_mail_event(event, cloudevent)
+    assert deliveries.ours_unsent == [False, True, False]
+
+
+async def test_a_claim_left_after_an_smtp_attempt_waits_for_its_lease() -> None:
+    """Once SMTP was tried the email may have gone: the claim is not asked back."""
+
+    @dataclass
+    class BrokenSender(ScriptedSender):
+        async def send(self, message: EmailMessage) -> SmtpReceipt:
+            self.calls += 1
+            raise RuntimeError("connection reset mid-send")
+
+    sender = BrokenSender()
+    deliveries = FakeDeliveries(database_away=True)
+    notifier, _ = make(sender, deliveries)
+    event, cloudevent = registered()
+    with pytest.raises(AutoReconnect):
+        await notifier.on_mail_event(event, cloudevent)
+    assert sender.calls == 1
+    with pytest.raises(AutoReconnect):
+        await notifier.on_mail_event(event, cloudevent)
+    assert deliveries.ours_unsent == [False, False]
 
 
 async def test_live_claim_elsewhere_is_retried_later() -> None:

@@ -64,8 +64,14 @@ class DeliveryRepository:
         await self.collection.create_index([("user_id", 1)])
         await self.collection.create_index([("status", 1), ("updated_at", 1)])
 
-    async def claim(self, delivery: NewDelivery, now: datetime) -> Claim:
-        """Reserve the event's email for us, unless it is done or another sender holds it."""
+    async def claim(
+        self, delivery: NewDelivery, now: datetime, *, ours_unsent: bool = False
+    ) -> Claim:
+        """Reserve the event's email for us, unless it is done or another sender holds it.
+
+        ``ours_unsent``: this sender's own claim on the event, left ``sending`` by a handling
+        of ours that ended before any SMTP attempt and could not give it back (the database
+        was away), is taken back at once instead of after its lease."""
         lease = {"status": S.SENDING, "owner": self.owner, "lease_until": now + self.lease}
         record = {
             "_id": delivery.event_id,
@@ -84,15 +90,22 @@ class DeliveryRepository:
             return Claim(ClaimOutcome.ACQUIRED, record)
         except DuplicateKeyError:
             pass
-        return await self._claim_existing(delivery, now, lease)
+        return await self._claim_existing(delivery, now, lease, ours_unsent)
 
-    async def _claim_existing(self, delivery: NewDelivery, now: datetime, lease: Document) -> Claim:
-        for status in (S.RETRYING, S.SENDING):
-            condition: Document = {"_id": delivery.event_id, "status": status}
-            if status is S.SENDING:
-                condition["lease_until"] = {"$lt": now}
+    async def _claim_existing(
+        self, delivery: NewDelivery, now: datetime, lease: Document, ours_unsent: bool
+    ) -> Claim:
+        conditions: list[Document] = [
+            {"status": S.RETRYING},
+            {"status": S.SENDING, "lease_until": {"$lt": now}},
+        ]
+        if ours_unsent:
+            conditions.append({"status": S.SENDING, "owner": self.owner})
+        for condition in conditions:
+            # Our own unsent claim is taken back as if it had been given back (nothing went).
+            status = S.RETRYING if "owner" in condition else condition["status"]
             taken = await self.collection.find_one_and_update(
-                condition,
+                {"_id": delivery.event_id, **condition},
                 {
                     "$set": {**lease, "previous_status": status, "updated_at": now},
                     "$inc": {"handlings": 1},

@@ -75,6 +75,16 @@ class SentButNotRecorded(HandlingDeferred):
     claim's lease runs out."""
 
 
+MAX_UNSENT_CLAIMS = 10_000
+
+
+@dataclass
+class _Progress:
+    """How far one handling got: once SMTP was tried, the email may have gone."""
+
+    smtp_started: bool = False
+
+
 class _SendFailed(Exception):
     def __init__(self, failure: SmtpFailure, attempts: int) -> None:
         super().__init__(failure.reason)
@@ -97,6 +107,14 @@ class Notifier:
     # claim's lease, which keeps every other sender off meanwhile).
     record_patience_seconds: float = 60.0
     quick_retry_delay_seconds: float = 0.25
+    # Events whose claim this process holds but whose handling ended before any SMTP attempt
+    # without giving it back (oldest first, at most MAX_UNSENT_CLAIMS; past that the lease).
+    _unsent_claims: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    def _remember_unsent(self, event_id: str) -> None:
+        self._unsent_claims[event_id] = True
+        while len(self._unsent_claims) > MAX_UNSENT_CLAIMS:
+            del self._unsent_claims[next(iter(self._unsent_claims))]
 
     async def on_mail_event(self, event: Any, cloudevent: CloudEvent) -> None:
         kind = kind_for_event(event)
@@ -110,7 +128,14 @@ class Notifier:
             user_id=event.user_id,
             kind=kind.value,
         )
-        claim = await self.deliveries.claim(delivery, self.clock())
+        # Popped before the claim's await: of two copies of the event handled at once, only
+        # one takes the claim back.
+        ours_unsent = self._unsent_claims.pop(cloudevent.id, False)
+        try:
+            claim = await self.deliveries.claim(delivery, self.clock(), ours_unsent=ours_unsent)
+        except PyMongoError:
+            self._remember_unsent(cloudevent.id)  # a claim whose answer was lost may be ours
+            raise
         if claim.outcome is ClaimOutcome.FINAL:
             EMAILS.labels(kind.value, "duplicate").inc()
             log.info("email_duplicate_ignored", kind=kind.value, status=claim.record["status"])
@@ -119,15 +144,24 @@ class Notifier:
             raise DeliveryInProgress("another sender holds this event's email")
         if claim.taken_over:
             log.warning("delivery_lease_taken_over", kind=kind.value)
+        progress = _Progress()
         try:
-            await self._deliver(event, cloudevent, kind, private)
+            await self._deliver(event, cloudevent, kind, private, progress)
         except (PermanentHandlingError, TemporaryDeliveryFailure, SentButNotRecorded):
             raise
         except Exception as exc:  # unexpected (database...): free the claim for the retry
             reason = redact_addresses(repr(exc))
-            await self.deliveries.mark_retrying(
-                cloudevent.id, now=self.clock(), attempts=0, reason=reason
-            )
+            try:
+                await self.deliveries.mark_retrying(
+                    cloudevent.id, now=self.clock(), attempts=0, reason=reason
+                )
+            except PyMongoError:
+                # The database is away (it failed the handling too). Nothing was handed to
+                # SMTP yet, so the claim may be taken back by our own retry at once; else it
+                # waits out its lease (an email may have gone).
+                if not progress.smtp_started:
+                    self._remember_unsent(cloudevent.id)
+                raise
             raise
 
     async def on_user_deleted(self, event: events.UserDeleted, cloudevent: CloudEvent) -> None:
@@ -162,6 +196,7 @@ class Notifier:
         cloudevent: CloudEvent,
         kind: MailKind,
         private: dict[str, Any],
+        progress: _Progress,
     ) -> None:
         now = self.clock()
         if await self.deleted_accounts.is_deleted(event.user_id):
@@ -181,6 +216,7 @@ class Notifier:
             await self._fail(cloudevent.id, kind, 0, f"cannot render: {exc}")
             raise PermanentHandlingError(f"cannot render: {exc}") from exc
         _stamp_trace(message)
+        progress.smtp_started = True
         try:
             receipt, attempts = await self._send_with_quick_retries(message)
         except _SendFailed as failed:
