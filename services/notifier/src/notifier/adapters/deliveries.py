@@ -95,15 +95,14 @@ class DeliveryRepository:
     async def _claim_existing(
         self, delivery: NewDelivery, now: datetime, lease: Document, ours_unsent: bool
     ) -> Claim:
-        conditions: list[Document] = [
-            {"status": S.RETRYING},
-            {"status": S.SENDING, "lease_until": {"$lt": now}},
+        # (what the record must still hold, the status it counts as coming from)
+        takeable: list[tuple[Document, DeliveryStatus]] = [
+            ({"status": S.RETRYING}, S.RETRYING),
+            ({"status": S.SENDING, "lease_until": {"$lt": now}}, S.SENDING),
         ]
-        if ours_unsent:
-            conditions.append({"status": S.SENDING, "owner": self.owner})
-        for condition in conditions:
-            # Our own unsent claim is taken back as if it had been given back (nothing went).
-            status = S.RETRYING if "owner" in condition else condition["status"]
+        if ours_unsent:  # taken back as if given back: nothing went
+            takeable.append(({"status": S.SENDING, "owner": self.owner}, S.RETRYING))
+        for condition, status in takeable:
             taken = await self.collection.find_one_and_update(
                 {"_id": delivery.event_id, **condition},
                 {
