@@ -352,26 +352,31 @@ async def test_a_deletion_after_the_read_stops_the_quota_write(catalog: Catalog)
 
 
 async def test_concurrent_links_share_one_record_insert_each_written_before_its_201(
-    catalog: Catalog,
+    catalog: Catalog, amqp: Any
 ) -> None:
     """Links of different users issued at once: their records go out together (fewer insert
-    commands than links), and every 201 names a record already stored with its event."""
+    commands than links), each command led by the one document carrying their events; every
+    201 names a record already stored; each DownloadAuthorized is published once, and the
+    relay settles a batch by deleting its events' document, never rewriting a record."""
+    queue = await listen(amqp, catalog.settings.amqp_exchange, DownloadAuthorized.event_type())
     video = (await catalog.load_demo())[1]
     users = [await ready_user(catalog) for _ in range(16)]
-    inserts: list[int] = []
+    commands: list[tuple[str, Any]] = []
     batched = catalog_of(catalog.app).downloads.records._inserts
     collection = batched.collection
 
-    class Counted:  # the record inserts the catalog sends, counted on their way out
-        async def insert_one(self, document: Any) -> Any:
-            inserts.append(1)
-            return await collection.insert_one(document)
+    class Counted:  # the writes the catalog sends to the records, seen on their way out
+        name = collection.name
 
         async def insert_many(self, documents: list[Any], **options: Any) -> Any:
-            inserts.append(len(documents))
+            commands.append(("insert_many", [dict(d) for d in documents]))
             return await collection.insert_many(documents, **options)
 
-    batched.collection = Counted()
+        def __getattr__(self, method: str) -> Any:
+            commands.append((method, None))
+            return getattr(collection, method)
+
+    batched.collection = Counted()  # type: ignore[assignment]
     records = catalog.db["downloads"]
 
     async def issue(user_id: str) -> dict[str, Any]:
@@ -382,8 +387,27 @@ async def test_concurrent_links_share_one_record_insert_each_written_before_its_
         return record
 
     stored = await asyncio.gather(*(issue(u) for u in users))
-    assert all(r["_outbox_pending"] or not r["_outbox"] for r in stored)
-    assert sum(inserts) == len(users) and len(inserts) < len(users), inserts
+    assert all(r["_outbox_pending"] is False and r["_outbox"] == [] for r in stored)
+    inserts = [docs for method, docs in commands if method == "insert_many"]
+    assert 1 <= len(inserts) < len(users), [len(d) for d in inserts]
+    for docs in inserts:  # the events' document first, naming exactly its command's records
+        carrier, written = docs[0], docs[1:]
+        assert carrier["_id"].startswith("outbox-batch:") and carrier["_outbox_tombstone"]
+        assert [e["ref"] for e in carrier["_outbox"]] == [d["_id"] for d in written]
+    assert sum(len(d) - 1 for d in inserts) == len(users)
+
+    seen: list[str] = []
+
+    async def drain() -> int:
+        while (message := await queue.get(no_ack=True, fail=False)) is not None:
+            seen.append(json.loads(message.body)["data"]["download_id"])
+        return len(seen)
+
+    await eventually(drain, lambda n: n >= len(users), what="DownloadAuthorized on the bus")
+    await catalog.outbox_drained()
+    assert sorted(seen) == sorted(r["_id"] for r in stored)
+    assert await records.count_documents({"_outbox_tombstone": True}) == 0
+    assert not [m for m, _ in commands if m.startswith("update")], commands
 
 
 async def test_a_quota_written_by_the_previous_version_still_counts(

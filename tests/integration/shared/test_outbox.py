@@ -12,7 +12,19 @@ from typing import Any
 import pytest
 from portal_shared.clock import utcnow
 from portal_shared.events.base import CloudEvent, envelope
-from portal_shared.outbox import LEASE, OWNER, PENDING, OutboxRelay, outbox_fields, with_outbox
+from portal_shared.outbox import (
+    BATCH_AT,
+    EVENTS,
+    GUARD_GRACE,
+    LEASE,
+    OWNER,
+    PENDING,
+    InsertsWithEvents,
+    OutboxRelay,
+    outbox_batch,
+    outbox_fields,
+    with_outbox,
+)
 
 from tests.integration.shared.events_for_tests import Pinged, collecting_consumer
 from tests.support.infra import MONGODB_URL, eventually
@@ -352,4 +364,124 @@ async def test_a_handed_over_event_the_broker_returns_is_retried_by_the_claims(
     )
     await eventually(lambda: mongo_db.things.find_one({"_id": 7}), lambda d: d[PENDING] is False)
     await outbox.stop()
+    await consumer.stop()
+
+
+class CountingWrites:
+    """A real collection that counts the commands written to it, by method."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection, self.calls = collection, []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.collection, name)
+        if name in {"insert_one", "insert_many", "update_one", "update_many", "delete_many"}:
+            self.calls.append(name)
+        return attribute
+
+
+async def test_inserts_with_events_are_published_and_settled_by_one_delete_per_batch(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """Concurrent inserts of a writer in the relay's process: each batch is one ordered insert
+    led by the document carrying its events, handed over; every event goes out once and the
+    relay settles the batch by deleting that one document, writing none of the records."""
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    records = CountingWrites(mongo_db.records)
+    outbox = OutboxRelay(bus, [records], owner="relay-b", poll_seconds=60)  # type: ignore[list-item]
+    await outbox.start()
+    inserts = InsertsWithEvents(records, lambda: outbox)  # type: ignore[arg-type]
+    events = {f"r{i}": envelope(Pinged(n=i), source="/t", subject=f"r{i}") for i in range(20)}
+    handed = await asyncio.gather(
+        *(
+            inserts.insert({"_id": ref, "n": i}, [event])
+            for i, (ref, event) in enumerate(events.items())
+        )
+    )
+    assert all(handed)
+    stored = await mongo_db.records.find({"_id": {"$in": list(events)}}).to_list()
+    assert len(stored) == 20 and all(r[PENDING] is False and r[EVENTS] == [] for r in stored)
+    await eventually(
+        lambda: asyncio.sleep(0, sorted(ce.id for ce in received)),
+        lambda ids: ids == sorted(e.id for e in events.values()),
+        what="every event once",
+    )
+    left = await eventually(
+        lambda: mongo_db.records.count_documents({"_id": {"$regex": "^outbox-batch:"}}),
+        lambda n: n == 0,
+        what="batch documents deleted",
+    )
+    assert left == 0
+    batches = records.calls.count("insert_many")
+    assert 1 <= batches < 20, records.calls
+    assert "update_many" not in records.calls and "update_one" not in records.calls
+    assert records.calls.count("delete_many") == batches
+    await outbox.stop()
+    await consumer.stop()
+
+
+async def test_a_batch_nobody_handed_over_is_published_for_the_records_written_only(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """The writer's process did not hand its batches over (its relay runs elsewhere, or it
+    stopped). A claim publishes the events of the records that exist; an entry whose record
+    was never written (its insert failed, its caller was told) is dropped once the batch is
+    older than the grace, and the batch document goes."""
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    inserts = InsertsWithEvents(mongo_db.records, lambda: None)
+    written = [envelope(Pinged(n=i), source="/t") for i in range(3)]
+    assert not any(
+        await asyncio.gather(
+            *(inserts.insert({"_id": f"w{i}"}, [e]) for i, e in enumerate(written))
+        )
+    )
+    never = envelope(Pinged(n=99), source="/t")
+    orphan = outbox_batch(
+        [("never-written", [never])], now=utcnow() - GUARD_GRACE - timedelta(seconds=1)
+    )
+    await mongo_db.records.insert_one(orphan)
+    live = relay(bus, mongo_db.records, owner="claims")
+    assert await live.run_once() == 3
+    await eventually(
+        lambda: asyncio.sleep(0, sorted(ce.id for ce in received)),
+        lambda ids: ids == sorted(e.id for e in written),
+        what="the written records' events",
+    )
+    assert await mongo_db.records.count_documents({"_id": {"$regex": "^outbox-batch:"}}) == 0
+    assert await live.run_once() == 0
+    assert never.id not in [ce.id for ce in received]
+    await consumer.stop()
+
+
+async def test_a_young_batch_entry_whose_record_is_not_there_yet_is_held_then_published(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """A claim that meets a batch whose record insert may still be under way (the batch is
+    younger than the grace) publishes the entries whose records exist, keeps the other, and
+    claims the batch again a few seconds later: by then the record is there."""
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    now = utcnow()
+    clock = {"now": now}
+    live = relay(bus, mongo_db.records, owner="claims", clock=lambda: clock["now"])
+    here, late = envelope(Pinged(n=1), source="/t"), envelope(Pinged(n=2), source="/t")
+    await mongo_db.records.insert_one({"_id": "here", **outbox_fields([])})
+    batch = outbox_batch([("here", [here]), ("late", [late])], now=now)
+    await mongo_db.records.insert_one(batch)
+    assert await live.run_once() == 1
+    kept = await mongo_db.records.find_one({"_id": batch["_id"]})
+    assert [e["id"] for e in kept[EVENTS]] == [late.id] and kept[PENDING] is True
+    assert kept[LEASE] > now and kept[BATCH_AT] is not None
+    assert await live.run_once() == 0  # claimed again only after the retry delay
+    await mongo_db.records.insert_one({"_id": "late", **outbox_fields([])})
+    clock["now"] = now + timedelta(seconds=6)
+    assert await live.run_once() == 1
+    await eventually(
+        lambda: asyncio.sleep(0, sorted(ce.id for ce in received)),
+        lambda ids: ids == sorted([here.id, late.id]),
+        what="both events",
+    )
+    assert await mongo_db.records.find_one({"_id": batch["_id"]}) is None
     await consumer.stop()

@@ -1,9 +1,11 @@
-"""Download records: the audit trail of authorised downloads, carrying DownloadAuthorized.
+"""Download records: the audit trail of authorised downloads, and their DownloadAuthorized.
 
-The record and its event are one insert (outbox in the document), so there is never an
-event without its record nor a record whose event is lost. A record is kept ``RETENTION_DAYS``
-(30) after its last link expired and its events were published, then pruned (``retained``):
-the user's download list and reissues reach that far back.
+Records of links issued concurrently are one ordered insert, led by one document carrying
+their events (``portal_shared.outbox.InsertsWithEvents``), so there is never a record whose
+event is lost, nor an event published for a record that was not written (the relay checks,
+for a batch it did not get from the writer). A reissue's event rides in its record. A record
+is kept ``RETENTION_DAYS`` (30) after its last link expired and its events were published,
+then pruned (``retained``): the user's download list and reissues reach that far back.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from portal_shared.batching import BatchedWrites
 from portal_shared.events.base import CloudEvent
-from portal_shared.outbox import PENDING, OutboxRelay, outbox_fields, with_outbox
+from portal_shared.outbox import PENDING, InsertsWithEvents, OutboxRelay, with_outbox
 from portal_shared.retention import Retained
 from pymongo import DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -31,10 +32,12 @@ class DownloadRepository:
         relay: Callable[[], OutboxRelay | None] = lambda: None,
     ) -> None:
         self.collection = collection
-        # Records of links issued concurrently go out as one unordered insert (group commit);
-        # each request still waits for its own record's acknowledged write before its 201.
-        self._inserts = BatchedWrites(collection)
-        self._relay = relay  # the relay of this process, once it runs (None: another process)
+        # Records of links issued concurrently go out as one insert with one document holding
+        # their events (group commit): the relay clears that one, not each record (0.5 ms of
+        # the database's CPU per link on FerretDB v1). Each request still waits for its own
+        # record's acknowledged write before its 201. ``relay``: the relay of this process,
+        # once it runs (None: another process).
+        self._inserts = InsertsWithEvents(collection, relay)
 
     @property
     def retained(self) -> Retained:
@@ -46,18 +49,11 @@ class DownloadRepository:
         await self.collection.create_index("expiresAt")  # the hourly pruning's range
 
     async def insert(self, document: Document, events: Sequence[CloudEvent]) -> bool:
-        """The record with its events, written (acknowledged) when this returns. With a relay
-        in this process the record is inserted leased to it and handed over (True): it
-        publishes the events without reading the record back (``OutboxRelay.hand_off``);
-        otherwise (False) the caller nudges the relay."""
-        relay = self._relay()
-        if relay is None:
-            await self._inserts.insert({**document, **outbox_fields(events)})
-            return False
-        record = {**document, **relay.claimed_fields(events)}
-        await self._inserts.insert(record)
-        relay.hand_off(self.collection, [record])
-        return True
+        """The record and its events, written (acknowledged) when this returns. With a relay
+        in this process their batch is handed over to it (True): it publishes the events
+        without reading anything back (``OutboxRelay.hand_off``); otherwise (False) the caller
+        nudges the relay."""
+        return await self._inserts.insert(document, events)
 
     async def get(self, download_id: str) -> Document | None:
         return await self.collection.find_one({"_id": download_id})
