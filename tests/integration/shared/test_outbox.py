@@ -485,3 +485,34 @@ async def test_a_young_batch_entry_whose_record_is_not_there_yet_is_held_then_pu
     )
     assert await mongo_db.records.find_one({"_id": batch["_id"]}) is None
     await consumer.stop()
+
+
+async def test_a_batch_handed_to_a_relay_that_stopped_is_claimed_once_its_lease_runs_out(
+    make_bus: Any, mongo_db: Any
+) -> None:
+    """The writer handed its batch to its relay, which stopped before publishing it (the
+    process ended): another relay claims the batch after the lease and publishes its events,
+    the records being there."""
+    bus = await make_bus()
+    consumer, received = await collecting_consumer(bus, mongo_db)
+    gone = relay(bus, mongo_db.records, owner="gone", lease_seconds=2)  # never started
+    inserts = InsertsWithEvents(mongo_db.records, lambda: gone)
+    events = [envelope(Pinged(n=i), source="/t") for i in range(3)]
+    assert all(
+        await asyncio.gather(*(inserts.insert({"_id": f"g{i}"}, [e]) for i, e in enumerate(events)))
+    )
+    live = relay(bus, mongo_db.records, owner="alive")
+    assert await live.run_once() == 0  # still leased to the relay that stopped
+    published = [0]
+
+    async def claim() -> int:
+        published[0] += await live.run_once()
+        return published[0]
+
+    await eventually(claim, lambda n: n == 3, timeout=15, what="lease expiry")
+    await eventually(
+        lambda: asyncio.sleep(0, sorted(ce.id for ce in received)),
+        lambda ids: ids == sorted(e.id for e in events),
+    )
+    assert await mongo_db.records.count_documents({"_id": {"$regex": "^outbox-batch:"}}) == 0
+    await consumer.stop()
