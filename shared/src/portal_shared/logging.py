@@ -11,6 +11,7 @@ runs last before rendering, so nothing a caller binds or passes can bypass it; s
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -57,6 +58,10 @@ _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _URL_SECRET = re.compile(r"(?i)([?&](?:sig|signature|token|code|md5)=)[^&\s]+")
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/\s@]*:)[^@\s/]+@")
+# What every pattern above needs somewhere in the text (a superset, case aside): a text
+# without any is returned as it is after one search instead of five substitutions (half of a
+# log line's cost: 34 of 67 us, most values being ids, routes and timestamps).
+_MAYBE_SECRET = re.compile(r"[@=]|eyj|bearer|basic", re.IGNORECASE)
 
 
 def mask_email(address: str) -> str:
@@ -65,6 +70,8 @@ def mask_email(address: str) -> str:
 
 def scrub_text(text: str) -> str:
     """Mask addresses and remove bearer tokens, JWTs, signed-URL parameters, URL passwords."""
+    if not _MAYBE_SECRET.search(text):
+        return text
     text = _URL_PASSWORD.sub(rf"\g<1>{REDACTED}@", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _JWT.sub(REDACTED, text)
@@ -72,6 +79,7 @@ def scrub_text(text: str) -> str:
     return mask_email(text)
 
 
+@functools.lru_cache(maxsize=4096)  # the keys are the code's field names, a few hundred
 def is_secret_key(key: str) -> bool:
     normal = key.lower().replace("-", "_")
     return normal not in _NOT_SECRET_KEYS and bool(_SECRET_KEY.search(normal))
