@@ -24,7 +24,6 @@ from portal_shared.metrics import count_audit
 from portal_shared.tracing import ids_of
 
 REDACTED = "[REDACTED]"
-_NAME = "_logger_name"  # bound by get_logger; the line's ``logger``
 _process_service = ["unknown"]  # the service this process logs as (labels audit metrics)
 
 # Keys whose values are secrets wherever they appear (compared lower-cased, '-' as '_').
@@ -136,7 +135,7 @@ def configure_logging(service: str, level: str = "info", stream: Any = None) -> 
             redact_processor,
             structlog.processors.JSONRenderer(default=str),
         ],
-        logger_factory=structlog.WriteLoggerFactory(file=out),
+        logger_factory=_NamedWriteLoggerFactory(out),
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
@@ -188,18 +187,39 @@ def _add_trace(
 def _rename_logger(
     _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    name = event_dict.pop(_NAME, None)  # ours (get_logger), else a stdlib record's
-    record = event_dict.get("_record")
-    if name is None and record is not None:
-        name = record.name
+    record = event_dict.get("_record")  # a stdlib line's; else ours (_NamedWriteLogger)
+    name = record.name if record is not None else getattr(_logger, "name", None)
     if name is not None and "logger" not in event_dict:
         event_dict["logger"] = name
     return event_dict
 
 
+class _NamedWriteLogger(structlog.WriteLogger):
+    """structlog's line writer, knowing the name ``get_logger`` was given (the ``logger``)."""
+
+    def __init__(self, file: Any, name: str | None) -> None:
+        super().__init__(file)
+        self.name = name
+
+
+class _NamedWriteLoggerFactory:
+    """One writer per name, all writing to ``file``."""
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+        self._loggers: dict[str | None, _NamedWriteLogger] = {}
+
+    def __call__(self, *args: Any) -> _NamedWriteLogger:
+        name = args[0] if args and isinstance(args[0], str) else None
+        found = self._loggers.get(name)
+        if found is None:
+            found = self._loggers[name] = _NamedWriteLogger(self.file, name)
+        return found
+
+
 def get_logger(name: str | None = None) -> Any:
     """A logger whose lines name ``name`` (default: the calling module) as ``logger``."""
-    return structlog.get_logger(**{_NAME: name or sys._getframe(1).f_globals.get("__name__")})
+    return structlog.get_logger(name or sys._getframe(1).f_globals.get("__name__"))
 
 
 def audit(log: Any, action: str, *, outcome: str, **fields: Any) -> None:
