@@ -123,14 +123,17 @@ def _per_item(error: BulkWriteError, size: int) -> list[Outcome]:
     """Each item's own outcome of an unordered bulk write that failed for some of them. A
     write concern error leaves no item acknowledged as asked: every item without a write
     error of its own fails with it, as ``insert_one``/``update_one`` would raise it."""
-    concern = error.details.get("writeConcernErrors") or []
-    unacknowledged: Outcome = (
-        WriteConcernError(concern[0].get("errmsg", ""), concern[0].get("code"), concern[0])
-        if concern
-        else None
-    )
-    outcomes: list[Outcome] = [unacknowledged] * size
+    outcomes: list[Outcome] = [concern_failure(error)] * size
     for failure in error.details.get("writeErrors", []):
         kind = DuplicateKeyError if failure.get("code") == 11000 else OperationFailure
         outcomes[failure["index"]] = kind(failure.get("errmsg", ""), failure.get("code"), failure)
     return outcomes
+
+
+def concern_failure(error: BulkWriteError) -> WriteConcernError | None:
+    """The write concern error of a bulk write, as ``insert_one``/``update_one`` would raise
+    it (None: there is none)."""
+    concern = error.details.get("writeConcernErrors") or []
+    if not concern:
+        return None
+    return WriteConcernError(concern[0].get("errmsg", ""), concern[0].get("code"), concern[0])

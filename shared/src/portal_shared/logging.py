@@ -124,17 +124,14 @@ def configure_logging(service: str, level: str = "info", stream: Any = None) -> 
         structlog.processors.format_exc_info,
         structlog.processors.StackInfoRenderer(),
     ]
+    # Redaction last before rendering, for our lines and stdlib's alike.
+    rendering: list[Any] = [redact_processor, structlog.processors.JSONRenderer(default=str)]
     out = stream or sys.stdout
     structlog.configure(
         # Our own lines are rendered by this chain and written to the stream directly, not
         # through stdlib logging (two LogRecords and a formatter per line: 25 of a line's
         # ~60 us). A line below the level is dropped before the chain runs.
-        processors=[
-            *shared,
-            _rename_logger,
-            redact_processor,
-            structlog.processors.JSONRenderer(default=str),
-        ],
+        processors=[*shared, _rename_logger, *rendering],
         logger_factory=_NamedWriteLoggerFactory(out),
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
@@ -146,8 +143,7 @@ def configure_logging(service: str, level: str = "info", stream: Any = None) -> 
         processors=[
             _rename_logger,
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            redact_processor,
-            structlog.processors.JSONRenderer(default=str),
+            *rendering,
         ],
     )
     handler = logging.StreamHandler(out)

@@ -52,9 +52,9 @@ from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, WriteConcernError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from portal_shared.batching import GroupCommit
+from portal_shared.batching import GroupCommit, concern_failure
 from portal_shared.bus.connection import Bus, PublishFailed
 from portal_shared.clock import Clock, utcnow
 from portal_shared.events.base import CloudEvent, parse_cloudevent
@@ -606,12 +606,9 @@ def _ordered_outcomes(error: BulkWriteError, size: int, *, offset: int) -> list[
     """Each document's outcome of an ordered insert that stopped at its first error (the
     batch document at index 0 when ``offset`` is 1): the ones before it written (False: not
     handed over), that one failed with its error, the rest not written."""
-    concern = error.details.get("writeConcernErrors") or []
-    if concern:  # nothing is acknowledged as asked
-        failure = WriteConcernError(
-            concern[0].get("errmsg", ""), concern[0].get("code"), concern[0]
-        )
-        return [failure] * size
+    concern = concern_failure(error)
+    if concern is not None:  # nothing is acknowledged as asked
+        return [concern] * size
     first = (error.details.get("writeErrors") or [{"index": 0}])[0]
     at = int(first.get("index", 0)) - offset  # the failed document's index among ours
     kind = DuplicateKeyError if first.get("code") == 11000 else OperationFailure

@@ -10,7 +10,7 @@ the attempt to be claimed again after the lease, and nothing accepted is lost.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -35,6 +35,7 @@ class StoredAttempt(Protocol):
 
 
 A = TypeVar("A", bound=StoredAttempt)
+CLAIM_BATCH = 50  # attempts leased by one claim of the worker
 
 
 def _created_at(attempt: StoredAttempt) -> datetime:
@@ -106,6 +107,21 @@ class AttemptRepository(Generic[A]):
         await self.collection.update_many({**ids, **due}, leased)
         docs = await self.collection.find({**ids, "mail_due": True, "lease_owner": token}).to_list()
         return sorted((self.from_document(d) for d in docs), key=_created_at)
+
+    async def each_due(
+        self, now: Callable[[], datetime], lease: timedelta, limit: int = CLAIM_BATCH
+    ) -> AsyncIterator[A]:
+        """Every attempt due, claimed ``limit`` at a time (each claim at ``now()``), for the
+        worker to handle one by one. It stops after a claim short of ``limit``: every attempt
+        due then was in it; one stored since has woken the worker (its next step), one
+        released meanwhile is due again at once (the next wake-up or poll): no claim that
+        finds nothing at the end of each step."""
+        while True:
+            claimed = await self.claim_due(now(), lease, limit)
+            for attempt in claimed:
+                yield attempt
+            if len(claimed) < limit:
+                return
 
     async def release(self, attempt_id: str) -> None:
         await self.collection.update_one({"_id": attempt_id}, {"$set": {"lease_until": EPOCH}})

@@ -61,7 +61,6 @@ log = get_logger(__name__)
 RESET = CodePurpose.RESET_PASSWORD
 SAME_AS_CURRENT = "same_as_current"
 WORKER_LEASE = timedelta(seconds=30)
-CLAIM_BATCH = 50  # attempts leased by one claim of the worker
 ATTEMPT_RETENTION = timedelta(days=1)
 
 
@@ -100,14 +99,10 @@ async def request_reset(ctx: Context, raw_email: str, client_ip: str) -> ResetRe
 async def process_due_resets(ctx: Context) -> int:
     """The worker's step for resets: give every due attempt its code; returns how many."""
     handled = 0
-    while True:
-        claimed = await ctx.reset_attempts.claim_due(ctx.now(), WORKER_LEASE, CLAIM_BATCH)
-        for attempt in claimed:
-            with continued_span("reset worker", attempt.traceparent):
-                await _process(ctx, attempt)
-        handled += len(claimed)
-        if len(claimed) < CLAIM_BATCH:  # as for registrations: all that was due is done
-            break
+    async for attempt in ctx.reset_attempts.each_due(ctx.now, WORKER_LEASE):
+        with continued_span("reset worker", attempt.traceparent):
+            await _process(ctx, attempt)
+        handled += 1
     if handled:
         ctx.nudge(ctx.reset_attempts.collection.name)
     return handled

@@ -52,7 +52,6 @@ log = get_logger(__name__)
 
 VERIFY = CodePurpose.VERIFY_EMAIL
 WORKER_LEASE = timedelta(seconds=30)
-CLAIM_BATCH = 50  # attempts leased by one claim of the worker
 ATTEMPT_RETENTION = timedelta(days=1)
 
 
@@ -220,17 +219,10 @@ def _activation_events(ctx: Context, account: Account) -> list:  # type: ignore[
 async def process_due_registrations(ctx: Context) -> int:
     """The registration worker's step: handle every attempt waiting for it; returns how many."""
     handled = 0
-    while True:
-        claimed = await ctx.registrations.claim_due(ctx.now(), WORKER_LEASE, CLAIM_BATCH)
-        for attempt in claimed:
-            with continued_span("registration worker", attempt.traceparent):
-                await _process(ctx, attempt)
-        handled += len(claimed)
-        if len(claimed) < CLAIM_BATCH:
-            # Every attempt due at the claim was in it; one stored since has woken the worker
-            # (its next step), one released here is due again at once (the next wake-up or
-            # poll): no claim that finds nothing at the end of each step.
-            break
+    async for attempt in ctx.registrations.each_due(ctx.now, WORKER_LEASE):
+        with continued_span("registration worker", attempt.traceparent):
+            await _process(ctx, attempt)
+        handled += 1
     if handled:
         ctx.nudge(ctx.registrations.collection.name)
     return handled
