@@ -119,3 +119,18 @@ def test_the_quick_check_lets_no_secret_through_that_the_patterns_catch() -> Non
     for text in samples:
         assert scrub_text(text) == every_pattern(text), text
     assert scrub_text(samples[0]) != samples[0] and scrub_text(samples[6]) == samples[6]
+
+
+def test_each_line_names_its_logger_and_one_below_the_level_is_not_written() -> None:
+    out = io.StringIO()
+    configure_logging("testsvc", "info", stream=out)
+    get_logger("catalog.service_layer.downloads").info("named")
+    get_logger().info("unnamed")  # the calling module's name
+    get_logger("quiet").debug("below the level")
+    logging.getLogger("pymongo.pool").warning("from stdlib")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(line["event"], line["logger"]) for line in lines] == [
+        ("named", "catalog.service_layer.downloads"),
+        ("unnamed", __name__),
+        ("from stdlib", "pymongo.pool"),
+    ]
